@@ -1,0 +1,254 @@
+package mocktracker
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Config configures a Tracker. Zero values are the defaults given per field.
+type Config struct {
+	// Interval sent to clients. Default 30 minutes.
+	Interval time.Duration
+	// MinInterval sent to clients (HTTP "min interval"); 0 means not sent.
+	MinInterval time.Duration
+	// PeerTTL is how long a peer stays in a swarm without announcing.
+	// Default 2 * Interval + 1 minute.
+	PeerTTL time.Duration
+	// DefaultNumWant is used when a client sends no or a negative numwant.
+	// Default 50.
+	DefaultNumWant int
+	// MaxNumWant caps numwant. Default 200.
+	MaxNumWant int
+	// Now is the clock. Default time.Now (which testing/synctest virtualizes).
+	Now func() time.Time
+}
+
+func (c *Config) populate() {
+	if c.Interval <= 0 {
+		c.Interval = 30 * time.Minute
+	}
+	if c.PeerTTL <= 0 {
+		c.PeerTTL = 2*c.Interval + time.Minute
+	}
+	if c.DefaultNumWant <= 0 {
+		c.DefaultNumWant = 50
+	}
+	if c.MaxNumWant <= 0 {
+		c.MaxNumWant = 200
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// ErrClosed is returned by front ends started after Close.
+var ErrClosed = errors.New("mocktracker: closed")
+
+// Tracker is the protocol-neutral tracker state. It is safe for concurrent
+// use. Create it with New; stop it and every front end with Close.
+type Tracker struct {
+	cfg Config
+
+	mu      sync.Mutex
+	swarms  map[transport.InfoHash]*swarm
+	closed  bool
+	closers []func() // front ends' stop functions, run by Close in reverse
+	wg      sync.WaitGroup
+}
+
+type swarm struct {
+	peers      map[peer.ID]*member
+	downloaded int
+}
+
+type member struct {
+	id      peer.ID
+	addr    netip.AddrPort
+	left    int64
+	key     uint32
+	expires time.Time
+}
+
+// New returns a Tracker with no front end; start them with the Listen/Serve
+// methods of each protocol.
+func New(cfg Config) *Tracker {
+	cfg.populate()
+	return &Tracker{cfg: cfg, swarms: make(map[transport.InfoHash]*swarm)}
+}
+
+// Config returns the populated configuration.
+func (t *Tracker) Config() Config { return t.cfg }
+
+// Announce is one announce as the tracker sees it, whatever the protocol.
+type Announce struct {
+	InfoHash transport.InfoHash
+	PeerID   peer.ID
+	// Addr is the address to hand to other peers: the request's source IP
+	// with the announced port.
+	Addr    netip.AddrPort
+	Left    int64
+	Event   transport.Event
+	NumWant int // < 0: the default
+	Key     uint32
+}
+
+// AnnounceResult is the tracker's answer before protocol encoding.
+type AnnounceResult struct {
+	Interval    time.Duration
+	MinInterval time.Duration
+	Complete    int
+	Incomplete  int
+	// Peers are other members of the swarm, at most numwant, in random
+	// order; the front end filters them by address family as its protocol
+	// requires.
+	Peers []peer.Peer
+}
+
+// Announce records a and returns the swarm as a tracker would.
+func (t *Tracker) Announce(a Announce) AnnounceResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.cfg.Now()
+	s := t.swarmLocked(a.InfoHash)
+	s.expireLocked(now)
+	switch a.Event {
+	case transport.EventStopped:
+		delete(s.peers, a.PeerID)
+	default:
+		m := s.peers[a.PeerID]
+		if m == nil {
+			m = &member{id: a.PeerID}
+			s.peers[a.PeerID] = m
+		}
+		if a.Event == transport.EventCompleted && m.left != 0 {
+			s.downloaded++
+		}
+		m.addr, m.left, m.key = a.Addr, a.Left, a.Key
+		m.expires = now.Add(t.cfg.PeerTTL)
+	}
+	res := AnnounceResult{Interval: t.cfg.Interval, MinInterval: t.cfg.MinInterval}
+	res.Complete, res.Incomplete = s.countsLocked()
+	want := a.NumWant
+	if want < 0 {
+		want = t.cfg.DefaultNumWant
+	}
+	want = min(want, t.cfg.MaxNumWant)
+	if a.Event == transport.EventStopped {
+		want = 0
+	}
+	for _, m := range s.peers {
+		if len(res.Peers) >= want {
+			break
+		}
+		if m.id != a.PeerID {
+			res.Peers = append(res.Peers, peer.Peer{Addr: m.addr, ID: m.id})
+		}
+	}
+	rand.Shuffle(len(res.Peers), func(i, j int) { res.Peers[i], res.Peers[j] = res.Peers[j], res.Peers[i] })
+	return res
+}
+
+// Scrape returns the statistics of h and whether the tracker knows it.
+func (t *Tracker) Scrape(h transport.InfoHash) (transport.ScrapeStats, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.swarms[h]
+	if !ok {
+		return transport.ScrapeStats{}, false
+	}
+	s.expireLocked(t.cfg.Now())
+	c, i := s.countsLocked()
+	return transport.ScrapeStats{Complete: c, Incomplete: i, Downloaded: s.downloaded}, true
+}
+
+// AddPeer puts a simulated peer into the swarm of h, as if it had announced
+// (used by the CLI demo and tests). left == 0 makes it a seeder.
+func (t *Tracker) AddPeer(h transport.InfoHash, id peer.ID, addr netip.AddrPort, left int64) {
+	t.Announce(Announce{InfoHash: h, PeerID: id, Addr: addr, Left: left, Event: transport.EventStarted, NumWant: 0})
+}
+
+// Peers returns the current members of the swarm of h, for assertions.
+func (t *Tracker) Peers(h transport.InfoHash) []peer.Peer {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.swarms[h]
+	if !ok {
+		return nil
+	}
+	s.expireLocked(t.cfg.Now())
+	out := make([]peer.Peer, 0, len(s.peers))
+	for _, m := range s.peers {
+		out = append(out, peer.Peer{Addr: m.addr, ID: m.id})
+	}
+	return out
+}
+
+func (t *Tracker) swarmLocked(h transport.InfoHash) *swarm {
+	s := t.swarms[h]
+	if s == nil {
+		s = &swarm{peers: make(map[peer.ID]*member)}
+		t.swarms[h] = s
+	}
+	return s
+}
+
+func (s *swarm) expireLocked(now time.Time) {
+	for id, m := range s.peers {
+		if now.After(m.expires) {
+			delete(s.peers, id)
+		}
+	}
+}
+
+func (s *swarm) countsLocked() (complete, incomplete int) {
+	for _, m := range s.peers {
+		if m.left == 0 {
+			complete++
+		} else {
+			incomplete++
+		}
+	}
+	return complete, incomplete
+}
+
+// onClose registers a front end's stop function, run by Close. It returns
+// ErrClosed if the tracker is already closed (the caller must then stop what
+// it started itself).
+func (t *Tracker) onClose(stop func()) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	t.closers = append(t.closers, stop)
+	return nil
+}
+
+// goroutine runs fn on a goroutine that Close waits for.
+func (t *Tracker) goroutine(fn func()) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops every front end and waits for all their goroutines. It is safe
+// to call more than once.
+func (t *Tracker) Close() error {
+	t.mu.Lock()
+	closers := t.closers
+	t.closers, t.closed = nil, true
+	t.mu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	t.wg.Wait()
+	return nil
+}

@@ -1,0 +1,107 @@
+package transport
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/trackerkit/trackerkit/peer"
+)
+
+// InfoHash is the 20-byte SHA-1 of a torrent's info dictionary.
+type InfoHash [20]byte
+
+// String returns the info hash in lowercase hex.
+func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
+
+// ParseInfoHash parses 40 hexadecimal characters.
+func ParseInfoHash(s string) (InfoHash, error) {
+	var h InfoHash
+	if len(s) != 2*len(h) {
+		return h, errors.New("transport: info hash must be 40 hex characters")
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, errors.New("transport: info hash must be 40 hex characters")
+	}
+	return h, nil
+}
+
+// Event is the announce event. The values are those of BEP 15 on the wire.
+type Event uint8
+
+const (
+	EventNone      Event = 0 // a regular, scheduled announce
+	EventCompleted Event = 1 // the download finished during this session
+	EventStarted   Event = 2 // the first announce to a tracker
+	EventStopped   Event = 3 // the client is leaving the swarm
+)
+
+// String returns the HTTP wire name: "", "completed", "started" or "stopped".
+func (e Event) String() string {
+	switch e {
+	case EventCompleted:
+		return "completed"
+	case EventStarted:
+		return "started"
+	case EventStopped:
+		return "stopped"
+	default:
+		return ""
+	}
+}
+
+// NumWantDefault asks the tracker for its default number of peers.
+const NumWantDefault = -1
+
+// AnnounceRequest is one announce, in the terms every protocol shares.
+type AnnounceRequest struct {
+	InfoHash   InfoHash
+	PeerID     peer.ID
+	Port       uint16
+	Uploaded   int64
+	Downloaded int64
+	Left       int64
+	Event      Event
+	// NumWant is the number of peers wanted; NumWantDefault (-1) leaves it to
+	// the tracker. 0 asks for none (used with EventStopped).
+	NumWant int32
+	// Key is random, fixed for the torrent's whole session and the same on
+	// IPv4 and IPv6, so a tracker can tell us apart when our address changes.
+	Key uint32
+	// TrackerID echoes the "tracker id" this tracker sent earlier, if any.
+	TrackerID string
+}
+
+// AnnounceResponse is what a tracker answered to an announce.
+//
+// Counts a protocol does not carry are -1 (unknown), never a made-up zero.
+type AnnounceResponse struct {
+	Interval    time.Duration // required by every protocol
+	MinInterval time.Duration // 0 when not sent
+	Complete    int           // seeders, -1 when not sent
+	Incomplete  int           // leechers, -1 when not sent
+	Peers       []peer.Peer
+	ExternalIP  netip.Addr // BEP 24, zero when not sent
+	TrackerID   string     // "tracker id", to be echoed on later announces
+	Warning     string     // "warning message": show it, the reply is still good
+}
+
+// ScrapeRequest asks for the swarm statistics of one or more torrents. How
+// many hashes fit one request is the transport's business: see MaxScrapeBatch.
+type ScrapeRequest struct {
+	InfoHashes []InfoHash
+}
+
+// ScrapeStats are one torrent's swarm statistics.
+type ScrapeStats struct {
+	Complete   int // seeders
+	Incomplete int // leechers
+	Downloaded int // times completed; -1 when not sent
+}
+
+// ScrapeResponse maps each info hash the tracker knows to its statistics. A
+// hash that was asked for and is absent is unknown to the tracker.
+type ScrapeResponse struct {
+	Files map[InfoHash]ScrapeStats
+}
