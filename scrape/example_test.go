@@ -1,0 +1,90 @@
+package scrape_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/scrape"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// inProcess is a transport that answers scrapes from a mock tracker in the
+// same process; real code passes the announcer's Client.TransportFor, or
+// leaves Config.Transport nil.
+type inProcess struct{ t *mocktracker.Tracker }
+
+func (p inProcess) Announce(context.Context, *url.URL, *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	return nil, transport.ErrUnsupported
+}
+
+func (p inProcess) Scrape(_ context.Context, _ *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
+	resp := &transport.ScrapeResponse{Files: map[transport.InfoHash]transport.ScrapeStats{}}
+	for _, h := range req.InfoHashes {
+		if st, ok := p.t.Scrape(h); ok {
+			resp.Files[h] = st
+		}
+	}
+	return resp, nil
+}
+
+func Example() {
+	tracker := mocktracker.New(mocktracker.Config{})
+	defer tracker.Close()
+	popular, _ := transport.ParseInfoHash("aaa67059ed6bd08362da625b3ae77f6f4a075aaa")
+	unknown, _ := transport.ParseInfoHash("0123456789abcdef0123456789abcdef01234567")
+	tracker.AddPeer(popular, peer.ID{1}, netip.MustParseAddrPort("127.0.0.1:6881"), 0)  // a seeder
+	tracker.AddPeer(popular, peer.ID{2}, netip.MustParseAddrPort("127.0.0.1:6882"), 10) // a leecher
+
+	s := scrape.New(scrape.Config{
+		Transport: func(*url.URL) (transport.Transport, error) { return inProcess{tracker}, nil },
+	})
+	defer s.Close()
+
+	res, err := s.Scrape(context.Background(), "udp://tracker.example:1337", []transport.InfoHash{popular, unknown})
+	if err != nil {
+		panic(err) // bad URL or no transport: nothing was asked
+	}
+	for h, r := range res.All() {
+		switch r.Status {
+		case scrape.Known:
+			fmt.Printf("%s: %d seeders, %d leechers, %d downloads\n", h, r.Stats.Complete, r.Stats.Incomplete, r.Stats.Downloaded)
+		case scrape.Unknown:
+			fmt.Printf("%s: not on this tracker\n", h)
+		case scrape.Failed:
+			fmt.Printf("%s: %v\n", h, r.Err)
+		}
+	}
+	// Output:
+	// aaa67059ed6bd08362da625b3ae77f6f4a075aaa: 1 seeders, 1 leechers, 0 downloads
+	// 0123456789abcdef0123456789abcdef01234567: not on this tracker
+}
+
+func ExampleURL() {
+	announce, _ := url.Parse("https://tracker.example/3f2a9c/announce.php?passkey=xyz")
+	u, err := scrape.URL(announce)
+	fmt.Println(u, err)
+
+	announce, _ = url.Parse("https://tracker.example/tracker")
+	_, err = scrape.URL(announce)
+	fmt.Println(errors.Is(err, scrape.ErrUnsupported))
+	// Output:
+	// https://tracker.example/3f2a9c/scrape.php?passkey=xyz <nil>
+	// true
+}
+
+func ExampleScraper_Scrape_unsupported() {
+	s := scrape.New(scrape.Config{})
+	defer s.Close()
+	// An HTTP announce URL whose last segment is not "announce...": no scrape.
+	_, err := s.Scrape(context.Background(), "http://tracker.example/s3cret", nil)
+	fmt.Println(errors.Is(err, scrape.ErrUnsupported))
+	fmt.Println(err) // secrets redacted
+	// Output:
+	// true
+	// scrape http://tracker.example/REDACTED: not supported by this tracker
+}
