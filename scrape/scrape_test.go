@@ -213,10 +213,15 @@ func TestStatuses(t *testing.T) {
 		}
 		return nil
 	}}
-	s := New(with(f, Config{}))
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := New(with(f, Config{Logger: logger}))
 	res, err := s.Scrape(t.Context(), trackerURL, hs)
 	if err != nil {
 		t.Fatalf("a failed batch failed the call: %v", err)
+	}
+	if !strings.Contains(logs.String(), "overloaded") || strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("batch failure not logged, or passkey leaked:\n%s", logs.String())
 	}
 	for i, h := range hs {
 		r := res.Get(h)
