@@ -200,6 +200,9 @@ func parsePeers(v4, v6 []byte) ([]peer.Peer, error) {
 	}
 	out, _ = peer.DecodeCompactIPv4(out, c4) // lengths checked above
 	out, _ = peer.DecodeCompactIPv6(out, c6)
+	if len(out) == 0 {
+		return nil, nil
+	}
 	return out, nil
 }
 
