@@ -240,8 +240,13 @@ func TestHTTPListenAndClose(t *testing.T) {
 		}
 		done <- err
 	}()
-	for tr.HTTPRequests() == 0 {
-		time.Sleep(time.Millisecond)
+	for held := false; !held; {
+		select {
+		case err := <-done:
+			t.Fatalf("request ended before Close: %v", err)
+		case <-time.After(time.Millisecond):
+			held = tr.HTTPRequests() > 0
+		}
 	}
 	tr.Close() // stops the server and waits for the delayed handler
 	tr.Close()

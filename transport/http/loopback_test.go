@@ -360,13 +360,18 @@ func TestLoopbackContext(t *testing.T) {
 	t.Run("cancel during a slow reply", func(t *testing.T) {
 		before := tr.HTTPRequests()
 		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		watcher := make(chan struct{})
 		go func() { // cancel once the tracker holds the request
-			for tr.HTTPRequests() == before {
+			defer close(watcher)
+			for tr.HTTPRequests() == before && ctx.Err() == nil {
 				time.Sleep(time.Millisecond)
 			}
 			cancel()
 		}()
 		_, err := tp.Announce(ctx, u, announceReq(1, "-TK0001-abcdefghijkl"))
+		cancel()
+		<-watcher
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}

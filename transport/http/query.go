@@ -83,11 +83,13 @@ func appendScrapeQuery(dst []byte, hashes []transport.InfoHash) []byte {
 func withQuery(u *url.URL, appendParams func([]byte) []byte) *url.URL {
 	r := *u
 	r.Fragment, r.RawFragment, r.ForceQuery = "", "", false
-	q := make([]byte, 0, len(u.RawQuery)+256)
-	q = append(q, u.RawQuery...)
-	if len(q) > 0 && q[len(q)-1] != '&' {
-		q = append(q, '&')
+	params := appendParams(make([]byte, 0, 256))
+	switch {
+	case len(params) == 0:
+	case u.RawQuery == "" || u.RawQuery[len(u.RawQuery)-1] == '&':
+		r.RawQuery = u.RawQuery + string(params)
+	default:
+		r.RawQuery = u.RawQuery + "&" + string(params)
 	}
-	r.RawQuery = string(appendParams(q))
 	return &r
 }

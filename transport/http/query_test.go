@@ -104,3 +104,12 @@ func TestScrapeQuery(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestWithQueryNoParams(t *testing.T) {
+	for _, s := range []string{"http://t.example/scrape", "http://t.example/scrape?pk=1"} {
+		u := mustURL(s)
+		if got := withQuery(u, func(q []byte) []byte { return q }).String(); got != s {
+			t.Errorf("%s became %s", s, got)
+		}
+	}
+}
