@@ -65,7 +65,8 @@ type httpState struct {
 }
 
 // httpStates maps a *Tracker to its *httpState. An entry is removed when the
-// Tracker closes.
+// Tracker closes (so HTTPRequests and LastHTTPRequest start from zero after
+// Close): a closed Tracker is not kept alive by this map.
 var httpStates sync.Map
 
 func (t *Tracker) http() *httpState {

@@ -102,8 +102,9 @@ func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *trans
 }
 
 // Close closes the idle connections of the default client and makes later
-// calls fail with net.ErrClosed. A Config.Client is left alone: its owner
-// closes it. Close is idempotent and always returns nil.
+// calls fail with net.ErrClosed; calls already in flight finish (their
+// contexts bound them). A Config.Client is left alone: its owner closes it.
+// Close is idempotent and always returns nil.
 func (t *Transport) Close() error {
 	if t.closed.Swap(true) {
 		return nil
