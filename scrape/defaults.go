@@ -5,11 +5,12 @@ import (
 	"net/url"
 
 	"github.com/trackerkit/trackerkit/transport"
+	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 )
 
 // ErrNoTransport means the Scraper has no transport for a URL's scheme: a
-// standalone Scraper builds HTTP and UDP transports itself, but not (yet)
-// WebSocket ones; pass Config.Transport to use others.
+// standalone Scraper builds its HTTP(S) transport itself, but not (yet) UDP
+// or WebSocket ones; pass Config.Transport to use those.
 var ErrNoTransport = errors.New("scrape: no transport for this URL scheme")
 
 // closingTransport is a transport the Scraper owns and closes.
@@ -43,7 +44,7 @@ func (s *Scraper) defaultTransport(u *url.URL) (transport.Transport, error) {
 	if t, ok := s.owned[p]; ok {
 		return t, nil
 	}
-	t, err := newDefaultTransport(p)
+	t, err := s.newDefaultTransport(p)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +53,11 @@ func (s *Scraper) defaultTransport(u *url.URL) (transport.Transport, error) {
 }
 
 // newDefaultTransport builds the standalone transport for protocol p.
-func newDefaultTransport(p string) (closingTransport, error) {
-	// transport/http and transport/udp are not on main yet: until they are,
-	// a standalone Scraper has no transport of its own.
-	_ = p
+func (s *Scraper) newDefaultTransport(p string) (closingTransport, error) {
+	switch p {
+	case "http":
+		return trackerhttp.New(trackerhttp.Config{Logger: s.cfg.Logger}), nil
+	}
+	// transport/udp and transport/webrtc are not on main yet.
 	return nil, ErrNoTransport
 }

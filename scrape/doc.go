@@ -42,5 +42,6 @@
 //	s := scrape.New(scrape.Config{Transport: client.TransportFor})
 //
 // With no Config.Transport the Scraper builds its own transports on first
-// use and closes them in Close.
+// use and closes them in Close. It builds transport/http's for http and
+// https; udp, ws and wss need Config.Transport for now (ErrNoTransport).
 package scrape

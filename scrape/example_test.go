@@ -11,43 +11,28 @@ import (
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/scrape"
 	"github.com/trackerkit/trackerkit/transport"
+	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 )
 
-// inProcess is a transport that answers scrapes from a mock tracker in the
-// same process; real code passes the announcer's Client.TransportFor, or
-// leaves Config.Transport nil.
-type inProcess struct{ t *mocktracker.Tracker }
-
-func (p inProcess) Announce(context.Context, *url.URL, *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	return nil, transport.ErrUnsupported
-}
-
-func (p inProcess) Scrape(_ context.Context, _ *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
-	resp := &transport.ScrapeResponse{Files: map[transport.InfoHash]transport.ScrapeStats{}}
-	for _, h := range req.InfoHashes {
-		if st, ok := p.t.Scrape(h); ok {
-			resp.Files[h] = st
-		}
-	}
-	return resp, nil
-}
-
 func Example() {
+	// A tracker on loopback, with one swarm of a seeder and a leecher.
 	tracker := mocktracker.New(mocktracker.Config{})
 	defer tracker.Close()
+	announce, err := tracker.ListenHTTP("127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
 	popular, _ := transport.ParseInfoHash("aaa67059ed6bd08362da625b3ae77f6f4a075aaa")
 	unknown, _ := transport.ParseInfoHash("0123456789abcdef0123456789abcdef01234567")
 	tracker.AddPeer(popular, peer.ID{1}, netip.MustParseAddrPort("127.0.0.1:6881"), 0)  // a seeder
 	tracker.AddPeer(popular, peer.ID{2}, netip.MustParseAddrPort("127.0.0.1:6882"), 10) // a leecher
 
-	s := scrape.New(scrape.Config{
-		Transport: func(*url.URL) (transport.Transport, error) { return inProcess{tracker}, nil },
-	})
+	s := scrape.New(scrape.Config{}) // standalone: it owns its transports
 	defer s.Close()
 
-	res, err := s.Scrape(context.Background(), "udp://tracker.example:1337", []transport.InfoHash{popular, unknown})
+	res, err := s.Scrape(context.Background(), announce, []transport.InfoHash{popular, unknown})
 	if err != nil {
-		panic(err) // bad URL or no transport: nothing was asked
+		panic(err) // bad URL, no scrape on this tracker, ...: nothing was asked
 	}
 	for h, r := range res.All() {
 		switch r.Status {
@@ -62,6 +47,37 @@ func Example() {
 	// Output:
 	// aaa67059ed6bd08362da625b3ae77f6f4a075aaa: 1 seeders, 1 leechers, 0 downloads
 	// 0123456789abcdef0123456789abcdef01234567: not on this tracker
+}
+
+// A Scraper can use transports it does not own; with the announcer, pass
+// client.TransportFor so scrapes share its sockets and caches.
+func ExampleConfig_sharedTransport() {
+	tracker := mocktracker.New(mocktracker.Config{})
+	defer tracker.Close()
+	announce, err := tracker.ListenHTTP("127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+
+	shared := trackerhttp.New(trackerhttp.Config{}) // owned by the application
+	defer shared.Close()
+	s := scrape.New(scrape.Config{
+		Transport:   func(*url.URL) (transport.Transport, error) { return shared, nil },
+		BatchSize:   50,
+		Concurrency: 2,
+	})
+	defer s.Close() // leaves shared open
+
+	many := make([]transport.InfoHash, 120)
+	for i := range many {
+		many[i][0] = byte(i)
+	}
+	res, err := s.Scrape(context.Background(), announce, many)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Len(), "hashes,", tracker.HTTPRequests(), "requests,", res.Count(scrape.Unknown), "unknown")
+	// Output: 120 hashes, 3 requests, 120 unknown
 }
 
 func ExampleURL() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -422,17 +423,27 @@ func TestScrapeAllSharesBound(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	s := New(Config{})
-	// Standalone: no built-in transport yet for any scheme.
-	for _, u := range []string{"http://127.0.0.1:1/announce", "udp://127.0.0.1:1", "ws://127.0.0.1:1"} {
+	// Standalone: no built-in UDP or WebSocket transport yet.
+	for _, u := range []string{"udp://127.0.0.1:1", "ws://127.0.0.1:1"} {
 		if _, err := s.Scrape(t.Context(), u, hashes(1)); !errors.Is(err, ErrNoTransport) {
 			t.Errorf("%s: %v", u, err)
 		}
 	}
+	// The HTTP transport is built on first use (port 1: refused, a failed batch).
+	res, err := s.Scrape(t.Context(), "http://127.0.0.1:1/announce", hashes(1))
+	if err != nil || res.Count(Failed) != 1 {
+		t.Fatalf("http: %v, %d failed", err, res.Count(Failed))
+	}
+	owned := s.owned["http"]
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal("second Close:", err)
+	}
+	u, _ := url.Parse("http://127.0.0.1:1/announce")
+	if _, err := owned.Scrape(t.Context(), u, &transport.ScrapeRequest{InfoHashes: hashes(1)}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("owned HTTP transport not closed: %v", err)
 	}
 	if _, err := s.Scrape(t.Context(), "udp://127.0.0.1:1", hashes(1)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)

@@ -1,0 +1,123 @@
+package scrape
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// TestLoopbackHTTP scrapes 200 hashes in one call from the mock tracker's
+// real HTTP front end on loopback, with a standalone Scraper.
+func TestLoopbackHTTP(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		t.Run(addr, func(t *testing.T) {
+			hs := hashes(200)
+			tr := seed(hs, func(i int) bool { return i%4 != 0 })
+			defer tr.Close()
+			announce, err := tr.ListenHTTP(addr)
+			if err != nil {
+				t.Skip("no loopback:", err)
+			}
+			s := New(Config{})
+			defer s.Close()
+			res, err := s.Scrape(t.Context(), announce, hs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSeeded(t, res, hs, func(i int) bool { return i%4 != 0 })
+			if n := tr.HTTPRequests(); n != 3 {
+				t.Errorf("%d HTTP requests, want 3 (74+74+52)", n)
+			}
+		})
+	}
+}
+
+// TestLoopbackHTTP414 puts the mock tracker behind a server that answers 414
+// URI Too Long to requests over 1500 bytes of URI, as real front ends do, and
+// keeps a passkey in the path and query.
+func TestLoopbackHTTP414(t *testing.T) {
+	hs := hashes(200)
+	tr := seed(hs, all)
+	defer tr.Close()
+	var mu sync.Mutex
+	var counts []int
+	inner := tr.HTTPHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/s3cret/scrape") || r.URL.Query().Get("passkey") != "s3cret" {
+			http.Error(w, "bad path", http.StatusNotFound)
+			return
+		}
+		n := len(r.URL.Query()["info_hash"])
+		mu.Lock()
+		counts = append(counts, n)
+		mu.Unlock()
+		if len(r.RequestURI) > 1500 {
+			w.WriteHeader(http.StatusRequestURITooLong)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	s := New(Config{Concurrency: 1})
+	defer s.Close()
+	res, err := s.Scrape(t.Context(), srv.URL+"/s3cret/announce?passkey=s3cret", hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSeeded(t, res, hs, all)
+	// Each info_hash is ~71 bytes percent-encoded: 74 and 37 are refused,
+	// 18 fits, and stays for the rest of the call.
+	want := []int{74, 37, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 2}
+	if !slices.Equal(counts, want) {
+		t.Errorf("requests %v, want %v", counts, want)
+	}
+
+	// A tracker refusing every scrape with 414: Failed, StatusError 414.
+	tr.SetHTTPFaults(mocktracker.HTTPFaults{ScrapeStatus: http.StatusRequestURITooLong})
+	announce, err := tr.ListenHTTP("127.0.0.1:0")
+	before := tr.HTTPRequests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Scrape(t.Context(), announce, hs[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, r := range res.All() {
+		var se *transport.StatusError
+		var te *transport.Error
+		if r.Status != Failed || !errors.As(r.Err, &se) || se.Code != 414 || !errors.As(r.Err, &te) {
+			t.Fatalf("%s: %+v", h, r)
+		}
+	}
+	if n := tr.HTTPRequests() - before; n != 6 {
+		t.Errorf("%d requests for 4 hashes, want 6 (4, 2, then four of 1)", n)
+	}
+}
+
+// checkSeeded checks results against seed(hs, known).
+func checkSeeded(t *testing.T, res Results, hs []transport.InfoHash, known func(int) bool) {
+	t.Helper()
+	if res.Len() != len(hs) {
+		t.Fatalf("%d results for %d hashes", res.Len(), len(hs))
+	}
+	for i, h := range hs {
+		r := res.Get(h)
+		switch {
+		case r.Err != nil:
+			t.Fatalf("hash %d: %v", i, r.Err)
+		case known(i) && (r.Status != Known || r.Stats != transport.ScrapeStats{Complete: i%3 + 1, Incomplete: 1}):
+			t.Fatalf("hash %d: %+v", i, r)
+		case !known(i) && r.Status != Unknown:
+			t.Fatalf("hash %d: %+v, want unknown", i, r)
+		}
+	}
+}
