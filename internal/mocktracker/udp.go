@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -123,6 +124,7 @@ func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 		st.stats.Other++
 	}
 	switch {
+	case len(st.faults.DropActions) > 0 && !slices.Contains(st.faults.DropActions, action):
 	case st.dropLeft > 0:
 		st.dropLeft--
 		pkt.Dropped = true

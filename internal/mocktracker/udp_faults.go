@@ -18,6 +18,9 @@ type UDPFaults struct {
 	// DropRate drops this fraction (0..1) of the requests received, chosen
 	// by a random source seeded with Seed.
 	DropRate float64
+	// DropActions, when set, limits DropFirst and DropRate to requests of
+	// these actions (0 connect, 1 announce, 2 scrape).
+	DropActions []uint32
 	// Seed seeds DropRate's random source (the same seed drops the same
 	// requests).
 	Seed uint64

@@ -119,3 +119,7 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 }
 
 var _ net.PacketConn
+
+type netipAddr = netip.Addr
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

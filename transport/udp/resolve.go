@@ -40,7 +40,7 @@ func (t *Transport) resolve(ctx context.Context, host string) ([]netip.Addr, err
 	if e != nil {
 		select {
 		case <-e.done:
-			if now.After(e.expires) {
+			if !now.Before(e.expires) {
 				e = nil
 			}
 		default: // a lookup in flight: share it
@@ -105,7 +105,7 @@ func (c *dnsCache) sweepLocked(now time.Time) {
 	for h, e := range c.entries {
 		select {
 		case <-e.done:
-			if now.After(e.expires) {
+			if !now.Before(e.expires) {
 				delete(c.entries, h)
 			}
 		default:
