@@ -12,6 +12,9 @@
 // need a new ID share one connect. An error reply that says the ID is stale
 // ("Connection ID missmatch.") costs one reconnect and retry.
 //
+// Hostnames are resolved through Config.Resolver with a small cache; of the
+// addresses found, the first whose family this host can use is taken.
+//
 // # Retransmission
 //
 // A request is resent when no reply came within 15 s * 2^n, n = 0..8

@@ -2,6 +2,8 @@ package udp
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -51,6 +53,36 @@ func TestAnnounceLoopback(t *testing.T) {
 			}
 			if _, err := c.Scrape(ctxTimeout(t, 5*time.Second), u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{req.InfoHash}}); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestReplyFromAnotherPortLoopback(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr error
+	}{
+		{"accepted by default", Config{}, nil},
+		{"rejected in strict mode", Config{Strict: true, RetransmitBase: 20 * time.Millisecond, MaxRetransmits: -1}, transport.ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := mocktracker.New(mocktracker.Config{})
+			defer tr.Close()
+			u := loopback(t, tr, "127.0.0.1:0")
+			other, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			tr.SetUDPFaults(mocktracker.UDPFaults{ReplyFrom: other})
+			c := New(tt.cfg)
+			defer c.Close()
+			_, err = c.Announce(ctxTimeout(t, 5*time.Second), u, testRequest(1))
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 		})
 	}
