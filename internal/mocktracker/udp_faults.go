@@ -4,8 +4,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
+	"weak"
 )
 
 // UDPFaults makes the UDP front ends of a Tracker misbehave. Set them with
@@ -95,21 +97,21 @@ type udpState struct {
 	lastURLData string
 }
 
-// udpStates holds the udpState of each Tracker that has used UDP. (The
-// Tracker struct is shared by every front end; keeping UDP state here keeps
-// it out of tracker.go.) Entries are removed by Tracker.Close.
-var udpStates sync.Map // *Tracker -> *udpState
+// udpStates holds the udpState of each Tracker that has used UDP, keyed
+// weakly: the entry goes when the Tracker is garbage collected, and the
+// counters stay readable after Close. (Keeping UDP state here keeps it out
+// of tracker.go, which every front end shares.)
+var udpStates sync.Map // weak.Pointer[Tracker] -> *udpState
 
 func (t *Tracker) udp() *udpState {
-	if v, ok := udpStates.Load(t); ok {
+	key := weak.Make(t)
+	if v, ok := udpStates.Load(key); ok {
 		return v.(*udpState)
 	}
 	st := &udpState{connIDs: make(map[uint64]time.Time), rng: rand.New(rand.NewPCG(1, 1))}
-	v, loaded := udpStates.LoadOrStore(t, st)
+	v, loaded := udpStates.LoadOrStore(key, st)
 	if !loaded {
-		if err := t.onClose(func() { udpStates.Delete(t) }); err != nil {
-			udpStates.Delete(t) // closed already: keep a throwaway state
-		}
+		runtime.AddCleanup(t, func(k weak.Pointer[Tracker]) { udpStates.Delete(k) }, key)
 	}
 	return v.(*udpState)
 }

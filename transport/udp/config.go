@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"strings"
@@ -103,7 +104,7 @@ func (cfg Config) populated() Config {
 	case cfg.MaxRetransmits < 0:
 		cfg.MaxRetransmits = 0
 	case cfg.MaxRetransmits > 30:
-		cfg.MaxRetransmits = 30 // 15 s * 2^30 is 500 years already
+		cfg.MaxRetransmits = 30 // 15 s * 2^30 is 500 years already (waits saturate)
 	}
 	if cfg.DNSCacheTTL <= 0 {
 		cfg.DNSCacheTTL = DefaultDNSCacheTTL
@@ -141,7 +142,13 @@ func isStaleConnectionID(msg string) bool {
 	return strings.Contains(m, "connection") && (strings.Contains(m, "invalid") || strings.Contains(m, "expired"))
 }
 
-// wait returns the n-th retransmission wait: base * 2^n.
-func (cfg *Config) wait(n int) time.Duration { return cfg.RetransmitBase << n }
+// wait returns the n-th retransmission wait: base * 2^n, saturating
+// instead of overflowing.
+func (cfg *Config) wait(n int) time.Duration {
+	if cfg.RetransmitBase > math.MaxInt64>>n {
+		return math.MaxInt64
+	}
+	return cfg.RetransmitBase << n
+}
 
 func secondsToDuration(s int32) time.Duration { return time.Duration(s) * time.Second }
