@@ -21,6 +21,21 @@
 //		...
 //	})
 //
-// Other packages' tests may use it to run a transport/udp Transport and the
-// mock tracker wholly in memory (see transport/udp's Config.ListenPacket).
+// Other packages' tests use it to run a transport/udp Transport and the mock
+// tracker wholly in memory, in virtual time:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		n := memnet.New()
+//		tracker := mocktracker.New(mocktracker.Config{})
+//		defer tracker.Close()
+//		pc, _ := n.ListenPacket("udp4", "127.0.0.1:0")
+//		tracker.ServeUDP(pc) // the tracker owns pc now
+//		announceURL := "udp://" + pc.LocalAddr().String() + "/announce"
+//		tr := udp.New(udp.Config{ListenPacket: n.ListenPacket})
+//		defer tr.Close()
+//		// tr.Announce(ctx, announceURL, ...): a 15 s retransmit takes no real time.
+//	})
+//
+// DisableIPv6 makes the network look like a host without IPv6, to test that
+// such trackers are skipped.
 package memnet
