@@ -6,11 +6,12 @@ import (
 
 	"github.com/trackerkit/trackerkit/transport"
 	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
+	"github.com/trackerkit/trackerkit/transport/udp"
 )
 
 // ErrNoTransport means the Scraper has no transport for a URL's scheme: a
-// standalone Scraper builds its HTTP(S) transport itself, but not (yet) UDP
-// or WebSocket ones; pass Config.Transport to use those.
+// standalone Scraper builds HTTP(S) and UDP transports itself, but not (yet)
+// WebSocket ones; pass Config.Transport to use those.
 var ErrNoTransport = errors.New("scrape: no transport for this URL scheme")
 
 // closingTransport is a transport the Scraper owns and closes.
@@ -57,7 +58,9 @@ func (s *Scraper) newDefaultTransport(p string) (closingTransport, error) {
 	switch p {
 	case "http":
 		return trackerhttp.New(trackerhttp.Config{Logger: s.cfg.Logger}), nil
+	case "udp":
+		return udp.New(udp.Config{Logger: s.cfg.Logger}), nil
 	}
-	// transport/udp and transport/webrtc are not on main yet.
+	// transport/webrtc is not on main yet.
 	return nil, ErrNoTransport
 }

@@ -42,6 +42,13 @@
 //	s := scrape.New(scrape.Config{Transport: client.TransportFor})
 //
 // With no Config.Transport the Scraper builds its own transports on first
-// use and closes them in Close. It builds transport/http's for http and
-// https; udp, ws and wss need Config.Transport for now (ErrNoTransport).
+// use and closes them in Close: transport/http's for http and https,
+// transport/udp's for udp. ws and wss need Config.Transport for now
+// (ErrNoTransport).
+//
+// # UDP and unknown torrents
+//
+// BEP 15 has no way to say "unknown torrent": UDP trackers answer zeros for
+// a hash they do not track. Over UDP such a hash is Known with zero Stats;
+// only HTTP and WebSocket trackers can report Unknown.
 package scrape

@@ -121,3 +121,46 @@ func checkSeeded(t *testing.T, res Results, hs []transport.InfoHash, known func(
 		}
 	}
 }
+
+// TestLoopbackUDP scrapes 200 hashes in one call from the mock tracker's
+// real UDP front end on loopback, with a standalone Scraper: three packets
+// (74 + 74 + 52). UDP cannot say "unknown": the tracker answers zeros.
+func TestLoopbackUDP(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		t.Run(addr, func(t *testing.T) {
+			hs := hashes(200)
+			known := func(i int) bool { return i%4 != 0 }
+			tr := seed(hs, known)
+			defer tr.Close()
+			announce, err := tr.ListenUDP(addr)
+			if err != nil {
+				t.Skip("no loopback:", err)
+			}
+			s := New(Config{})
+			defer s.Close()
+			res, err := s.Scrape(t.Context(), announce, hs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUDP(t, res, hs, known)
+			if st := tr.UDPStats(); st.Scrape != 3 || st.Connect != 1 {
+				t.Errorf("tracker saw %+v, want 3 scrapes on 1 connect", st)
+			}
+		})
+	}
+}
+
+// checkUDP checks results from a UDP tracker seeded with seed(hs, known).
+func checkUDP(t *testing.T, res Results, hs []transport.InfoHash, known func(int) bool) {
+	t.Helper()
+	for i, h := range hs {
+		r := res.Get(h)
+		want := transport.ScrapeStats{}
+		if known(i) {
+			want = transport.ScrapeStats{Complete: i%3 + 1, Incomplete: 1}
+		}
+		if r.Status != Known || r.Stats != want || r.Err != nil {
+			t.Fatalf("hash %d: %+v, want known %+v", i, r, want)
+		}
+	}
+}

@@ -423,8 +423,8 @@ func TestScrapeAllSharesBound(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	s := New(Config{})
-	// Standalone: no built-in UDP or WebSocket transport yet.
-	for _, u := range []string{"udp://127.0.0.1:1", "ws://127.0.0.1:1"} {
+	// Standalone: no built-in WebSocket transport yet.
+	for _, u := range []string{"ws://127.0.0.1:1", "wss://127.0.0.1:1"} {
 		if _, err := s.Scrape(t.Context(), u, hashes(1)); !errors.Is(err, ErrNoTransport) {
 			t.Errorf("%s: %v", u, err)
 		}
