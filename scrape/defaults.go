@@ -12,7 +12,7 @@ import (
 // ErrNoTransport means the Scraper has no transport for a URL's scheme: a
 // standalone Scraper builds HTTP(S) and UDP transports itself, but not (yet)
 // WebSocket ones; pass Config.Transport to use those.
-var ErrNoTransport = errors.New("scrape: no transport for this URL scheme")
+var ErrNoTransport = errors.New("no transport for this URL scheme")
 
 // closingTransport is a transport the Scraper owns and closes.
 type closingTransport interface {
