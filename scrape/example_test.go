@@ -104,3 +104,28 @@ func ExampleScraper_Scrape_unsupported() {
 	// true
 	// scrape http://tracker.example/REDACTED: not supported by this tracker
 }
+
+func ExampleScraper_ScrapeAll() {
+	tracker := mocktracker.New(mocktracker.Config{})
+	defer tracker.Close()
+	overHTTP, _ := tracker.ListenHTTP("127.0.0.1:0")
+	overUDP, _ := tracker.ListenUDP("127.0.0.1:0")
+	h, _ := transport.ParseInfoHash("aaa67059ed6bd08362da625b3ae77f6f4a075aaa")
+	tracker.AddPeer(h, peer.ID{1}, netip.MustParseAddrPort("127.0.0.1:6881"), 0)
+
+	s := scrape.New(scrape.Config{})
+	defer s.Close()
+	trackers := []string{overHTTP, overUDP, "https://tracker.example/no-scrape"}
+	byTracker, err := s.ScrapeAll(context.Background(), trackers, []transport.InfoHash{h})
+	if err != nil {
+		panic(err) // only the context ending, or a closed Scraper
+	}
+	for i, tr := range trackers {
+		r := byTracker[tr].Get(h)
+		fmt.Printf("tracker %d: %s %d seeder(s), unsupported=%v\n", i, r.Status, r.Stats.Complete, errors.Is(r.Err, scrape.ErrUnsupported))
+	}
+	// Output:
+	// tracker 0: known 1 seeder(s), unsupported=false
+	// tracker 1: known 1 seeder(s), unsupported=false
+	// tracker 2: failed 0 seeder(s), unsupported=true
+}
