@@ -185,7 +185,7 @@ func Test414Concurrent(t *testing.T) {
 // the 414, after halving down to single-hash requests.
 func Test414Floor(t *testing.T) {
 	hs := hashes(8)
-	f := &fake{tracker: seed(hs, all), maxURI: -1}
+	f := &fake{tracker: seed(hs, all)}
 	f.fail = func([]transport.InfoHash) error { return &transport.StatusError{Code: 414} }
 	s := New(with(f, Config{Concurrency: 1}))
 	res, err := s.Scrape(t.Context(), trackerURL, hs)
