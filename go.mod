@@ -4,4 +4,7 @@ go 1.25.0
 
 require go.uber.org/goleak v1.3.0
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require (
+	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+)
