@@ -45,7 +45,7 @@ type Session struct {
 	mu        sync.Mutex
 	life      life
 	completed bool
-	reported  Stats // the totals given to Update
+	reported  Stats              // the totals given to Update
 	stopAfter func() bool        // unregisters Start's context watch
 	abort     context.CancelFunc // ends a Stop in progress (Close)
 	unsub     []func()           // PeerSource subscriptions
