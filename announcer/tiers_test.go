@@ -208,4 +208,3 @@ func TestTierShuffle(t *testing.T) {
 		}
 	})
 }
-

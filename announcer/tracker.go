@@ -3,6 +3,7 @@ package announcer
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -104,8 +105,10 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	}
 	s.mu.Unlock()
 
-	s.c.log.Debug("announce", "tracker", t.url.redacted, "event", ev.String(),
-		"interval", resp.Interval, "peers", len(resp.Peers))
+	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
+		s.c.log.Debug("announce", "tracker", t.url.redacted, "event", ev.String(),
+			"interval", resp.Interval, "peers", len(resp.Peers))
+	}
 	s.emitReply(t, ev, resp, now)
 	return outcomeOK
 }
@@ -191,7 +194,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)
-	} else {
+	} else if s.c.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.c.log.Debug("announce failed", "tracker", t.url.redacted, "err", err, "next", ev.NextTry)
 	}
 	s.events.push(ev)
