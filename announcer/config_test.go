@@ -68,6 +68,7 @@ func TestSessionOptions(t *testing.T) {
 		synctest.Wait()
 		s2.Update(Stats{Left: 1})
 		time.Sleep(time.Minute)
+		synctest.Wait()
 		a, b := e.fake.Calls("a.test")[0], e.fake.Calls("b.test")
 		if a.Key != 77 || a.Port != 999 || a.NumWant != 20 || a.Left != 5 {
 			t.Errorf("a: %+v", a)
