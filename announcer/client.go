@@ -55,18 +55,22 @@ func NewClient(cfg Config) (*Client, error) {
 		sessions:   make(map[*Session]struct{}),
 		urls:       make(map[string]*trackerURL),
 	}
-	for scheme, tr := range defaultTransports(&c.cfg) {
-		if _, ok := cfg.Transports[scheme]; ok {
-			continue
+	given := make(map[string]transport.Transport, len(cfg.Transports))
+	for scheme, tr := range cfg.Transports {
+		given[strings.ToLower(scheme)] = tr
+	}
+	skip := func(scheme string) bool { _, ok := given[scheme]; return ok }
+	for _, d := range defaultTransports(&c.cfg, skip) {
+		if d.close != nil {
+			c.owned = append(c.owned, d.close)
 		}
-		c.transports[scheme] = tr.t
-		if tr.close != nil {
-			c.owned = append(c.owned, tr.close)
+		if !skip(d.name) {
+			c.transports[d.name] = d.t
 		}
 	}
-	for scheme, tr := range cfg.Transports {
+	for scheme, tr := range given {
 		if tr != nil {
-			c.transports[strings.ToLower(scheme)] = tr
+			c.transports[scheme] = tr
 		}
 	}
 	if n := cfg.MaxConcurrentAnnounces; n > 0 {

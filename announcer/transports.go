@@ -1,15 +1,27 @@
 package announcer
 
-import "github.com/trackerkit/trackerkit/transport"
-
-// ownedTransport is a default transport and the function that closes it.
-type ownedTransport struct {
-	t     transport.Transport
-	close func() error
-}
+import (
+	"github.com/trackerkit/trackerkit/transport"
+	"github.com/trackerkit/trackerkit/transport/http"
+)
 
 // defaultTransports builds the transports NewClient uses for the schemes
-// Config.Transports does not name.
-func defaultTransports(cfg *Config) map[string]ownedTransport {
-	return map[string]ownedTransport{}
+// Config.Transports does not name: one HTTP transport for "http" and
+// "https". Only those a Client actually uses are built.
+func defaultTransports(cfg *Config, skip func(scheme string) bool) []scheme {
+	var out []scheme
+	if !(skip("http") && skip("https")) {
+		h := http.New(http.Config{UserAgent: cfg.UserAgent, Logger: cfg.Logger})
+		out = append(out, scheme{"http", h, nil}, scheme{"https", h, nil})
+		out[0].close = h.Close
+	}
+	return out
+}
+
+// scheme is one default transport for one URL scheme; close is set on the
+// first scheme of a transport serving several.
+type scheme struct {
+	name  string
+	t     transport.Transport
+	close func() error
 }
