@@ -22,13 +22,14 @@ type Client struct {
 	log        *slog.Logger
 	transports map[string]transport.Transport
 	owned      []func() error // Close of the default transports built here
-	sem        chan struct{}  // announce slots; nil: unlimited
+	sem        chan struct{}  // announce slots across trackers; nil: unlimited
 
 	mu       sync.Mutex
 	closed   bool
 	closing  chan struct{} // closed by Close: sessions abandon buffered events
 	sessions map[*Session]struct{}
 	urls     map[string]*trackerURL // interned, by normalized URL
+	hosts    map[string]*hostLimit  // per tracker endpoint, shared by its URLs
 	wg       sync.WaitGroup         // event forwarders
 }
 
@@ -39,7 +40,18 @@ type trackerURL struct {
 	u        *url.URL
 	redacted string
 	proto    string
+	limit    *hostLimit
 	refs     int
+}
+
+// hostLimit bounds the requests in flight to one tracker endpoint (scheme,
+// host and port), whatever the URL's path or passkey: a tracker serving
+// thousands of our torrents is not flooded, and a dead one holds only its
+// own slots while its requests wait out their retransmits.
+type hostLimit struct {
+	key   string
+	slots chan struct{} // nil: unlimited
+	refs  int
 }
 
 // NewClient returns a Client configured by cfg (see Config for the
@@ -54,6 +66,7 @@ func NewClient(cfg Config) (*Client, error) {
 		closing:    make(chan struct{}),
 		sessions:   make(map[*Session]struct{}),
 		urls:       make(map[string]*trackerURL),
+		hosts:      make(map[string]*hostLimit),
 	}
 	given := make(map[string]transport.Transport, len(cfg.Transports))
 	for scheme, tr := range cfg.Transports {
@@ -145,20 +158,34 @@ func (c *Client) sessionList() []*Session {
 	return out
 }
 
-// acquire takes an announce slot, waiting for one until ctx ends.
-func (c *Client) acquire(ctx context.Context) error {
-	if c.sem == nil {
-		return ctx.Err()
+// acquire takes a request slot for tu's tracker (and one of the Client's,
+// when limited), waiting until ctx ends.
+func (c *Client) acquire(ctx context.Context, tu *trackerURL) error {
+	if c.sem != nil {
+		select {
+		case c.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	select {
-	case c.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if tu.limit.slots != nil {
+		select {
+		case tu.limit.slots <- struct{}{}:
+		case <-ctx.Done():
+			if c.sem != nil {
+				<-c.sem
+			}
+			return ctx.Err()
+		}
 	}
+	return ctx.Err()
 }
 
-func (c *Client) release() {
+// release returns the slots acquire took.
+func (c *Client) release(tu *trackerURL) {
+	if tu.limit.slots != nil {
+		<-tu.limit.slots
+	}
 	if c.sem != nil {
 		<-c.sem
 	}
@@ -190,6 +217,16 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	tu := c.urls[key]
 	if tu == nil {
 		tu = &trackerURL{key: key, u: u, redacted: transport.Redact(u), proto: protocolOf(u.Scheme)}
+		hostKey := u.Scheme + "://" + u.Host
+		tu.limit = c.hosts[hostKey]
+		if tu.limit == nil {
+			tu.limit = &hostLimit{key: hostKey}
+			if n := c.cfg.MaxAnnouncesPerTracker; n > 0 {
+				tu.limit.slots = make(chan struct{}, n)
+			}
+			c.hosts[hostKey] = tu.limit
+		}
+		tu.limit.refs++
 		c.urls[key] = tu
 	}
 	tu.refs++
@@ -203,6 +240,9 @@ func (c *Client) releaseURLs(urls []*trackerURL) {
 	for _, tu := range urls {
 		if tu.refs--; tu.refs == 0 {
 			delete(c.urls, tu.key)
+			if tu.limit.refs--; tu.limit.refs == 0 {
+				delete(c.hosts, tu.limit.key)
+			}
 		}
 	}
 }

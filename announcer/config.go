@@ -24,7 +24,7 @@ const (
 	DefaultRetryMin      = 15 * time.Second
 	DefaultRetryMax      = time.Hour
 	DefaultStopTimeout   = 5 * time.Second
-	DefaultMaxAnnounces  = 256
+	DefaultMaxPerTracker = 64
 	DefaultEventBuffer   = 256
 	DefaultEventLinger   = 5 * time.Second
 	// skippedRetry is how long a tracker skipped for an unreachable address
@@ -86,9 +86,19 @@ type Config struct {
 	// Default 5 seconds (DefaultStopTimeout).
 	StopTimeout time.Duration
 
+	// MaxAnnouncesPerTracker limits the announces and scrapes in flight to
+	// one tracker endpoint (scheme, host and port) across all Sessions;
+	// others wait for a slot. Thousands of torrents on one tracker are thus
+	// announced at the pace it answers instead of flooding it (and our
+	// socket buffers) and losing datagrams to BEP 15's 15-second
+	// retransmits; a dead tracker holds only its own slots. Default 64
+	// (DefaultMaxPerTracker). Negative: no limit.
+	MaxAnnouncesPerTracker int
+
 	// MaxConcurrentAnnounces limits the announces and scrapes in flight
-	// across all Sessions of the Client; others wait for a slot. Default
-	// 256 (DefaultMaxAnnounces). Negative: no limit.
+	// across all trackers. Default 0: no limit beyond
+	// MaxAnnouncesPerTracker. Note that a request to a dead tracker holds
+	// its slot until its transport gives up.
 	MaxConcurrentAnnounces int
 
 	// EventBuffer is how many events a Session buffers for a consumer that
@@ -144,8 +154,8 @@ func (c *Config) populate() {
 	if c.StopTimeout <= 0 {
 		c.StopTimeout = DefaultStopTimeout
 	}
-	if c.MaxConcurrentAnnounces == 0 {
-		c.MaxConcurrentAnnounces = DefaultMaxAnnounces
+	if c.MaxAnnouncesPerTracker == 0 {
+		c.MaxAnnouncesPerTracker = DefaultMaxPerTracker
 	}
 	if c.EventBuffer <= 0 {
 		c.EventBuffer = DefaultEventBuffer

@@ -30,7 +30,8 @@ func TestConfigDefaults(t *testing.T) {
 		{"RetryMin", c.RetryMin, DefaultRetryMin},
 		{"RetryMax", c.RetryMax, DefaultRetryMax},
 		{"StopTimeout", c.StopTimeout, DefaultStopTimeout},
-		{"MaxConcurrentAnnounces", c.MaxConcurrentAnnounces, DefaultMaxAnnounces},
+		{"MaxAnnouncesPerTracker", c.MaxAnnouncesPerTracker, DefaultMaxPerTracker},
+		{"MaxConcurrentAnnounces", c.MaxConcurrentAnnounces, 0},
 		{"EventBuffer", c.EventBuffer, DefaultEventBuffer},
 		{"EventLinger", c.EventLinger, DefaultEventLinger},
 	}

@@ -9,7 +9,8 @@ import (
 // exported channel.
 //
 // Producers (tracker goroutines, PeerSource callbacks) never block: push
-// appends under a mutex, or drops the event when the buffer is full (the
+// hands the event to a waiting consumer when nothing is buffered, appends
+// it under a mutex, or drops the event when the buffer is full (the
 // newest event is dropped: what is buffered stays in order) and counts it.
 // A forwarding goroutine exists only while events are buffered: it moves
 // them to the unbuffered channel one by one and, as soon as it has made room
@@ -58,6 +59,16 @@ func (q *eventQueue) push(ev Event) bool {
 		q.mu.Unlock()
 		release(ev)
 		return false
+	}
+	if !q.running {
+		// Nothing buffered: hand ev straight to a consumer waiting on
+		// the channel, sparing a forwarder goroutine.
+		select {
+		case q.out <- ev:
+			q.mu.Unlock()
+			return true
+		default:
+		}
 	}
 	q.buf = append(q.buf, ev)
 	if !q.running {

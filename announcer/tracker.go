@@ -115,10 +115,10 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 
 // call runs one transport call under the Client's concurrency limit.
 func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	if err := s.c.acquire(ctx); err != nil {
-		return nil, err
+	if err := s.c.acquire(ctx, t.url); err != nil {
+		return nil, s.wrap("announce", t, err)
 	}
-	defer s.c.release()
+	defer s.c.release(t.url)
 	resp, err := t.tr.Announce(ctx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
