@@ -42,25 +42,32 @@ func BenchmarkSessions10k(b *testing.B) {
 	}
 	id := peer.ID{'-', 'B', 'E', 'N', 'C', 'H', '-'}
 	const port = 6881
-	var rate, base, heap, stack float64
+	var sum tenKResult
 	for range b.N {
 		r := runSessions10k(b, hashes, id, port)
-		rate += r.rate
-		base += r.baseline
-		heap += r.heapPerPair
-		stack += r.stackPerPair
+		sum.rate += r.rate
+		sum.baseline += r.baseline
+		sum.heapPerPair += r.heapPerPair
+		sum.stackPerPair += r.stackPerPair
+		sum.cpuPerAnnounce += r.cpuPerAnnounce
+		sum.baselineCPU += r.baselineCPU
 	}
 	N := float64(b.N)
-	b.ReportMetric(rate/N, "announces/s")
-	b.ReportMetric(base/N, "baseline-announces/s")
-	b.ReportMetric(100*rate/base, "%-of-baseline")
-	b.ReportMetric(heap/N, "heap-B/pair")
-	b.ReportMetric(stack/N, "stack-B/pair")
+	b.ReportMetric(sum.rate/N, "announces/s")
+	b.ReportMetric(sum.baseline/N, "baseline-announces/s")
+	b.ReportMetric(100*sum.rate/sum.baseline, "%-of-baseline")
+	b.ReportMetric(sum.heapPerPair/N, "heap-B/pair")
+	b.ReportMetric(sum.stackPerPair/N, "stack-B/pair")
+	b.ReportMetric(sum.cpuPerAnnounce/N, "cpu-µs/announce")
+	b.ReportMetric(sum.baselineCPU/N, "baseline-cpu-µs/announce")
 	b.ReportMetric(0, "ns/op")
 }
 
+// tenKResult is one run's figures. The CPU figures are the whole process's
+// (tracker included) per announce, during each phase.
 type tenKResult struct {
 	rate, baseline, heapPerPair, stackPerPair float64
+	cpuPerAnnounce, baselineCPU               float64
 }
 
 func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port uint16) tenKResult {
@@ -76,11 +83,13 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 
 	// The baseline first: it also puts our peer into every swarm, so the
 	// tracker's memory does not grow during the Sessions' run.
+	cpu0 := processCPU()
 	elapsed, err := bareSocketAnnounces(addr, hashes, id, port, 64)
 	if err != nil {
 		b.Fatal(err)
 	}
 	res := tenKResult{baseline: float64(len(hashes)) / elapsed.Seconds()}
+	res.baselineCPU = float64((processCPU() - cpu0).Microseconds()) / float64(len(hashes))
 
 	c, err := NewClient(Config{PeerID: id, Port: port})
 	if err != nil {
@@ -97,7 +106,7 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 	var wg sync.WaitGroup
 	wg.Add(len(sessions))
 	errs := make(chan error, 1)
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for _, s := range sessions {
 		go func() { // the consumer: until the first update, then idle
 			defer wg.Done()
@@ -117,6 +126,7 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 	}
 	wg.Wait()
 	res.rate = float64(len(sessions)) / time.Since(start).Seconds()
+	res.cpuPerAnnounce = float64((processCPU() - cpu0).Microseconds()) / float64(len(sessions))
 	select {
 	case err := <-errs:
 		b.Logf("an announce failed before succeeding (retried): %v", err)

@@ -147,7 +147,9 @@ func (s *Session) Start(ctx context.Context) error {
 	}
 	s.wg.Add(len(s.workers))
 	s.subscribeLocked()
-	s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
+	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
+		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
+	}
 	s.mu.Unlock()
 
 	now := time.Now()
