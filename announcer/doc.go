@@ -2,11 +2,14 @@
 //
 // A Client is made once per process and holds what sessions share: the UDP
 // sockets, the HTTP client, the WebSocket pool, the connection-ID and DNS
-// caches (all inside its transports), the limit on announces in flight, the
-// parsed announce URLs and the logger. A Session is one torrent: it runs one
-// goroutine per tier of announce URLs (per URL with TiersAll) that honours
-// the tracker's intervals, backoff and BEP 31 "retry in" (BEP 15 retransmits
-// are the UDP transport's), and streams what it learns as typed Events.
+// caches (all inside its transports), the limits on requests in flight, the
+// parsed announce URLs and the logger. A Session is one torrent: for each
+// tier of announce URLs (each URL with TiersAll) it keeps one worker that
+// honours the tracker's intervals, backoff and BEP 31 "retry in" (BEP 15
+// retransmits are the UDP transport's), and it streams what it learns as
+// typed Events. A worker holds a goroutine only while it announces; between
+// announces it is a single timer, so ten thousand idle torrents cost no
+// goroutine stacks.
 //
 // # Lifecycle
 //

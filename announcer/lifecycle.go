@@ -79,6 +79,9 @@ func (s *Session) halt() {
 	}
 	unsub := s.unsub
 	s.unsub = nil
+	for _, w := range s.workers {
+		w.stopLocked()
+	}
 	s.mu.Unlock()
 	s.cancelRun()
 	s.wg.Wait()

@@ -39,7 +39,7 @@ type Session struct {
 
 	runCtx    context.Context // ends when the Session ends: aborts announces and scrapes
 	cancelRun context.CancelFunc
-	wg        sync.WaitGroup // workers and Scrape calls
+	wg        sync.WaitGroup // running workers and Scrape calls
 	done      chan struct{}  // closed when the Session has ended
 
 	mu        sync.Mutex
@@ -142,16 +142,10 @@ func (s *Session) Start(ctx context.Context) error {
 		return ErrClosed
 	}
 	s.life = lifeRunning
-	for _, w := range s.workers {
-		w.wake = make(chan struct{}, 1)
-	}
-	s.wg.Add(len(s.workers))
 	s.subscribeLocked()
 	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
 		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
 	}
-	s.mu.Unlock()
-
 	now := time.Now()
 	for _, t := range s.trackers {
 		if t.tr == nil {
@@ -159,8 +153,9 @@ func (s *Session) Start(ctx context.Context) error {
 		}
 	}
 	for _, w := range s.workers {
-		go w.run(s.runCtx)
+		w.start()
 	}
+	s.mu.Unlock()
 	return nil
 }
 

@@ -5,69 +5,111 @@ import (
 	"time"
 )
 
-// worker is the goroutine that announces for one group of trackers: one
-// tier (TiersParallel), every tier in order (TiersStrict) or a single URL
-// (TiersAll). It talks to one tracker at a time, in order, failing over to
-// the next when one fails and moving the one that answered to the front of
-// its tier (BEP 12). Its single timer wakes it for the next round, retry or
-// periodic scrape.
+// worker announces for one group of trackers: one tier (TiersParallel),
+// every tier in order (TiersStrict) or a single URL (TiersAll). It talks to
+// one tracker at a time, in order, failing over to the next when one fails
+// and moving the one that answered to the front of its tier (BEP 12).
+//
+// A worker holds a goroutine only while it works: between announces it is
+// one timer (time.AfterFunc), so an idle (Session, tracker) pair costs no
+// goroutine stack. The timer's function starts the goroutine again when the
+// next round, retry or periodic scrape is due.
 type worker struct {
 	s     *Session
-	tiers [][]*tracker  // owned by the goroutine; reordered on success
-	wake  chan struct{} // capacity 1: a forced announce or Complete
+	tiers [][]*tracker // reordered on success, only by the running goroutine
 
 	// Guarded by Session.mu.
-	forced   bool      // an announce was forced since the round began
-	active   *tracker  // answered the last round; nil while failing
-	roundAt  time.Time // when the next round starts
-	scrapeAt time.Time // next periodic scrape; zero: none
+	timer    *time.Timer // AfterFunc(fire); nil until the first wait
+	running  bool        // a goroutine is working for this worker
+	finished bool        // every tracker given up: nothing left to do
+	forced   bool        // an announce was forced since the round began
+	active   *tracker    // answered the last round; nil while failing
+	roundAt  time.Time   // when the next round starts
+	scrapeAt time.Time   // next periodic scrape; zero: none
 }
 
-// run announces until ctx ends (Stop, Close) or every tracker of the
-// worker has been given up.
-func (w *worker) run(ctx context.Context) {
+// start runs the worker's first round; called by Start with Session.mu held.
+func (w *worker) start() {
+	s := w.s
+	if s.scrapeEvery > 0 {
+		w.scrapeAt = time.Now().Add(s.scrapeEvery)
+	}
+	w.running = true
+	s.wg.Add(1)
+	go w.run()
+}
+
+// fire is the timer's function: it runs the worker unless it is already
+// running, finished, or the Session is ending (halt stops the timers, but
+// one may be firing already).
+func (w *worker) fire() {
+	s := w.s
+	s.mu.Lock()
+	if w.running || w.finished || s.life != lifeRunning {
+		s.mu.Unlock()
+		return
+	}
+	w.running = true
+	s.wg.Add(1)
+	s.mu.Unlock()
+	w.run()
+}
+
+// run does what is due (rounds, scrapes), then arms the timer for what is
+// next and returns. It also returns when the Session ends.
+func (w *worker) run() {
 	s := w.s
 	defer s.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	if s.scrapeEvery > 0 {
-		s.mu.Lock()
-		w.scrapeAt = time.Now().Add(s.scrapeEvery)
-		s.mu.Unlock()
-	}
+	ctx := s.runCtx
 	for {
 		now := time.Now()
 		s.mu.Lock()
 		roundAt, scrapeAt, active := w.roundAt, w.scrapeAt, w.active
-		s.mu.Unlock()
-		if !roundAt.After(now) {
+		if ctx.Err() != nil || s.life != lifeRunning { // ending: halt waits for us
+			w.running = false
+			s.mu.Unlock()
+			return
+		}
+		switch {
+		case !roundAt.After(now):
+			s.mu.Unlock()
 			if !w.round(ctx) {
+				s.mu.Lock()
+				w.running, w.finished = false, ctx.Err() == nil
+				s.mu.Unlock()
 				return
 			}
-			continue
-		}
-		if !scrapeAt.IsZero() && !scrapeAt.After(now) {
+		case !scrapeAt.IsZero() && !scrapeAt.After(now):
+			s.mu.Unlock()
 			if active != nil {
 				s.scrapeOne(ctx, active)
 			}
 			s.mu.Lock()
 			w.scrapeAt = time.Now().Add(s.scrapeEvery)
 			s.mu.Unlock()
-			continue
-		}
-		wakeAt := roundAt
-		if !scrapeAt.IsZero() && scrapeAt.Before(wakeAt) {
-			wakeAt = scrapeAt
-		}
-		timer.Reset(wakeAt.Sub(now))
-		select {
-		case <-ctx.Done():
+		default:
+			w.running = false
+			w.armLocked(now)
+			s.mu.Unlock()
 			return
-		case <-timer.C:
-		case <-w.wake:
-			timer.Stop()
 		}
+	}
+}
+
+// armLocked sets the timer for the next thing due.
+func (w *worker) armLocked(now time.Time) {
+	at := earliest(w.roundAt, w.scrapeAt)
+	if w.timer == nil {
+		w.timer = time.AfterFunc(at.Sub(now), w.fire)
+		return
+	}
+	w.timer.Reset(at.Sub(now))
+}
+
+// stopLocked stops the timer; the Session is ending.
+func (w *worker) stopLocked() {
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 
@@ -152,15 +194,16 @@ func (w *worker) forceLocked() {
 	}
 }
 
-// force asks for an announce as soon as allowed and wakes the worker.
+// force asks for an announce as soon as allowed: the round is brought
+// forward and, if the worker is waiting, its timer too.
 func (w *worker) force() {
-	w.s.mu.Lock()
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	w.forced = true
 	w.forceLocked()
-	w.s.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if !w.running && !w.finished && s.life == lifeRunning && w.timer != nil {
+		w.armLocked(time.Now())
 	}
 }
 
