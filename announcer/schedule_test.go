@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -277,6 +278,37 @@ func TestPeriodicScrape(t *testing.T) {
 		sc := ofType[ScrapeEvent](col.all())
 		if len(sc) != 3 || sc[0].InfoHash != testHash || sc[0].Stats.Complete != 1 {
 			t.Fatalf("scrape events %+v", sc)
+		}
+	})
+}
+
+// Complete while the started announce is in flight: the tracker learns we
+// were leeching, so completed follows as soon as the min interval allows.
+func TestCompleteDuringStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		left := int64(10)
+		var mu sync.Mutex
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{Stats: func() Stats {
+			mu.Lock()
+			defer mu.Unlock()
+			return Stats{Left: left}
+		}})
+		e.fake.setFaults("a.test", fault{delay: 10 * time.Second}, fault{})
+		s.Start(context.Background())
+		time.Sleep(5 * time.Second)
+		mu.Lock()
+		left = 0
+		mu.Unlock()
+		s.Complete()
+		time.Sleep(10 * time.Minute)
+		s.Close()
+		calls := e.fake.Calls("")
+		if got := events(calls); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventCompleted}) {
+			t.Fatalf("events %v", got)
+		}
+		if d := calls[1].Time.Sub(calls[0].Time); d != 10*time.Second+DefaultIntervalFloor {
+			t.Fatalf("completed %v after started, want the reply (10s) plus the floor", d)
 		}
 	})
 }

@@ -123,7 +123,7 @@ func (w *worker) round(ctx context.Context) bool {
 	w.forced = false
 	s.mu.Unlock()
 	var retryAt time.Time // earliest retry of a tracker passed over
-	for ti, tier := range w.tiers {
+	for _, tier := range w.tiers {
 		for i, t := range tier {
 			s.mu.Lock()
 			state, next := t.state, t.next
@@ -139,7 +139,7 @@ func (w *worker) round(ctx context.Context) bool {
 			case outcomeOK:
 				copy(tier[1:i+1], tier[:i])
 				tier[0] = t
-				w.succeeded(t, ti)
+				w.succeeded(t)
 				return true
 			case outcomeAborted:
 				return false
@@ -162,7 +162,7 @@ func (w *worker) round(ctx context.Context) bool {
 // succeeded schedules the next round after t answered: at t's interval, or
 // sooner if an announce was forced meanwhile (never before min interval).
 // Trackers of the worker that are standing by lose their stale schedule.
-func (w *worker) succeeded(t *tracker, tierIndex int) {
+func (w *worker) succeeded(t *tracker) {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
