@@ -26,6 +26,8 @@ type fakeTransport struct {
 	extra  map[string][]peer.Peer // peers added to each reply, by host (duplicates allowed)
 	warn   map[string]string      // warning message by host
 	subs   map[string]func(peer.Peer)
+
+	inflight, maxInflight int
 }
 
 // fault is one misbehaviour. A zero fault means "answer normally".
@@ -114,6 +116,15 @@ func (f *fakeTransport) apply(ctx context.Context, op string, u *url.URL) error 
 }
 
 func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	f.mu.Lock()
+	f.inflight++
+	f.maxInflight = max(f.maxInflight, f.inflight)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inflight--
+		f.mu.Unlock()
+	}()
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "announce", Event: req.Event, NumWant: req.NumWant,
 		Left: req.Left, Key: req.Key, PeerID: req.PeerID, Port: req.Port})
 	if err := f.apply(ctx, "announce", u); err != nil {

@@ -208,3 +208,39 @@ func TestTierShuffle(t *testing.T) {
 		}
 	})
 }
+
+// Requests to one tracker endpoint are limited; due workers queue for it
+// without goroutines of their own, and a Session closed while queued sends
+// nothing.
+func TestPerTrackerLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{MaxAnnouncesPerTracker: 2})
+		e.fake.setFaults("a.test", fault{delay: 10 * time.Second})
+		var sessions []*Session
+		for i := range 7 {
+			s := e.session([][]string{{"http://a.test/announce?pk=" + string(rune('a'+i))}}, SessionOptions{})
+			sessions = append(sessions, s)
+		}
+		t0 := time.Now()
+		for _, s := range sessions {
+			s.Start(context.Background())
+		}
+		other := e.session([][]string{{"udp://b.test:1"}}, SessionOptions{})
+		other.Start(context.Background()) // another endpoint is not held up
+		synctest.Wait()
+		if c := e.fake.Calls("b.test:1"); len(c) != 1 || !c[0].Time.Equal(t0) {
+			t.Fatalf("calls to another tracker: %+v", c)
+		}
+		sessions[6].Close() // queued: never announces
+		time.Sleep(time.Minute)
+		calls := e.fake.Calls("a.test")
+		if len(calls) != 6 || e.fake.maxInflight != 2 {
+			t.Fatalf("%d calls, %d at most in flight", len(calls), e.fake.maxInflight)
+		}
+		for i, c := range calls {
+			if want := time.Duration(i/2) * 10 * time.Second; c.Time.Sub(t0) != want {
+				t.Errorf("call %d at %v, want %v", i, c.Time.Sub(t0), want)
+			}
+		}
+	})
+}

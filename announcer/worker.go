@@ -20,7 +20,7 @@ type worker struct {
 
 	// Guarded by Session.mu.
 	timer    *time.Timer // AfterFunc(fire); nil until the first wait
-	running  bool        // a goroutine is working for this worker
+	running  bool        // queued for, or running on, a goroutine
 	finished bool        // every tracker given up: nothing left to do
 	forced   bool        // an announce was forced since the round began
 	active   *tracker    // answered the last round; nil while failing
@@ -35,24 +35,39 @@ func (w *worker) start() {
 		w.scrapeAt = time.Now().Add(s.scrapeEvery)
 	}
 	w.running = true
-	s.wg.Add(1)
-	go w.run()
+	s.c.submit(w.host(), w)
 }
 
-// fire is the timer's function: it runs the worker unless it is already
-// running, finished, or the Session is ending (halt stops the timers, but
-// one may be firing already).
-func (w *worker) fire() {
+// host returns the endpoint of the tracker the worker will try first.
+func (w *worker) host() *hostLimit { return w.tiers[0][0].url.limit }
+
+// runIfRunning runs the worker that submit queued, unless the Session has
+// ended meanwhile (its halt does not wait for queued workers).
+func (w *worker) runIfRunning() {
 	s := w.s
 	s.mu.Lock()
-	if w.running || w.finished || s.life != lifeRunning {
+	if s.life != lifeRunning {
+		w.running = false
 		s.mu.Unlock()
 		return
 	}
-	w.running = true
 	s.wg.Add(1)
 	s.mu.Unlock()
 	w.run()
+}
+
+// fire is the timer's function: it submits the worker unless it is
+// already running, finished, or the Session is ending (halt stops the
+// timers, but one may be firing already).
+func (w *worker) fire() {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w.running || w.finished || s.life != lifeRunning {
+		return
+	}
+	w.running = true
+	s.c.submit(w.host(), w)
 }
 
 // run does what is due (rounds, scrapes), then arms the timer for what is
