@@ -27,7 +27,7 @@ type fakeTransport struct {
 	warn   map[string]string      // warning message by host
 	subs   map[string]func(peer.Peer)
 
-	inflight, maxInflight int
+	inflight, maxInflight map[string]int // by host
 }
 
 // fault is one misbehaviour. A zero fault means "answer normally".
@@ -52,7 +52,8 @@ type call struct {
 
 func newFake(mt *mocktracker.Tracker) *fakeTransport {
 	return &fakeTransport{mt: mt, faults: map[string][]fault{}, extra: map[string][]peer.Peer{},
-		warn: map[string]string{}, subs: map[string]func(peer.Peer){}}
+		warn: map[string]string{}, subs: map[string]func(peer.Peer){},
+		inflight: map[string]int{}, maxInflight: map[string]int{}}
 }
 
 // setFaults makes the next calls to host misbehave in order; the last
@@ -117,12 +118,12 @@ func (f *fakeTransport) apply(ctx context.Context, op string, u *url.URL) error 
 
 func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	f.mu.Lock()
-	f.inflight++
-	f.maxInflight = max(f.maxInflight, f.inflight)
+	f.inflight[u.Host]++
+	f.maxInflight[u.Host] = max(f.maxInflight[u.Host], f.inflight[u.Host])
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
-		f.inflight--
+		f.inflight[u.Host]--
 		f.mu.Unlock()
 	}()
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "announce", Event: req.Event, NumWant: req.NumWant,

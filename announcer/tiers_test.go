@@ -234,8 +234,8 @@ func TestPerTrackerLimit(t *testing.T) {
 		sessions[6].Close() // queued: never announces
 		time.Sleep(time.Minute)
 		calls := e.fake.Calls("a.test")
-		if len(calls) != 6 || e.fake.maxInflight != 2 {
-			t.Fatalf("%d calls, %d at most in flight", len(calls), e.fake.maxInflight)
+		if len(calls) != 6 || e.fake.maxInflight["a.test"] != 2 {
+			t.Fatalf("%d calls, %d at most in flight", len(calls), e.fake.maxInflight["a.test"])
 		}
 		for i, c := range calls {
 			if want := time.Duration(i/2) * 10 * time.Second; c.Time.Sub(t0) != want {
