@@ -23,7 +23,8 @@ import (
 // reports
 //
 //   - announces/s: Sessions started per second of wall time, from the first
-//     Start until every Session has had its first UpdateEvent;
+//     Start until every Session has had its first UpdateEvent (one consumer
+//     goroutine per Session, started beforehand, reads its events);
 //   - baseline-announces/s: what a bare-socket client reaches against the
 //     same tracker in the same run (connect once, then raw 98-byte announces,
 //     64 in flight);
@@ -106,9 +107,8 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 	var wg sync.WaitGroup
 	wg.Add(len(sessions))
 	errs := make(chan error, 1)
-	start, cpu0 := time.Now(), processCPU()
 	for _, s := range sessions {
-		go func() { // the consumer: until the first update, then idle
+		go func() { // the consumer: until the first update, then gone
 			defer wg.Done()
 			for ev := range s.Events() {
 				switch ev := ev.(type) {
@@ -122,6 +122,9 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 				}
 			}
 		}()
+	}
+	start, cpu0 := time.Now(), processCPU()
+	for _, s := range sessions {
 		s.Start(context.Background())
 	}
 	wg.Wait()
