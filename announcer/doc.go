@@ -9,7 +9,10 @@
 // retransmits are the UDP transport's), and it streams what it learns as
 // typed Events. A worker holds a goroutine only while it announces; between
 // announces it is a single timer, so ten thousand idle torrents cost no
-// goroutine stacks.
+// goroutine stacks. Due workers run on the goroutines of their tracker's
+// endpoint, at most Config.MaxAnnouncesPerTracker (64) at once, and queue
+// beyond that: a tracker serving thousands of our torrents is announced to
+// at the pace it answers.
 //
 // # Lifecycle
 //
