@@ -70,6 +70,16 @@ func (c *Client) runWorkers(h *hostLimit, w *worker) {
 // acquire takes a request slot for tu's tracker (and one of the Client's,
 // when limited), waiting until ctx ends.
 func (c *Client) acquire(ctx context.Context, tu *trackerURL) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.sem == nil && tu.limit.slots != nil { // the common case, without select
+		select {
+		case tu.limit.slots <- struct{}{}:
+			return nil
+		default:
+		}
+	}
 	if c.sem != nil {
 		select {
 		case c.sem <- struct{}{}:
@@ -87,7 +97,11 @@ func (c *Client) acquire(ctx context.Context, tu *trackerURL) error {
 			return ctx.Err()
 		}
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil { // ended meanwhile: do not start the request
+		c.release(tu)
+		return err
+	}
+	return nil
 }
 
 // release returns the slots acquire took.

@@ -75,3 +75,26 @@ func TestGlobalLimit(t *testing.T) {
 		s.Close()
 	})
 }
+
+// acquire never keeps a slot when it fails.
+func TestAcquireReleases(t *testing.T) {
+	for _, cfg := range []Config{{MaxAnnouncesPerTracker: 1}, {MaxAnnouncesPerTracker: 1, MaxConcurrentAnnounces: 1}, {MaxAnnouncesPerTracker: -1}} {
+		c, _ := NewClient(cfg)
+		tu, err := c.internURL("http://a.test/announce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		for range 3 {
+			if err := c.acquire(done, tu); err == nil {
+				t.Fatalf("%+v: acquire with an ended context succeeded", cfg)
+			}
+		}
+		if err := c.acquire(context.Background(), tu); err != nil {
+			t.Fatalf("%+v: a slot leaked: %v", cfg, err)
+		}
+		c.release(tu)
+		c.Close()
+	}
+}
