@@ -2,7 +2,78 @@
 //
 // A Client is made once per process and holds what sessions share: the UDP
 // sockets, the HTTP client, the WebSocket pool, the connection-ID and DNS
-// caches, concurrency limits and the logger. A Session is one torrent: it runs
-// one goroutine per announce URL that honours the tracker's intervals, BEP 15
-// retransmits and backoff, and streams what it learns as typed Events.
+// caches (all inside its transports), the limits on requests in flight, the
+// parsed announce URLs and the logger. A Session is one torrent: for each
+// tier of announce URLs (each URL with TiersAll) it keeps one worker that
+// honours the tracker's intervals, backoff and BEP 31 "retry in" (BEP 15
+// retransmits are the UDP transport's), and it streams what it learns as
+// typed Events. A worker holds a goroutine only while it announces; between
+// announces it is a single timer, so ten thousand idle torrents cost no
+// goroutine stacks. Due workers run on the goroutines of their tracker's
+// endpoint, at most Config.MaxAnnouncesPerTracker (64) at once, and queue
+// beyond that: a tracker serving thousands of our torrents is announced to
+// at the pace it answers.
+//
+// # Lifecycle
+//
+//	c, _ := announcer.NewClient(announcer.Config{})
+//	s, _ := c.NewSession(torrent, announcer.SessionOptions{Stats: myStats})
+//	s.Start(ctx)          // "started" to each tracker in use
+//	... events ...        // scheduled announces, no event
+//	s.Complete()          // "completed", once, if we downloaded
+//	s.Stop(ctx)           // "stopped" to every tracker that knew us
+//	c.Close()
+//
+// Start returns at once. The first announce to a tracker sends "started";
+// later ones send nothing until Complete, whose "completed" goes once to
+// each tracker that acknowledged "started" while we were leeching. A
+// pending started or completed survives failures and forced announces: it
+// is sent by the next announce that gets through.
+//
+// Stop ends the announce goroutines, then sends "stopped" with numwant 0, in
+// parallel, to every tracker that acknowledged "started", retrying failures
+// under one deadline: the earlier of Stop's context and Config.StopTimeout
+// (5 s). It returns by that deadline even when every tracker is dead.
+// Close ends a Session at once and sends nothing. The end of Start's
+// context stops the Session as Stop does, so a stopped is never lost to a
+// cancelled context. Client.Shutdown stops every Session; Client.Close
+// closes them.
+//
+// # Scheduling
+//
+// After a successful announce the next one to that tracker is due after the
+// tracker's interval, clamped to [Config.IntervalFloor, Config.IntervalCap]
+// (1 minute, 2 hours). Announce and Update force one, never sooner than the
+// tracker's min interval (at least IntervalFloor) after the last. A failure
+// backs off exponentially from Config.RetryMin (15 s), doubling, jittered by
+// ±50%, up to Config.RetryMax (1 h), reset by a success; a BEP 31 "retry
+// in" replaces the backoff step. "retry in: never", HTTP 410 and other
+// permanent errors give the URL up (ErrorEvent.GaveUp). A tracker skipped
+// because this host has no route to its address family
+// (transport.ErrSkipped) is not failing: it is tried again 30 minutes later.
+//
+// # Tiers
+//
+// By default (TiersParallel) every tier is announced to at once, one tracker
+// at a time inside a tier: the URLs are tried in order, the first that
+// answers is used and moved to the front of its tier, and the next is tried
+// when it fails (BEP 12 inside each tier). TiersStrict follows BEP 12 across
+// tiers; TiersAll announces to every URL at once. Duplicate URLs are merged
+// and each tier is shuffled once.
+//
+// # Events
+//
+// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
+// ErrorEvent and DroppedEvent. The Session never waits for the consumer:
+// events wait in a bounded buffer (Config.EventBuffer, 256); while it is
+// full the newest are dropped and counted, and a DroppedEvent follows when
+// there is room. The channel is closed exactly once, after every goroutine
+// of the Session has exited; events still buffered then are delivered for
+// up to Config.EventLinger (5 s), so a consumer that never reads stalls
+// nothing and leaks nothing.
+//
+// # Secrets
+//
+// Announce URLs of private trackers carry passkeys. Every URL in an event,
+// a TrackerStatus, an error or a log line is redacted (transport.Redact).
 package announcer

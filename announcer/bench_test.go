@@ -1,0 +1,252 @@
+package announcer
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// The 10,000-session benchmark: one Client, 10,000 Sessions with one UDP
+// tracker each, against the mock tracker's UDP front end on loopback. It
+// reports
+//
+//   - announces/s: Sessions started per second of wall time, from the first
+//     Start until every Session has had its first UpdateEvent (one consumer
+//     goroutine per Session, started beforehand, reads its events);
+//   - baseline-announces/s: what a bare-socket client reaches against the
+//     same tracker in the same run (connect once, then raw 98-byte announces,
+//     64 in flight);
+//   - %-of-baseline: the ratio of the two;
+//   - heap-B/pair and stack-B/pair: the heap (and goroutine stack) held per
+//     idle (Session, tracker) pair: measured with every Session waiting for
+//     its next interval, minus the same after Client.Close, each after GC.
+//
+// Run it with: go test -run '^$' -bench Sessions10k -benchtime 1x ./announcer
+func BenchmarkSessions10k(b *testing.B) {
+	const n = 10_000
+	hashes := make([]transport.InfoHash, n)
+	for i := range hashes {
+		binary.BigEndian.PutUint64(hashes[i][:], uint64(i)+1)
+		hashes[i][19] = 0xbe
+	}
+	id := peer.ID{'-', 'B', 'E', 'N', 'C', 'H', '-'}
+	const port = 6881
+	var sum tenKResult
+	for range b.N {
+		r := runSessions10k(b, hashes, id, port)
+		sum.rate += r.rate
+		sum.baseline += r.baseline
+		sum.heapPerPair += r.heapPerPair
+		sum.stackPerPair += r.stackPerPair
+		sum.cpuPerAnnounce += r.cpuPerAnnounce
+		sum.baselineCPU += r.baselineCPU
+	}
+	N := float64(b.N)
+	b.ReportMetric(sum.rate/N, "announces/s")
+	b.ReportMetric(sum.baseline/N, "baseline-announces/s")
+	b.ReportMetric(100*sum.rate/sum.baseline, "%-of-baseline")
+	b.ReportMetric(sum.heapPerPair/N, "heap-B/pair")
+	b.ReportMetric(sum.stackPerPair/N, "stack-B/pair")
+	b.ReportMetric(sum.cpuPerAnnounce/N, "cpu-µs/announce")
+	b.ReportMetric(sum.baselineCPU/N, "baseline-cpu-µs/announce")
+	b.ReportMetric(0, "ns/op")
+}
+
+// tenKResult is one run's figures. The CPU figures are the whole process's
+// (tracker included) per announce, during each phase.
+type tenKResult struct {
+	rate, baseline, heapPerPair, stackPerPair float64
+	cpuPerAnnounce, baselineCPU               float64
+}
+
+func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port uint16) tenKResult {
+	b.Helper()
+	mt := mocktracker.New(mocktracker.Config{})
+	defer mt.Close()
+	announce, err := mt.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse(announce)
+	addr := netip.MustParseAddrPort(u.Host)
+
+	// The baseline first: it also puts our peer into every swarm, so the
+	// tracker's memory does not grow during the Sessions' run.
+	cpu0 := processCPU()
+	elapsed, err := bareSocketAnnounces(addr, hashes, id, port, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := tenKResult{baseline: float64(len(hashes)) / elapsed.Seconds()}
+	res.baselineCPU = float64((processCPU() - cpu0).Microseconds()) / float64(len(hashes))
+
+	c, err := NewClient(Config{PeerID: id, Port: port})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sessions := make([]*Session, len(hashes))
+	for i, h := range hashes {
+		s, err := c.NewSession(Torrent{InfoHash: h, Tiers: [][]string{{announce}}}, SessionOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sessions[i] = s
+	}
+	var wg sync.WaitGroup
+	wg.Add(len(sessions))
+	errs := make(chan error, 1)
+	for _, s := range sessions {
+		go func() { // the consumer: until the first update, then gone
+			defer wg.Done()
+			for ev := range s.Events() {
+				switch ev := ev.(type) {
+				case UpdateEvent:
+					return
+				case ErrorEvent:
+					select {
+					case errs <- ev.Err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	start, cpu0 := time.Now(), processCPU()
+	for _, s := range sessions {
+		s.Start(context.Background())
+	}
+	wg.Wait()
+	res.rate = float64(len(sessions)) / time.Since(start).Seconds()
+	res.cpuPerAnnounce = float64((processCPU() - cpu0).Microseconds()) / float64(len(sessions))
+	select {
+	case err := <-errs:
+		b.Logf("an announce failed before succeeding (retried): %v", err)
+	default:
+	}
+
+	var idle, closed runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&idle)
+	c.Close()
+	sessions = nil
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&closed)
+	res.heapPerPair = float64(int64(idle.HeapAlloc)-int64(closed.HeapAlloc)) / float64(len(hashes))
+	res.stackPerPair = float64(int64(idle.StackInuse)-int64(closed.StackInuse)) / float64(len(hashes))
+	return res
+}
+
+// bareSocketAnnounces is the baseline: one socket, one connect, then a raw
+// 98-byte BEP 15 announce per info hash with at most inflight unanswered;
+// unanswered ones are resent after 250 ms of silence. It returns the time
+// from the first announce to the last reply.
+func bareSocketAnnounces(tracker netip.AddrPort, hashes []transport.InfoHash, id peer.ID, port uint16, inflight int) (time.Duration, error) {
+	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	buf := make([]byte, 64<<10)
+
+	var connID uint64
+	for attempt := 0; ; attempt++ {
+		if attempt == 10 {
+			return 0, errors.New("baseline: no connect reply")
+		}
+		pkt := binary.BigEndian.AppendUint64(nil, 0x41727101980)
+		pkt = binary.BigEndian.AppendUint32(pkt, 0)
+		pkt = binary.BigEndian.AppendUint32(pkt, 0xc0ffee)
+		if _, err := conn.WriteToUDPAddrPort(pkt, tracker); err != nil {
+			return 0, err
+		}
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		m, _, err := conn.ReadFromUDPAddrPort(buf)
+		if err == nil && m >= 16 && binary.BigEndian.Uint32(buf) == 0 && binary.BigEndian.Uint32(buf[4:]) == 0xc0ffee {
+			connID = binary.BigEndian.Uint64(buf[8:])
+			break
+		}
+	}
+
+	announce := func(i int) []byte {
+		p := make([]byte, 0, 98)
+		p = binary.BigEndian.AppendUint64(p, connID)
+		p = binary.BigEndian.AppendUint32(p, 1)
+		p = binary.BigEndian.AppendUint32(p, uint32(i))
+		p = append(p, hashes[i][:]...)
+		p = append(p, id[:]...)
+		p = binary.BigEndian.AppendUint64(p, 0) // downloaded
+		p = binary.BigEndian.AppendUint64(p, 0) // left
+		p = binary.BigEndian.AppendUint64(p, 0) // uploaded
+		p = binary.BigEndian.AppendUint32(p, 2) // started
+		p = binary.BigEndian.AppendUint32(p, 0) // ip
+		p = binary.BigEndian.AppendUint32(p, 1) // key
+		p = binary.BigEndian.AppendUint32(p, 0xffffffff)
+		return binary.BigEndian.AppendUint16(p, port)
+	}
+
+	var mu sync.Mutex
+	sent := 0 // announces sent so far, guarded by mu
+	answered := make([]bool, len(hashes))
+	slots := make(chan struct{}, inflight)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { // the reader
+		left := len(hashes)
+		for left > 0 {
+			conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+			m, _, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					mu.Lock() // resend what is unanswered among those sent
+					for i := range sent {
+						if !answered[i] {
+							conn.WriteToUDPAddrPort(announce(i), tracker)
+						}
+					}
+					mu.Unlock()
+					continue
+				}
+				done <- err
+				return
+			}
+			if m < 20 || binary.BigEndian.Uint32(buf) != 1 {
+				continue
+			}
+			i := int(binary.BigEndian.Uint32(buf[4:]))
+			mu.Lock()
+			if i < len(answered) && !answered[i] {
+				answered[i] = true
+				left--
+				<-slots
+			}
+			mu.Unlock()
+		}
+		done <- nil
+	}()
+	for i := range hashes {
+		slots <- struct{}{}
+		mu.Lock()
+		sent = i + 1
+		mu.Unlock()
+		if _, err := conn.WriteToUDPAddrPort(announce(i), tracker); err != nil {
+			return 0, fmt.Errorf("baseline: %w", err)
+		}
+	}
+	err = <-done
+	return time.Since(start), err
+}

@@ -1,0 +1,217 @@
+package announcer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Client holds what every Session of a process shares: the transports (and
+// through them the UDP sockets, HTTP client, WebSocket pool, connection-ID
+// and DNS caches), the limit on announces in flight, the parsed announce URLs
+// and the logger. Make one per process with NewClient; it is safe for
+// concurrent use. Close ends every Session and waits for every goroutine the
+// Client started.
+type Client struct {
+	cfg        Config
+	log        *slog.Logger
+	transports map[string]transport.Transport
+	owned      []func() error // Close of the default transports built here
+	sem        chan struct{}  // announce slots across trackers; nil: unlimited
+
+	mu       sync.Mutex
+	closed   bool
+	closing  chan struct{} // closed by Close: sessions abandon buffered events
+	sessions map[*Session]struct{}
+	urls     map[string]*trackerURL // interned, by normalized URL
+	hosts    map[string]*hostLimit  // per tracker endpoint, shared by its URLs
+	wg       sync.WaitGroup         // event forwarders and worker goroutines
+}
+
+// trackerURL is one parsed announce URL, shared by every Session that uses
+// it (thousands of torrents on one tracker parse and store it once).
+type trackerURL struct {
+	key      string
+	u        *url.URL
+	redacted string
+	proto    string
+	limit    *hostLimit
+	refs     int
+}
+
+// NewClient returns a Client configured by cfg (see Config for the
+// defaults). It builds the default transports for the schemes cfg.Transports
+// does not name.
+func NewClient(cfg Config) (*Client, error) {
+	cfg.populate()
+	c := &Client{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		transports: make(map[string]transport.Transport),
+		closing:    make(chan struct{}),
+		sessions:   make(map[*Session]struct{}),
+		urls:       make(map[string]*trackerURL),
+		hosts:      make(map[string]*hostLimit),
+	}
+	given := make(map[string]transport.Transport, len(cfg.Transports))
+	for scheme, tr := range cfg.Transports {
+		given[strings.ToLower(scheme)] = tr
+	}
+	skip := func(scheme string) bool { _, ok := given[scheme]; return ok }
+	for _, d := range defaultTransports(&c.cfg, skip) {
+		if d.close != nil {
+			c.owned = append(c.owned, d.close)
+		}
+		if !skip(d.name) {
+			c.transports[d.name] = d.t
+		}
+	}
+	for scheme, tr := range given {
+		if tr != nil {
+			c.transports[scheme] = tr
+		}
+	}
+	if n := cfg.MaxConcurrentAnnounces; n > 0 {
+		c.sem = make(chan struct{}, n)
+	}
+	return c, nil
+}
+
+// Config returns the Client's configuration with defaults filled in.
+func (c *Client) Config() Config { return c.cfg }
+
+// TransportFor returns the Transport serving u's scheme. An unknown scheme
+// gives a *SchemeError (errors.Is transport.ErrUnsupported). Its signature
+// fits scrape.Config's Transport field.
+func (c *Client) TransportFor(u *url.URL) (transport.Transport, error) {
+	if tr, ok := c.transports[strings.ToLower(u.Scheme)]; ok {
+		return tr, nil
+	}
+	return nil, &SchemeError{Scheme: u.Scheme, URL: transport.Redact(u)}
+}
+
+// Close ends every open Session as Session.Close does (no stopped
+// announces: call Session.Stop or Client.Shutdown first to leave swarms
+// gracefully), discards events not yet read, closes the default transports
+// and waits for every goroutine the Client started. It is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.wg.Wait()
+		return nil
+	}
+	c.closed = true
+	close(c.closing)
+	sessions := c.sessionList()
+	c.mu.Unlock()
+	for _, s := range sessions {
+		s.Close()
+	}
+	c.wg.Wait()
+	var errs []error
+	for _, closeFn := range c.owned {
+		errs = append(errs, closeFn())
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown stops every open Session in parallel as Session.Stop does
+// (stopped announces bounded by ctx and Config.StopTimeout), then closes
+// the Client.
+func (c *Client) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	sessions := c.sessionList()
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Stop(ctx)
+		}()
+	}
+	wg.Wait()
+	return c.Close()
+}
+
+func (c *Client) sessionList() []*Session {
+	out := make([]*Session, 0, len(c.sessions))
+	for s := range c.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// internURL parses raw once per Client and returns the shared value, or an
+// error (a *URLError or *SchemeError) saying why it cannot be used.
+func (c *Client) internURL(raw string) (*trackerURL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // *url.Error holds the whole URL: never pass it on
+		}
+		return nil, &URLError{URL: transport.RedactString(raw), Err: err}
+	}
+	if u.Host == "" {
+		return nil, &URLError{URL: transport.Redact(u), Err: errors.New("no host")}
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	key := u.String()
+	if _, err := c.TransportFor(u); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tu := c.urls[key]
+	if tu == nil {
+		tu = &trackerURL{key: key, u: u, redacted: transport.Redact(u), proto: protocolOf(u.Scheme)}
+		hostKey := u.Scheme + "://" + u.Host
+		tu.limit = c.hosts[hostKey]
+		if tu.limit == nil {
+			tu.limit = &hostLimit{key: hostKey}
+			if n := c.cfg.MaxAnnouncesPerTracker; n > 0 {
+				tu.limit.slots = make(chan struct{}, n)
+			}
+			c.hosts[hostKey] = tu.limit
+		}
+		tu.limit.refs++
+		c.urls[key] = tu
+	}
+	tu.refs++
+	return tu, nil
+}
+
+// releaseURLs drops a Session's references to its interned URLs.
+func (c *Client) releaseURLs(urls []*trackerURL) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tu := range urls {
+		if tu.refs--; tu.refs == 0 {
+			delete(c.urls, tu.key)
+			if tu.limit.refs--; tu.limit.refs == 0 {
+				delete(c.hosts, tu.limit.key)
+			}
+		}
+	}
+}
+
+func protocolOf(scheme string) string {
+	switch scheme {
+	case "http", "https":
+		return ProtocolHTTP
+	case "udp":
+		return ProtocolUDP
+	case "ws", "wss":
+		return ProtocolWebRTC
+	}
+	return scheme
+}

@@ -1,0 +1,176 @@
+package announcer
+
+import (
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// PeerIDPrefix is the Azureus-style client prefix of generated peer IDs.
+const PeerIDPrefix = "-TK0001-"
+
+// Defaults of Config and SessionOptions; each field's documentation repeats
+// the one it uses.
+const (
+	DefaultPort          = 6881
+	DefaultNumWant       = 50
+	DefaultUserAgent     = "trackerkit/0.1"
+	DefaultIntervalFloor = time.Minute
+	DefaultIntervalCap   = 2 * time.Hour
+	DefaultRetryMin      = 15 * time.Second
+	DefaultRetryMax      = time.Hour
+	DefaultStopTimeout   = 5 * time.Second
+	DefaultMaxPerTracker = 64
+	DefaultEventBuffer   = 256
+	DefaultEventLinger   = 5 * time.Second
+	// skippedRetry is how long a tracker skipped for an unreachable address
+	// family waits before it is tried again (clamped to the interval floor
+	// and cap): the host may gain a route meanwhile.
+	skippedRetry = 30 * time.Minute
+)
+
+// Config configures a Client. The zero value is a working configuration:
+// every field's zero value means the default written in its documentation.
+type Config struct {
+	// PeerID is sent to every tracker by every Session of the Client.
+	// Default: generated once per Client, PeerIDPrefix ("-TK0001-")
+	// followed by 12 random bytes.
+	PeerID peer.ID
+
+	// Port is the port peers should connect to. Default 6881
+	// (DefaultPort). A Session may override it.
+	Port uint16
+
+	// NumWant is how many peers each announce asks for. Default 50
+	// (DefaultNumWant, as the JavaScript client). A negative value leaves
+	// the number to the tracker (transport.NumWantDefault on the wire).
+	// Stopped announces always ask for 0. A Session may override it.
+	NumWant int
+
+	// UserAgent is sent by the default HTTP(S) and WebSocket transports.
+	// Default "trackerkit/0.1" (DefaultUserAgent).
+	UserAgent string
+
+	// Logger receives debug lines for announces and warnings for trackers
+	// given up. URLs in log lines are redacted. Default (nil): discard.
+	Logger *slog.Logger
+
+	// IntervalFloor is the shortest time between two announces to one
+	// tracker, whatever the tracker asks: the "interval" and "min interval"
+	// a tracker sends are raised to it, and a forced announce waits for it.
+	// Default 1 minute (DefaultIntervalFloor).
+	IntervalFloor time.Duration
+
+	// IntervalCap is the longest time between two announces to one
+	// tracker: a larger "interval" is lowered to it, so a tracker asking
+	// for a day still sees us often enough to keep us in its swarm.
+	// Default 2 hours (DefaultIntervalCap).
+	IntervalCap time.Duration
+
+	// RetryMin is the first wait after a failed announce. Later failures
+	// double it, each wait jittered by ±50%, up to RetryMax; a success
+	// resets it. A BEP 31 "retry in" from the tracker replaces it.
+	// Default 15 seconds (DefaultRetryMin).
+	RetryMin time.Duration
+
+	// RetryMax caps the wait between retries of a failing tracker.
+	// Default 1 hour (DefaultRetryMax), lowered to IntervalCap if larger.
+	RetryMax time.Duration
+
+	// StopTimeout bounds Session.Stop: stopped announces still unanswered
+	// after it are abandoned. Stop's context can end it sooner.
+	// Default 5 seconds (DefaultStopTimeout).
+	StopTimeout time.Duration
+
+	// MaxAnnouncesPerTracker limits the announces and scrapes in flight to
+	// one tracker endpoint (scheme, host and port) across all Sessions;
+	// others wait for a slot. Thousands of torrents on one tracker are thus
+	// announced at the pace it answers instead of flooding it (and our
+	// socket buffers) and losing datagrams to BEP 15's 15-second
+	// retransmits; a dead tracker holds only its own slots. Default 64
+	// (DefaultMaxPerTracker). Negative: no limit.
+	MaxAnnouncesPerTracker int
+
+	// MaxConcurrentAnnounces limits the announces and scrapes in flight
+	// across all trackers. Default 0: no limit beyond
+	// MaxAnnouncesPerTracker. Note that a request to a dead tracker holds
+	// its slot until its transport gives up.
+	MaxConcurrentAnnounces int
+
+	// EventBuffer is how many events a Session buffers for a consumer that
+	// is not reading; newer events are dropped while it is full (see
+	// Session.Events). Default 256 (DefaultEventBuffer). The buffer grows
+	// only when used: an idle Session holds none.
+	EventBuffer int
+
+	// EventLinger is how long the events still buffered when a Session
+	// ends wait for the consumer before they are discarded and the Events
+	// channel is closed. Default 5 seconds (DefaultEventLinger).
+	EventLinger time.Duration
+
+	// Transports maps URL schemes ("http", "https", "udp", "ws", "wss") to
+	// the Transport that serves them, overriding the defaults NewClient
+	// builds for those schemes. The Client does not Close transports given
+	// here; it does close the defaults it built. A scheme mapped to nil
+	// removes the default.
+	Transports map[string]transport.Transport
+}
+
+// populate replaces zero values by defaults.
+func (c *Config) populate() {
+	if c.PeerID.IsZero() {
+		c.PeerID = newPeerID(rand.Reader)
+	}
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.NumWant == 0 {
+		c.NumWant = DefaultNumWant
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.IntervalFloor <= 0 {
+		c.IntervalFloor = DefaultIntervalFloor
+	}
+	if c.IntervalCap <= 0 {
+		c.IntervalCap = DefaultIntervalCap
+	}
+	c.IntervalCap = max(c.IntervalCap, c.IntervalFloor)
+	if c.RetryMin <= 0 {
+		c.RetryMin = DefaultRetryMin
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	c.RetryMax = max(min(c.RetryMax, c.IntervalCap), c.RetryMin)
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.MaxAnnouncesPerTracker == 0 {
+		c.MaxAnnouncesPerTracker = DefaultMaxPerTracker
+	}
+	if c.EventBuffer <= 0 {
+		c.EventBuffer = DefaultEventBuffer
+	}
+	if c.EventLinger <= 0 {
+		c.EventLinger = DefaultEventLinger
+	}
+}
+
+// newPeerID returns PeerIDPrefix followed by 12 random bytes.
+func newPeerID(r io.Reader) peer.ID {
+	var id peer.ID
+	n := copy(id[:], PeerIDPrefix)
+	if _, err := io.ReadFull(r, id[n:]); err != nil {
+		panic("announcer: crypto/rand failed: " + err.Error()) // crypto/rand never fails on supported platforms
+	}
+	return id
+}

@@ -1,0 +1,238 @@
+package announcer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+func addrPeer(i int) peer.Peer {
+	return peer.Peer{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 1, byte(i)}), uint16(7000+i))}
+}
+
+// Peers of one reply are emitted once each, with a warning and an update.
+func TestReplyEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		for i := range 3 {
+			e.mt.AddPeer(testHash, peer.ID{byte(i + 1)}, addrPeer(i).Addr, 0)
+		}
+		e.fake.extra["a.test"] = []peer.Peer{addrPeer(0), addrPeer(0), {Host: "h.test", Addr: netip.AddrPortFrom(netip.Addr{}, 1)}, {Host: "h.test", Addr: netip.AddrPortFrom(netip.Addr{}, 1)}}
+		e.fake.warn["a.test"] = "be nice"
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		col := collect(s)
+		s.Start(context.Background())
+		synctest.Wait()
+		s.Close()
+		<-col.done
+		evs := col.all()
+		up := ofType[UpdateEvent](evs)
+		if len(up) != 1 || up[0].Complete != 4 || up[0].Incomplete != 0 || up[0].Peers != 7 || up[0].Interval != 30*time.Minute {
+			t.Fatalf("updates %+v", up)
+		}
+		if w := ofType[WarningEvent](evs); len(w) != 1 || w[0].Message != "be nice" {
+			t.Fatalf("warnings %+v", w)
+		}
+		peers := ofType[PeerEvent](evs)
+		if len(peers) != 4 { // 3 from the swarm (one duplicated by extra), one host
+			t.Fatalf("%d peer events: %+v", len(peers), peers)
+		}
+		seen := map[string]bool{}
+		for _, p := range peers {
+			if seen[p.Peer.String()] || p.Protocol != ProtocolHTTP || p.Tracker != "http://a.test/announce" {
+				t.Errorf("peer event %+v", p)
+			}
+			seen[p.Peer.String()] = true
+		}
+		if st := s.Trackers()[0]; st.Peers != 7 || st.Seeders != 4 || st.Warning != "be nice" {
+			t.Errorf("status %+v", st)
+		}
+	})
+}
+
+type countingConn struct{ closed *atomic.Int32 }
+
+func (c countingConn) Read([]byte) (int, error)  { return 0, io.EOF }
+func (c countingConn) Write([]byte) (int, error) { return 0, io.EOF }
+func (c countingConn) Close() error              { c.closed.Add(1); return nil }
+
+// A consumer that never reads stalls nothing: announces go on, overflowing
+// events are dropped (WebRTC connections closed), and after Close every
+// goroutine exits and the channel closes.
+func TestConsumerNeverReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{EventBuffer: 4})
+		s := e.session([][]string{{"wss://w.test"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		var closed atomic.Int32
+		ps := peerSourceFake{e.fake}
+		for i := range 10 {
+			if !ps.deliver("w.test", peer.Peer{ID: peer.ID{byte(i + 1)}, Conn: countingConn{&closed}}) {
+				t.Fatal("not subscribed")
+			}
+		}
+		time.Sleep(5 * time.Hour)
+		if n := len(e.fake.Calls("")); n < 6 {
+			t.Fatalf("announces stalled: %d", n)
+		}
+		s.Close()
+		if ps.deliver("w.test", peer.Peer{}) {
+			t.Fatal("still subscribed after Close")
+		}
+		synctest.Wait() // the forwarder lingers, blocked on the channel
+		time.Sleep(DefaultEventLinger)
+		synctest.Wait()
+		if _, ok := <-s.Events(); ok {
+			t.Fatal("channel open after the linger time")
+		}
+		if n := closed.Load(); n != 10 {
+			t.Fatalf("%d of 10 undelivered WebRTC connections closed", n)
+		}
+	})
+}
+
+// Overflow drops the newest events, counts them and says so when there is
+// room again; PeerSource peers arrive as webrtc PeerEvents.
+func TestDroppedEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{EventBuffer: 3})
+		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		<-s.Events() // the update; the forwarder is idle again
+		ps := peerSourceFake{e.fake}
+		for i := range 8 {
+			ps.deliver("w.test", peer.Peer{ID: peer.ID{byte(i + 1)}})
+		}
+		synctest.Wait()
+		// The buffer holds 3 (one more may be in the forwarder's hands);
+		// the newest are dropped, and a DroppedEvent with their count is
+		// queued whenever room returns after drops. Delivered peers keep
+		// their order; peers plus counts make 8.
+		var delivered, dropped, notices int
+		last := byte(0)
+		for quiet := false; !quiet; {
+			select {
+			case ev := <-s.Events():
+				switch ev := ev.(type) {
+				case DroppedEvent:
+					dropped += ev.Count
+					notices++
+				case PeerEvent:
+					if ev.Peer.ID[0] <= last || ev.Protocol != ProtocolWebRTC {
+						t.Fatalf("peer %+v after %d", ev, last)
+					}
+					last = ev.Peer.ID[0]
+					delivered++
+				default:
+					t.Fatalf("unexpected %#v", ev)
+				}
+			case <-time.After(time.Second):
+				quiet = true
+			}
+		}
+		if delivered+dropped != 8 || delivered < 3 || notices == 0 {
+			t.Fatalf("%d delivered, %d dropped in %d notices", delivered, dropped, notices)
+		}
+		ps.deliver("w.test", peer.Peer{ID: peer.ID{9}})
+		if pe := (<-s.Events()).(PeerEvent); pe.Peer.ID[0] != 9 {
+			t.Fatalf("after the drop notice: %+v", pe)
+		}
+		s.Close()
+		if _, ok := <-s.Events(); ok {
+			t.Fatal("event after Close with an empty buffer")
+		}
+	})
+}
+
+// Events buffered when the session ends are still delivered, then the
+// channel closes, exactly once.
+func TestEventsAfterStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}, {"udp://b.test:1"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var ups []UpdateEvent
+		for ev := range s.Events() {
+			if u, ok := ev.(UpdateEvent); ok {
+				ups = append(ups, u)
+			}
+		}
+		if len(ups) != 4 {
+			t.Fatalf("updates %+v", ups)
+		}
+		if ups[2].Event != transport.EventStopped || ups[3].Event != transport.EventStopped {
+			t.Fatalf("updates %+v", ups)
+		}
+	})
+}
+
+// Session.Scrape: one ScrapeEvent per tracker that supports it.
+func TestScrape(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.mt.AddPeer(testHash, peer.ID{1}, addrPeer(1).Addr, 0)
+		e.mt.AddPeer(testHash, peer.ID{2}, addrPeer(2).Addr, 5)
+		s := e.session([][]string{{"http://a.test/announce"}, {"http://noscrape.test/x"}, {"udp://u.test:1"}, {"http://bad.test/announce"}}, SessionOptions{})
+		e.fake.setFaults("bad.test", fault{err: &transport.StatusError{Code: 500}})
+		col := collect(s)
+		err := s.Scrape(context.Background())
+		if !errors.Is(err, transport.ErrTemporary) {
+			t.Fatalf("Scrape: %v", err)
+		}
+		s.Close()
+		if err := s.Scrape(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Scrape after Close: %v", err)
+		}
+		<-col.done
+		sc := ofType[ScrapeEvent](col.all())
+		if len(sc) != 2 {
+			t.Fatalf("scrape events %+v", sc)
+		}
+		for _, ev := range sc {
+			if ev.Stats.Complete != 1 || ev.Stats.Incomplete != 1 || ev.InfoHash != testHash {
+				t.Errorf("scrape event %+v", ev)
+			}
+		}
+		if errs := ofType[ErrorEvent](col.all()); len(errs) != 1 || errs[0].Failures != 0 || errs[0].GaveUp {
+			t.Fatalf("error events %+v", errs)
+		}
+		s2 := e.session([][]string{{"http://noscrape.test/x"}}, SessionOptions{})
+		if err := s2.Scrape(context.Background()); !errors.Is(err, transport.ErrUnsupported) {
+			t.Fatalf("Scrape without support: %v", err)
+		}
+	})
+}
+
+// The forwarder of a Session that ended earlier is abandoned at Client.Close.
+func TestClientCloseAbandonsEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		s.Close()
+		t0 := time.Now()
+		e.c.Close()
+		if d := time.Since(t0); d != 0 {
+			t.Fatalf("Client.Close waited %v for an unread event", d)
+		}
+		if _, ok := <-s.Events(); ok {
+			t.Fatal("channel open after Client.Close")
+		}
+	})
+}

@@ -1,0 +1,254 @@
+package announcer
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// The whole life of a leeching session: started, a scheduled announce after
+// the 30-minute interval, completed, stopped; in virtual time.
+func TestLifecycle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		left := int64(1000)
+		s := e.session([][]string{{"http://t1.test/announce"}}, SessionOptions{
+			Stats: func() Stats { return Stats{Left: left} },
+		})
+		col := collect(s)
+		t0 := time.Now()
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(context.Background()); !errors.Is(err, ErrStarted) {
+			t.Fatalf("second Start: %v", err)
+		}
+		synctest.Wait()
+		time.Sleep(30*time.Minute + time.Second)
+		synctest.Wait()
+		left = 0
+		s.Complete()
+		s.Complete() // once only
+		synctest.Wait()
+		time.Sleep(2 * time.Minute) // completed is due at last + IntervalFloor
+		synctest.Wait()
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		<-col.done
+
+		calls := e.fake.Calls("t1.test")
+		want := []transport.Event{transport.EventStarted, transport.EventNone, transport.EventCompleted, transport.EventStopped}
+		if got := events(calls); !slices.Equal(got, want) {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+		if d := calls[1].Time.Sub(t0); d != 30*time.Minute {
+			t.Errorf("scheduled announce after %v, want the 30m interval", d)
+		}
+		if d := calls[2].Time.Sub(calls[1].Time); d != time.Minute {
+			t.Errorf("completed %v after the last announce, want the 1m floor", d)
+		}
+		if calls[3].NumWant != 0 || calls[0].NumWant != DefaultNumWant {
+			t.Errorf("numwant started %d stopped %d", calls[0].NumWant, calls[3].NumWant)
+		}
+		for _, c := range calls {
+			if c.Key != calls[0].Key || c.PeerID != e.c.cfg.PeerID || c.Port != DefaultPort {
+				t.Errorf("key/peer id/port changed: %+v", c)
+			}
+		}
+		if string(e.c.cfg.PeerID[:8]) != PeerIDPrefix {
+			t.Errorf("peer id %q", e.c.cfg.PeerID[:])
+		}
+		ups := ofType[UpdateEvent](col.all())
+		var upEvents []transport.Event
+		for _, u := range ups {
+			upEvents = append(upEvents, u.Event)
+		}
+		if !slices.Equal(upEvents, want) {
+			t.Errorf("update events %v, want %v", upEvents, want)
+		}
+		if len(e.mt.Peers(testHash)) != 0 {
+			t.Error("still in the swarm after stopped")
+		}
+		for _, st := range s.Trackers() {
+			if st.State != StateStopped {
+				t.Errorf("state %v after Stop", st.State)
+			}
+		}
+		if err := s.Start(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Errorf("Start after Stop: %v", err)
+		}
+	})
+}
+
+// A session that starts as a seeder never sends completed.
+func TestCompletedOnlyWhenDownloaded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{}) // Stats nil: Left 0
+		s.Start(context.Background())
+		synctest.Wait()
+		s.Complete()
+		time.Sleep(time.Hour)
+		s.Stop(context.Background())
+		got := events(e.fake.Calls("t1.test:1"))
+		want := []transport.Event{transport.EventStarted, transport.EventNone, transport.EventNone, transport.EventStopped}
+		if !slices.Equal(got, want) {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+	})
+}
+
+// Close sends nothing; Stop after Close returns at once.
+func TestCloseSendsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://t1.test/announce"}, {"udp://t2.test:1"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		n := len(e.fake.Calls(""))
+		s.Close()
+		s.Close()
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Hour)
+		if got := len(e.fake.Calls("")); got != n || n != 2 {
+			t.Fatalf("%d calls before Close, %d after", n, got)
+		}
+		for range s.Events() { // closed once the buffered events are read
+		}
+	})
+}
+
+// Stop with trackers that never answer returns by the stop timeout, and
+// stopped goes only to trackers that acknowledged started.
+func TestStopDeadTrackers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}, {"http://b.test/announce"}, {"http://never.test/announce"}}, SessionOptions{})
+		e.fake.setFaults("never.test", fault{hang: true})
+		s.Start(context.Background())
+		synctest.Wait()
+		e.fake.setFaults("a.test", fault{hang: true})
+		e.fake.setFaults("b.test", fault{err: &transport.StatusError{Code: 503}})
+		t0 := time.Now()
+		err := s.Stop(context.Background())
+		if d := time.Since(t0); d != DefaultStopTimeout {
+			t.Errorf("Stop took %v, want %v", d, DefaultStopTimeout)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop: %v", err)
+		}
+		if n := len(e.fake.Calls("never.test")); n != 1 {
+			t.Errorf("never.test: %d calls, want only the unanswered started", n)
+		}
+		if calls := e.fake.Calls("b.test"); len(calls) < 3 {
+			t.Errorf("b.test: stopped not retried within the deadline: %v", events(calls))
+		}
+		// A shorter context wins over the stop timeout.
+		s2 := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		e.fake.setFaults("a.test")
+		s2.Start(context.Background())
+		synctest.Wait()
+		e.fake.setFaults("a.test", fault{hang: true})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		t0 = time.Now()
+		s2.Stop(ctx)
+		if d := time.Since(t0); d != time.Second {
+			t.Errorf("Stop took %v with a 1s context", d)
+		}
+	})
+}
+
+// Close during a Stop that waits for dead trackers ends it at once.
+func TestCloseAbortsStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		e.fake.setFaults("a.test", fault{hang: true})
+		stopped := make(chan error)
+		go func() { stopped <- s.Stop(context.Background()) }()
+		time.Sleep(time.Second)
+		t0 := time.Now()
+		s.Close()
+		<-stopped
+		if d := time.Since(t0); d != 0 {
+			t.Errorf("Close took %v during Stop", d)
+		}
+	})
+}
+
+// The end of Start's context stops the session gracefully.
+func TestStartContextStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		s.Start(ctx)
+		synctest.Wait()
+		cancel()
+		<-s.Done()
+		got := events(e.fake.Calls("a.test"))
+		if !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStopped}) {
+			t.Fatalf("events %v", got)
+		}
+		if err := s.Start(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A session never started: Stop ends it without traffic, NewSession after
+// Client.Close fails.
+func TestNeverStartedAndClientClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := <-s.Events(); ok {
+			t.Fatal("event from a session never started")
+		}
+		s2 := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s2.Start(context.Background())
+		synctest.Wait()
+		e.c.Close()
+		<-s2.Done()
+		if _, err := e.c.NewSession(Torrent{Tiers: [][]string{{"http://a.test/announce"}}}, SessionOptions{}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("NewSession after Close: %v", err)
+		}
+		if n := len(e.fake.Calls("")); n != 1 {
+			t.Fatalf("%d calls, want the one started", n)
+		}
+	})
+}
+
+// Client.Shutdown stops every session.
+func TestClientShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		for i := range 3 {
+			s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{Key: uint32(i + 1)})
+			s.Start(context.Background())
+		}
+		synctest.Wait()
+		if err := e.c.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := events(e.fake.Calls(""))
+		if n := len(got); n != 6 || got[5] != transport.EventStopped {
+			t.Fatalf("events %v", got)
+		}
+	})
+}

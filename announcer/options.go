@@ -1,0 +1,94 @@
+package announcer
+
+import (
+	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Torrent is what a Session announces: the info hash and the announce URLs.
+type Torrent struct {
+	InfoHash transport.InfoHash
+	// Tiers is the torrent's announce-list (BEP 12): tiers of announce
+	// URLs, most preferred tier first. A torrent with only "announce" has
+	// one tier of one URL. Duplicate URLs are merged (the first occurrence
+	// is kept) and empty tiers are dropped.
+	Tiers [][]string
+}
+
+// Stats are the transfer totals reported to trackers, in bytes.
+type Stats struct {
+	Uploaded   int64
+	Downloaded int64
+	// Left is what remains to download; 0 means a seeder.
+	Left int64
+}
+
+// TierMode says how a Session uses the tiers of its announce list.
+type TierMode uint8
+
+const (
+	// TiersParallel (the default) announces to every tier at once, to one
+	// tracker at a time inside each tier: the first that answers is used
+	// and moved to the front of its tier; on failure the next one of the
+	// tier is tried. This is what most clients do today: peers are found
+	// sooner than with strict BEP 12.
+	TiersParallel TierMode = iota
+	// TiersStrict follows BEP 12 to the letter: one tracker at a time for
+	// the whole torrent, tiers in order; the next tier is tried only after
+	// every tracker of the previous ones failed, and each announce starts
+	// again from the first tier.
+	TiersStrict
+	// TiersAll announces to every tracker at once, each on its own.
+	TiersAll
+)
+
+// String returns "parallel", "strict" or "all".
+func (m TierMode) String() string {
+	switch m {
+	case TiersParallel:
+		return "parallel"
+	case TiersStrict:
+		return "strict"
+	case TiersAll:
+		return "all"
+	}
+	return "unknown"
+}
+
+// SessionOptions configure one Session. The zero value is valid: every
+// field's zero value means the default written in its documentation.
+type SessionOptions struct {
+	// Stats returns the transfer totals to report; it is called before
+	// each announce, from the Session's goroutines (possibly several at
+	// once), so it must be fast and safe for concurrent use. Default
+	// (nil): the totals last given to Session.Update, initially all zero
+	// (a seeder, since Left is 0).
+	Stats func() Stats
+
+	// Key is sent to every tracker, the same for the whole session (and on
+	// IPv4 and IPv6) so a tracker can recognize us when our address
+	// changes. Default (0): random, chosen by NewSession.
+	Key uint32
+
+	// Port overrides Config.Port for this torrent. Default (0): Config.Port.
+	Port uint16
+
+	// NumWant overrides Config.NumWant for this torrent. Default (0):
+	// Config.NumWant. Negative: leave it to the tracker.
+	NumWant int
+
+	// TierMode chooses how tiers are used. Default TiersParallel.
+	TierMode TierMode
+
+	// KeepOrder keeps the URLs of each tier in the given order instead of
+	// shuffling each tier once, as BEP 12 asks (for callers that shuffled
+	// already, and for tests). Default false: shuffle.
+	KeepOrder bool
+
+	// ScrapeInterval, when positive, scrapes the tracker in use of each
+	// tier (or of each URL with TiersAll) that often, emitting
+	// ScrapeEvents. Default 0: no periodic scrape (Session.Scrape still
+	// works). It is raised to Config.IntervalFloor.
+	ScrapeInterval time.Duration
+}

@@ -1,0 +1,96 @@
+package announcer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Scrape asks every tracker of the Session that supports scraping for the
+// torrent's statistics, in parallel, and waits for the answers. Each answer
+// is a ScrapeEvent (a tracker that does not know the torrent reports
+// zeros); each failure an ErrorEvent with Failures 0 (scrapes do not count
+// towards a tracker's announce failures). Trackers without scrape support
+// (no "announce" path segment, BEP 48) are passed over silently.
+//
+// It returns the failures joined, an error wrapping transport.ErrUnsupported
+// when no tracker supports scraping, or ErrClosed after the Session ended.
+// The end of the Session or of ctx aborts it.
+func (s *Session) Scrape(ctx context.Context) error {
+	s.mu.Lock()
+	if s.life != lifeNew && s.life != lifeRunning {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.wg.Add(1)
+	var targets []*tracker
+	for _, t := range s.trackers {
+		if t.tr != nil && t.state != StateGaveUp {
+			targets = append(targets, t)
+		}
+	}
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.runCtx, cancel)()
+
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.scrapeOne(ctx, t)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	unsupported := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, transport.ErrUnsupported):
+			unsupported++
+		default:
+			failed = append(failed, err)
+		}
+	}
+	if unsupported == len(targets) {
+		return &transport.Error{Op: "scrape", URL: "", Err: transport.ErrUnsupported}
+	}
+	return errors.Join(failed...)
+}
+
+// scrapeOne scrapes the torrent from t and emits the result.
+func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
+	if err := s.c.acquire(ctx, t.url); err != nil {
+		return s.wrap("scrape", t, err)
+	}
+	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{s.hash}})
+	s.c.release(t.url)
+	now := time.Now()
+	if err == nil && resp == nil {
+		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err != nil {
+		err = s.wrap("scrape", t, err)
+		if !errors.Is(err, transport.ErrUnsupported) && ctx.Err() == nil {
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: err})
+		}
+		return err
+	}
+	st, ok := resp.Files[s.hash]
+	if !ok {
+		st = transport.ScrapeStats{}
+	}
+	s.mu.Lock()
+	t.seeders, t.leechers = st.Complete, st.Incomplete
+	s.mu.Unlock()
+	s.events.push(ScrapeEvent{Time: now, Tracker: t.url.redacted, InfoHash: s.hash, Stats: st})
+	return nil
+}

@@ -1,0 +1,232 @@
+package announcer
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// life is where a Session is in its lifecycle.
+type life uint8
+
+const (
+	lifeNew      life = iota // made, not started
+	lifeRunning              // started
+	lifeStopping             // Stop is sending stopped announces
+	lifeClosing              // Close is ending the goroutines
+	lifeEnded                // every goroutine has exited
+)
+
+// Session keeps one torrent announced to its trackers. Make it with
+// Client.NewSession, start it with Start, end it with Stop (graceful) or
+// Close. Its methods are safe for concurrent use.
+type Session struct {
+	c           *Client
+	hash        transport.InfoHash
+	key         uint32
+	port        uint16
+	numWant     int32
+	statsFn     func() Stats
+	scrapeEvery time.Duration
+
+	trackers []*tracker    // every URL, in tier order
+	workers  []*worker     // the goroutines' work, made at NewSession
+	urls     []*trackerURL // interned URLs to release at the end
+	events   eventQueue
+
+	runCtx    context.Context // ends when the Session ends: aborts announces and scrapes
+	cancelRun context.CancelFunc
+	wg        sync.WaitGroup // running workers and Scrape calls
+	done      chan struct{}  // closed when the Session has ended
+
+	mu        sync.Mutex
+	life      life
+	completed bool
+	reported  Stats              // the totals given to Update
+	stopAfter func() bool        // unregisters Start's context watch
+	abort     context.CancelFunc // ends a Stop in progress (Close)
+	unsub     []func()           // PeerSource subscriptions
+}
+
+// NewSession makes a Session for torrent t. It fails with ErrNoTrackers when
+// t has no announce URL and ErrClosed after Client.Close. URLs that cannot be
+// used (unparsable, or a scheme without a transport) do not fail it: they
+// are reported at Start by an ErrorEvent with GaveUp set (see SchemeError).
+func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	s := &Session{
+		c:           c,
+		hash:        t.InfoHash,
+		key:         opts.Key,
+		port:        opts.Port,
+		statsFn:     opts.Stats,
+		scrapeEvery: opts.ScrapeInterval,
+		done:        make(chan struct{}),
+	}
+	if s.key == 0 {
+		s.key = rand.Uint32()
+	}
+	if s.port == 0 {
+		s.port = c.cfg.Port
+	}
+	numWant := opts.NumWant
+	if numWant == 0 {
+		numWant = c.cfg.NumWant
+	}
+	s.numWant = int32(min(max(numWant, transport.NumWantDefault), 1<<20))
+	if s.scrapeEvery > 0 {
+		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
+	}
+	s.buildTrackers(t.Tiers, opts.TierMode, opts.KeepOrder)
+	if len(s.trackers) == 0 {
+		return nil, ErrNoTrackers
+	}
+	s.events.init(c.cfg.EventBuffer, c.cfg.EventLinger, &c.wg, c.closing)
+	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		s.cancelRun()
+		c.releaseURLs(s.urls)
+		return nil, ErrClosed
+	}
+	c.sessions[s] = struct{}{}
+	c.mu.Unlock()
+	return s, nil
+}
+
+// InfoHash returns the torrent's info hash.
+func (s *Session) InfoHash() transport.InfoHash { return s.hash }
+
+// Events returns the Session's event stream. Read it until it is closed.
+//
+// Sending never blocks the Session: events wait in a buffer of
+// Config.EventBuffer; while it is full, new events are dropped (the newest
+// are lost, what is buffered stays in order) and counted, and a
+// DroppedEvent with the count follows as soon as there is room. A dropped
+// PeerEvent's WebRTC connection is closed.
+//
+// The channel is closed exactly once, after every goroutine of the Session
+// has exited and the buffered events have been read; a consumer that stops
+// reading loses what is still buffered Config.EventLinger after the end
+// (or at Client.Close), and nothing leaks.
+func (s *Session) Events() <-chan Event { return s.events.out }
+
+// Start begins announcing: the first announce to each tracker sends
+// "started". It returns at once; the Session runs until Stop, Close, or
+// the end of ctx, which stops it as Stop does (stopped announces bounded by
+// Config.StopTimeout), so a cancelled context never loses a stopped.
+// Start fails with ErrStarted when called twice and ErrClosed after the
+// Session ended.
+func (s *Session) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	switch s.life {
+	case lifeNew:
+	case lifeRunning:
+		s.mu.Unlock()
+		return ErrStarted
+	default:
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.life = lifeRunning
+	s.subscribeLocked()
+	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
+		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
+	}
+	now := time.Now()
+	for _, t := range s.trackers {
+		if t.tr == nil {
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: t.lastErr, GaveUp: true})
+		}
+	}
+	for _, w := range s.workers {
+		w.start()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Announce forces an announce to the tracker in use of each tier, as soon
+// as its "min interval" (at least Config.IntervalFloor) since the last one
+// allows. A tracker that is failing keeps its retry time.
+func (s *Session) Announce() {
+	s.mu.Lock()
+	running := s.life == lifeRunning
+	s.mu.Unlock()
+	if !running {
+		return
+	}
+	for _, w := range s.workers {
+		w.force()
+	}
+}
+
+// Update records new transfer totals and forces an announce as Announce
+// does. The totals are those reported from now on unless
+// SessionOptions.Stats is set, which then takes precedence.
+func (s *Session) Update(st Stats) {
+	s.mu.Lock()
+	s.reported = st
+	s.mu.Unlock()
+	s.Announce()
+}
+
+// Complete says the download finished. Each tracker that acknowledged our
+// "started" while we were downloading (Left > 0) is sent "completed" once,
+// as soon as its min interval allows; a Session that started as a seeder
+// sends none. Report Left 0 from then on. Later calls do nothing.
+func (s *Session) Complete() {
+	s.mu.Lock()
+	if s.completed {
+		s.mu.Unlock()
+		return
+	}
+	s.completed = true
+	s.mu.Unlock()
+	s.Announce()
+}
+
+// stats returns the totals to report now.
+func (s *Session) stats() Stats {
+	if s.statsFn != nil {
+		return s.statsFn()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reported
+}
+
+// Trackers returns a snapshot of every announce URL, in tier order.
+func (s *Session) Trackers() []TrackerStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TrackerStatus, len(s.trackers))
+	for i, t := range s.trackers {
+		out[i] = TrackerStatus{
+			URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
+			LastAnnounce: t.last, NextAnnounce: t.next,
+			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
+			Interval: t.interval, MinInterval: t.minInterval,
+			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
+		}
+	}
+	return out
+}
+
+// Done returns a channel closed when the Session has ended (after Stop,
+// Close, or the end of Start's context), every goroutine but the event
+// delivery having exited.
+func (s *Session) Done() <-chan struct{} { return s.done }

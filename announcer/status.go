@@ -1,0 +1,81 @@
+package announcer
+
+import "time"
+
+// State is where one tracker of a Session stands.
+type State uint8
+
+const (
+	// StateIdle: not announced to yet (the Session has not started, or
+	// the tracker is a backup in its tier and has not been needed).
+	StateIdle State = iota
+	// StateAnnouncing: a request is in flight.
+	StateAnnouncing
+	// StateOK: the last announce succeeded; the next one is scheduled.
+	StateOK
+	// StateBackingOff: the last announce failed; it will be retried at
+	// NextAnnounce (exponential backoff, or the tracker's BEP 31 "retry in").
+	StateBackingOff
+	// StateSkipped: this host has no route to the tracker's address family;
+	// nothing was sent and it is not counted as failing.
+	StateSkipped
+	// StateGaveUp: the URL is not used any more (HTTP 410, BEP 31 "retry
+	// in: never", an unsupported scheme or an unparsable URL).
+	StateGaveUp
+	// StateStopping: the stopped announce is in flight.
+	StateStopping
+	// StateStopped: the Session has ended.
+	StateStopped
+)
+
+var stateNames = [...]string{
+	StateIdle:       "idle",
+	StateAnnouncing: "announcing",
+	StateOK:         "ok",
+	StateBackingOff: "backing off",
+	StateSkipped:    "skipped",
+	StateGaveUp:     "gave up",
+	StateStopping:   "stopping",
+	StateStopped:    "stopped",
+}
+
+// String returns the state in lower case words, e.g. "backing off".
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "unknown"
+}
+
+// TrackerStatus is a snapshot of one announce URL of a Session.
+type TrackerStatus struct {
+	URL      string // redacted (see transport.Redact)
+	Tier     int    // index of its tier in the torrent's announce list
+	Protocol string // ProtocolHTTP, ProtocolUDP, ProtocolWebRTC, or the URL scheme if unsupported
+	State    State
+	// LastAnnounce is when the last successful announce was answered.
+	LastAnnounce time.Time
+	// NextAnnounce is when the next announce (or retry) is due, as far as
+	// this tracker is concerned; zero when none is planned. A backup
+	// tracker in a tier is only used when the ones before it fail.
+	NextAnnounce time.Time
+	// Seeders, Leechers and Peers are from the last successful announce;
+	// Seeders and Leechers are -1 until known.
+	Seeders  int
+	Leechers int
+	Peers    int
+	// Interval and MinInterval are what the tracker last asked for
+	// (before clamping to Config.IntervalFloor and IntervalCap).
+	Interval    time.Duration
+	MinInterval time.Duration
+	// LastError is the error of the last failed announce, kept after a
+	// later success (Failures is then 0).
+	LastError error
+	// Warning is the "warning message" of the last successful announce.
+	Warning string
+	// Failures counts consecutive failed announces.
+	Failures int
+	// Started reports whether the tracker acknowledged our "started" (and
+	// so will be sent "stopped").
+	Started bool
+}

@@ -1,0 +1,230 @@
+package announcer
+
+import (
+	"context"
+	"time"
+)
+
+// worker announces for one group of trackers: one tier (TiersParallel),
+// every tier in order (TiersStrict) or a single URL (TiersAll). It talks to
+// one tracker at a time, in order, failing over to the next when one fails
+// and moving the one that answered to the front of its tier (BEP 12).
+//
+// A worker holds a goroutine only while it works: between announces it is
+// one timer (time.AfterFunc), so an idle (Session, tracker) pair costs no
+// goroutine stack. The timer's function starts the goroutine again when the
+// next round, retry or periodic scrape is due.
+type worker struct {
+	s     *Session
+	tiers [][]*tracker // reordered on success, only by the running goroutine
+
+	// Guarded by Session.mu.
+	timer    *time.Timer // AfterFunc(fire); nil until the first wait
+	running  bool        // queued for, or running on, a goroutine
+	finished bool        // every tracker given up: nothing left to do
+	forced   bool        // an announce was forced since the round began
+	active   *tracker    // answered the last round; nil while failing
+	roundAt  time.Time   // when the next round starts
+	scrapeAt time.Time   // next periodic scrape; zero: none
+}
+
+// start runs the worker's first round; called by Start with Session.mu held.
+func (w *worker) start() {
+	s := w.s
+	if s.scrapeEvery > 0 {
+		w.scrapeAt = time.Now().Add(s.scrapeEvery)
+	}
+	w.running = true
+	s.c.submit(w.host(), w)
+}
+
+// host returns the endpoint of the tracker the worker will try first.
+func (w *worker) host() *hostLimit { return w.tiers[0][0].url.limit }
+
+// runIfRunning runs the worker that submit queued, unless the Session has
+// ended meanwhile (its halt does not wait for queued workers).
+func (w *worker) runIfRunning() {
+	s := w.s
+	s.mu.Lock()
+	if s.life != lifeRunning {
+		w.running = false
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	w.run()
+}
+
+// fire is the timer's function: it submits the worker unless it is
+// already running, finished, or the Session is ending (halt stops the
+// timers, but one may be firing already).
+func (w *worker) fire() {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w.running || w.finished || s.life != lifeRunning {
+		return
+	}
+	w.running = true
+	s.c.submit(w.host(), w)
+}
+
+// run does what is due (rounds, scrapes), then arms the timer for what is
+// next and returns. It also returns when the Session ends.
+func (w *worker) run() {
+	s := w.s
+	defer s.wg.Done()
+	ctx := s.runCtx
+	for {
+		now := time.Now()
+		s.mu.Lock()
+		roundAt, scrapeAt, active := w.roundAt, w.scrapeAt, w.active
+		if ctx.Err() != nil || s.life != lifeRunning { // ending: halt waits for us
+			w.running = false
+			s.mu.Unlock()
+			return
+		}
+		switch {
+		case !roundAt.After(now):
+			s.mu.Unlock()
+			if !w.round(ctx) {
+				s.mu.Lock()
+				w.running, w.finished = false, ctx.Err() == nil
+				s.mu.Unlock()
+				return
+			}
+		case !scrapeAt.IsZero() && !scrapeAt.After(now):
+			s.mu.Unlock()
+			if active != nil {
+				s.scrapeOne(ctx, active)
+			}
+			s.mu.Lock()
+			w.scrapeAt = time.Now().Add(s.scrapeEvery)
+			s.mu.Unlock()
+		default:
+			w.running = false
+			w.armLocked(now)
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// armLocked sets the timer for the next thing due.
+func (w *worker) armLocked(now time.Time) {
+	at := earliest(w.roundAt, w.scrapeAt)
+	if w.timer == nil {
+		w.timer = time.AfterFunc(at.Sub(now), w.fire)
+		return
+	}
+	w.timer.Reset(at.Sub(now))
+}
+
+// stopLocked stops the timer; the Session is ending.
+func (w *worker) stopLocked() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// round announces to the trackers in order until one answers. Trackers
+// backing off (or skipped) until later are passed over; given-up ones are
+// ignored. It reports false when the worker should exit: the Session is
+// ending, or no tracker is left to try.
+func (w *worker) round(ctx context.Context) bool {
+	s := w.s
+	s.mu.Lock()
+	w.forced = false
+	s.mu.Unlock()
+	var retryAt time.Time // earliest retry of a tracker passed over
+	for _, tier := range w.tiers {
+		for i, t := range tier {
+			s.mu.Lock()
+			state, next := t.state, t.next
+			s.mu.Unlock()
+			if state == StateGaveUp {
+				continue
+			}
+			if (state == StateBackingOff || state == StateSkipped) && next.After(time.Now()) {
+				retryAt = earliest(retryAt, next)
+				continue
+			}
+			switch s.announce(ctx, t) {
+			case outcomeOK:
+				copy(tier[1:i+1], tier[:i])
+				tier[0] = t
+				w.succeeded(t)
+				return true
+			case outcomeAborted:
+				return false
+			case outcomeFailed, outcomeSkipped:
+				s.mu.Lock()
+				retryAt = earliest(retryAt, t.next)
+				s.mu.Unlock()
+			}
+		}
+	}
+	if retryAt.IsZero() {
+		return false // every tracker has been given up
+	}
+	s.mu.Lock()
+	w.active, w.roundAt = nil, retryAt
+	s.mu.Unlock()
+	return true
+}
+
+// succeeded schedules the next round after t answered: at t's interval, or
+// sooner if an announce was forced meanwhile (never before min interval).
+// Trackers of the worker that are standing by lose their stale schedule.
+func (w *worker) succeeded(t *tracker) {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.active, w.roundAt = t, t.next
+	if w.forced {
+		w.forceLocked()
+	}
+	for _, tier := range w.tiers {
+		for _, o := range tier {
+			if o != t && o.state == StateOK {
+				o.state, o.next = StateIdle, time.Time{}
+			}
+		}
+	}
+}
+
+// forceLocked brings the next round forward to the earliest time the
+// active tracker allows: its last announce plus its min interval. A worker
+// whose trackers are failing keeps its retry time.
+func (w *worker) forceLocked() {
+	t := w.active
+	if t == nil || t.state != StateOK {
+		return
+	}
+	at := t.last.Add(w.s.c.minWait(t))
+	if at.Before(w.roundAt) {
+		w.roundAt = at
+		t.next = at
+	}
+}
+
+// force asks for an announce as soon as allowed: the round is brought
+// forward and, if the worker is waiting, its timer too.
+func (w *worker) force() {
+	s := w.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.forced = true
+	w.forceLocked()
+	if !w.running && !w.finished && s.life == lifeRunning && w.timer != nil {
+		w.armLocked(time.Now())
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
