@@ -34,12 +34,12 @@ const (
 // request is one message to the tracker, and who waits for its reply.
 type request struct {
 	kind     reqKind
-	infoHash transport.InfoHash     // announce, answer
-	params   announceParams         // announce; Offers is filled at send time
-	offers   []*peerConn            // announce
-	hashes   []transport.InfoHash   // scrape
-	raw      []byte                 // answer
-	reply    chan *message          // buffered 1; nil for internal requests
+	infoHash transport.InfoHash   // announce, answer
+	params   announceParams       // announce; Offers is filled at send time
+	offers   []*peerConn          // announce
+	hashes   []transport.InfoHash // scrape
+	raw      []byte               // answer
+	reply    chan *message        // buffered 1; nil for internal requests
 	// abandoned: the caller gave up after the request was sent; its reply is
 	// still absorbed so that it is not taken for a later request's.
 	abandoned bool

@@ -39,10 +39,10 @@ type Transport struct {
 
 	mu      sync.Mutex
 	closed  bool
-	sockets map[string]*socket   // by URL
-	conns   map[*peerConn]bool   // every live PeerConnection
-	wg      sync.WaitGroup       // every goroutine this Transport started
-	subID   uint64               // last subscription id
+	sockets map[string]*socket // by URL
+	conns   map[*peerConn]bool // every live PeerConnection
+	wg      sync.WaitGroup     // every goroutine this Transport started
+	subID   uint64             // last subscription id
 }
 
 var (
