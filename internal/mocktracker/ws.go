@@ -63,6 +63,7 @@ type wsFront struct {
 	closed  bool
 	conns   map[*wsConn]bool
 	members map[transport.InfoHash]map[peer.ID]*wsConn
+	epoch   int            // DropWSSockets calls so far
 	wg      sync.WaitGroup // ServeHTTP calls holding a socket
 }
 
@@ -105,9 +106,11 @@ func (f *wsFront) close() {
 	wsFronts.Delete(f.t)
 }
 
-// drop closes every open socket and returns how many there were.
+// drop closes every open socket, and every socket whose handshake has begun,
+// and returns how many were open.
 func (f *wsFront) drop() int {
 	f.mu.Lock()
+	f.epoch++
 	conns := make([]*wsConn, 0, len(f.conns))
 	for c := range f.conns {
 		conns = append(conns, c)
@@ -176,6 +179,7 @@ func (f *wsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.wg.Add(1)
+	epoch := f.epoch
 	f.mu.Unlock()
 	defer f.wg.Done()
 
@@ -187,7 +191,7 @@ func (f *wsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	wc := &wsConn{c: c, cancel: cancel, ids: make(map[transport.InfoHash]peer.ID)}
 	f.mu.Lock()
-	if f.closed {
+	if f.closed || f.epoch != epoch { // closed or dropped during the handshake
 		f.mu.Unlock()
 		cancel()
 		_ = c.CloseNow()

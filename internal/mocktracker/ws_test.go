@@ -245,6 +245,8 @@ func TestWSFaults(t *testing.T) {
 		c1, c2 := dialWS(t, u), dialWS(t, u)
 		c1.send(announceMsg(bin(1)))
 		c1.recv()
+		c2.send(map[string]any{"action": "scrape"})
+		c2.recv() // both sockets are registered
 		tr.SetWSFaults(WSFaults{Refuse: true})
 		if n := tr.DropWSSockets(); n != 2 {
 			t.Fatalf("dropped %d", n)
