@@ -61,8 +61,9 @@ type Config struct {
 	// Default 5 min (DefaultReconnectJitter); negative means no jitter.
 	ReconnectJitter time.Duration
 
-	// KeepAlive is the interval of WebSocket pings on an otherwise idle
-	// socket; a ping that is not answered within KeepAlive drops the socket.
+	// KeepAlive is the interval of WebSocket pings on a connected socket; a
+	// ping that is not answered within KeepAlive drops the socket (which then
+	// reconnects).
 	// Default 0: off, because some trackers drop clients that ping, and
 	// announces keep the socket busy anyway.
 	KeepAlive time.Duration

@@ -50,10 +50,11 @@ func TestReconnectReannounces(t *testing.T) {
 	if got := tr.Peers(hash); len(got) != 0 {
 		t.Fatalf("swarm after the drop: %v", got)
 	}
-	// An announce made meanwhile is queued, not dropped.
+	// An announce made meanwhile is queued, not dropped (and stands for
+	// a's re-announce, so it carries offers too).
 	queued := make(chan error, 1)
 	go func() {
-		_, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash, PeerID: idA, Left: 1, NumWant: 0})
+		_, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash, PeerID: idA, Left: 1, NumWant: -1})
 		queued <- err
 	}()
 	time.Sleep(100 * time.Millisecond) // a few refused reconnects (ReconnectMin is 20 ms)
@@ -264,3 +265,23 @@ func TestBadURLsAndDialErrors(t *testing.T) {
 }
 
 var netipZero = netip.AddrPort{}
+
+func TestNoSubscriberDoesNotAnswer(t *testing.T) {
+	_, u := startTracker(t, mocktracker.Config{})
+	a, b := webrtc.New(testConfig()), webrtc.New(testConfig())
+	defer a.Close()
+	defer b.Close()
+	gotA := make(chan peer.Peer, 10)
+	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
+	announce(t, b, u, id(2), transport.EventStarted) // b wants no peers
+	announce(t, a, u, id(1), transport.EventStarted) // a's offers reach b
+	time.Sleep(200 * time.Millisecond)               // b would have answered by now
+	if n := b.LivePeerConns(); n != 0 {
+		t.Fatalf("b made %d peer connections without a subscriber", n)
+	}
+	select {
+	case p := <-gotA:
+		t.Fatalf("a met %v", p)
+	default:
+	}
+}
