@@ -60,6 +60,13 @@ type Tracker struct {
 	closed  bool
 	closers []func() // front ends' stop functions, run by Close in reverse
 	wg      sync.WaitGroup
+
+	// Each protocol front end keeps its faults and counters here, created on
+	// first use by that protocol's files; they stay readable after Close.
+	httpOnce sync.Once
+	httpSt   *httpState
+	udpOnce  sync.Once
+	udpSt    *udpState
 }
 
 type swarm struct {
@@ -230,13 +237,21 @@ func (t *Tracker) onClose(stop func()) error {
 	return nil
 }
 
-// goroutine runs fn on a goroutine that Close waits for.
-func (t *Tracker) goroutine(fn func()) {
+// goroutine runs fn on a goroutine that Close waits for. After Close has
+// begun it runs nothing and reports false: the WaitGroup is only added to
+// under t.mu while the tracker is open, so Add never races Close's Wait.
+func (t *Tracker) goroutine(fn func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
 		fn()
 	}()
+	return true
 }
 
 // Close stops every front end and waits for all their goroutines. It is safe
