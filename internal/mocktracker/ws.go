@@ -74,26 +74,20 @@ type wsConn struct {
 	ids      map[transport.InfoHash]peer.ID // what this socket announced as; under wsFront.mu
 }
 
-var wsFronts sync.Map // *Tracker -> *wsFront
-
-// ws returns the Tracker's WebSocket front end, creating it on first use.
+// ws returns the Tracker's WebSocket front end (Tracker.wsSt), created on
+// first use.
 func (t *Tracker) ws() *wsFront {
-	if f, ok := wsFronts.Load(t); ok {
-		return f.(*wsFront)
-	}
-	f := &wsFront{
-		t:       t,
-		conns:   make(map[*wsConn]bool),
-		members: make(map[transport.InfoHash]map[peer.ID]*wsConn),
-	}
-	actual, loaded := wsFronts.LoadOrStore(t, f)
-	if loaded {
-		return actual.(*wsFront)
-	}
-	if err := t.onClose(f.close); err != nil {
-		f.close()
-	}
-	return f
+	t.wsOnce.Do(func() {
+		t.wsSt = &wsFront{
+			t:       t,
+			conns:   make(map[*wsConn]bool),
+			members: make(map[transport.InfoHash]map[peer.ID]*wsConn),
+		}
+		if t.onClose(t.wsSt.close) != nil {
+			t.wsSt.close() // already closed: refuse sockets
+		}
+	})
+	return t.wsSt
 }
 
 // close drops every socket, refuses new ones and waits for their handlers.
@@ -103,7 +97,6 @@ func (f *wsFront) close() {
 	f.mu.Unlock()
 	f.drop()
 	f.wg.Wait()
-	wsFronts.Delete(f.t)
 }
 
 // drop closes every open socket, and every socket whose handshake has begun,
@@ -167,7 +160,10 @@ func (t *Tracker) ListenWS(addr string) (announceURL string, err error) {
 		_ = ln.Close()
 		return "", err
 	}
-	t.goroutine(func() { _ = srv.Serve(ln) })
+	if !t.goroutine(func() { _ = srv.Serve(ln) }) {
+		_ = ln.Close() // closed meanwhile
+		return "", ErrClosed
+	}
 	return "ws://" + ln.Addr().String(), nil
 }
 
