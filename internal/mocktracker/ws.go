@@ -41,9 +41,12 @@ type WSFaults struct {
 	// DropAfter closes each socket once the tracker has handled this many
 	// messages on it (counting from when the socket opened). 0: never.
 	DropAfter int
-	// Refuse answers new WebSocket handshakes with 503 Service Unavailable
-	// (existing sockets stay open; use DropWSSockets to close them).
+	// Refuse answers new WebSocket handshakes with RefuseStatus (existing
+	// sockets stay open; use DropWSSockets to close them).
 	Refuse bool
+	// RefuseStatus is the HTTP status of refused handshakes. Default 503
+	// Service Unavailable.
+	RefuseStatus int
 	// Garbage sends a frame that is not JSON before every reply.
 	Garbage bool
 	// FailureReason, when set, answers every announce and scrape with this
@@ -170,8 +173,12 @@ func (t *Tracker) ListenWS(addr string) (announceURL string, err error) {
 func (f *wsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	if f.closed || f.faults.Refuse {
+		code := f.faults.RefuseStatus
+		if f.closed || code == 0 {
+			code = http.StatusServiceUnavailable
+		}
 		f.mu.Unlock()
-		http.Error(w, "tracker unavailable", http.StatusServiceUnavailable)
+		http.Error(w, "tracker unavailable", code)
 		return
 	}
 	f.wg.Add(1)

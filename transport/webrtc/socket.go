@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -39,10 +41,16 @@ type request struct {
 	offers   []*peerConn          // announce
 	hashes   []transport.InfoHash // scrape
 	raw      []byte               // answer
-	reply    chan *message        // buffered 1; nil for internal requests
+	reply    chan result          // buffered 1; nil for internal requests
 	// abandoned: the caller gave up after the request was sent; its reply is
 	// still absorbed so that it is not taken for a later request's.
 	abandoned bool
+}
+
+// result is a request's outcome: the tracker's reply, or why there is none.
+type result struct {
+	msg *message
+	err error
 }
 
 // torrent is what the socket re-announces after a reconnect.
@@ -159,7 +167,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	s.mu.Unlock()
 	closeAll(stale)
 
-	r := &request{kind: kindAnnounce, infoHash: h, params: paramsOf(req), reply: make(chan *message, 1)}
+	r := &request{kind: kindAnnounce, infoHash: h, params: paramsOf(req), reply: make(chan result, 1)}
 	if n > 0 {
 		offers, err := s.makeOffers(ctx, h, req.PeerID, n)
 		if err != nil && ctx.Err() != nil {
@@ -173,7 +181,12 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	r.params.NumWant = len(r.offers)
 	s.enqueue(r)
 	select {
-	case m := <-r.reply:
+	case res := <-r.reply:
+		if res.err != nil {
+			closeAll(r.offers)
+			return fail(res.err)
+		}
+		m := res.msg
 		if m.HasFailure {
 			closeAll(r.offers)
 			return fail(&transport.FailureError{Reason: m.Failure})
@@ -215,10 +228,14 @@ func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*tran
 	fail := func(err error) (*transport.ScrapeResponse, error) {
 		return nil, &transport.Error{Op: "scrape", URL: s.redacted, Err: err}
 	}
-	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan *message, 1)}
+	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan result, 1)}
 	s.enqueue(r)
 	select {
-	case m := <-r.reply:
+	case res := <-r.reply:
+		if res.err != nil {
+			return fail(res.err)
+		}
+		m := res.msg
 		if m.HasFailure {
 			return fail(&transport.FailureError{Reason: m.Failure})
 		}
@@ -247,7 +264,7 @@ func (s *socket) waitError(ctx context.Context) error {
 	last := s.lastErr
 	s.mu.Unlock()
 	if last != nil {
-		return fmt.Errorf("%w: socket down: %w", transport.ErrTimeout, last)
+		return fmt.Errorf("%w (%w): socket down: %w", transport.ErrTimeout, ctx.Err(), last)
 	}
 	return fmt.Errorf("%w: %w", transport.ErrTimeout, ctx.Err())
 }
@@ -327,6 +344,9 @@ func (s *socket) run() {
 		if err != nil {
 			s.down(err)
 			s.t.log.Warn("webrtc: tracker socket", "tracker", s.redacted, "err", err)
+			if errors.Is(err, transport.ErrSkipped) || transport.IsPermanent(err) {
+				s.failQueued(err) // waiting cannot help: say so now
+			}
 			continue
 		}
 		failures = 0
@@ -345,6 +365,22 @@ func (s *socket) run() {
 		s.down(err)
 		s.t.log.Info("webrtc: tracker socket dropped", "tracker", s.redacted, "err", err)
 	}
+}
+
+// failQueued fails every queued request someone waits for with err.
+func (s *socket) failQueued(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.queue[:0]
+	for _, r := range s.queue {
+		if r.reply != nil && !r.abandoned {
+			r.reply <- result{err: err}
+			continue
+		}
+		keep = append(keep, r)
+	}
+	clear(s.queue[len(keep):])
+	s.queue = keep
 }
 
 func (s *socket) down(err error) {
@@ -370,19 +406,33 @@ func (s *socket) dial() (*websocket.Conn, error) {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, &transport.StatusError{Code: resp.StatusCode}
 		}
-		return nil, &dialError{msg: s.scrub(err), err: unwrapURLError(err)}
+		inner := unwrapURLError(err)
+		var op *net.OpError
+		if errors.As(inner, &op) && op.Op == "dial" &&
+			(errors.Is(inner, syscall.ENETUNREACH) || errors.Is(inner, syscall.EADDRNOTAVAIL) || errors.Is(inner, syscall.EAFNOSUPPORT)) {
+			return nil, &dialError{msg: s.scrub(err), err: inner, skipped: true}
+		}
+		return nil, &dialError{msg: s.scrub(err), err: inner}
 	}
 	return conn, nil
 }
 
-// dialError is a failed handshake with the URL scrubbed from its text.
+// dialError is a failed handshake with the URL scrubbed from its text. It
+// matches transport.ErrSkipped when this host has no route for the
+// tracker's address family.
 type dialError struct {
-	msg string
-	err error
+	msg     string
+	err     error
+	skipped bool
 }
 
 func (e *dialError) Error() string { return e.msg }
-func (e *dialError) Unwrap() error { return e.err }
+func (e *dialError) Unwrap() []error {
+	if e.skipped {
+		return []error{transport.ErrSkipped, e.err}
+	}
+	return []error{e.err}
+}
 
 func unwrapURLError(err error) error {
 	var ue *url.Error
@@ -625,7 +675,7 @@ func (s *socket) deliver(m *message) {
 	s.kick() // the socket may be idle now
 	switch {
 	case r.reply != nil && !r.abandoned:
-		r.reply <- m
+		r.reply <- result{msg: m}
 	case m.HasFailure:
 		closeAll(r.offers)
 		s.t.log.Warn("webrtc: tracker failure", "tracker", s.redacted, "reason", m.Failure)

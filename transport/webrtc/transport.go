@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -22,8 +21,9 @@ import (
 const maxDataChannelMessage = 64 << 10
 
 // ErrClosed is returned (wrapped in a *transport.Error) by calls on a closed
-// Transport.
-var ErrClosed = errors.New("webrtc: transport closed")
+// Transport, and by calls in flight when it closes. It wraps net.ErrClosed,
+// as the other transports' errors after Close do.
+var ErrClosed = fmt.Errorf("webrtc: transport closed: %w", net.ErrClosed)
 
 // Transport speaks to WebTorrent trackers over WebSocket and connects to the
 // peers they introduce over WebRTC. It implements transport.Transport and

@@ -3,6 +3,7 @@ package webrtc_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -149,7 +150,7 @@ func TestCloseClosesEverything(t *testing.T) {
 	if _, err := pb.Conn.Read(make([]byte, 1)); err == nil {
 		t.Fatal("remote end still open")
 	}
-	if _, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash}); !errors.Is(err, webrtc.ErrClosed) {
+	if _, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash}); !errors.Is(err, webrtc.ErrClosed) || !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("announce after Close: %v", err)
 	}
 }
@@ -261,6 +262,18 @@ func TestBadURLsAndDialErrors(t *testing.T) {
 	var se *transport.StatusError
 	if !errors.As(err, &se) || se.Code != 503 || !errors.Is(err, transport.ErrTemporary) {
 		t.Fatalf("err = %v", err)
+	}
+
+	// 410 Gone is permanent: the announce fails at once, without waiting.
+	tr.SetWSFaults(mocktracker.WSFaults{Refuse: true, RefuseStatus: 410})
+	gone, _ := url.Parse(tu.String() + "/gone")
+	start := time.Now()
+	_, err = a.Announce(context.Background(), gone, &transport.AnnounceRequest{InfoHash: hash})
+	if !transport.IsPermanent(err) || !errors.As(err, &se) || se.Code != 410 {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }
 
