@@ -19,17 +19,21 @@
 //
 // # Lifecycle
 //
-// A socket opens on first use and closes once no torrent, subscription or
-// call uses it. When it drops, it reconnects after min(ReconnectMin*2^n,
-// ReconnectMax) plus a random wait of up to ReconnectJitter (10 s doubling to
-// 1 h, plus up to 5 min, by default; n counts failed attempts since the last
-// good connection), and then re-announces every torrent it carried, with
-// event "started" (closing a socket counts as "stopped" for all its
-// torrents, so the tracker forgot them) and fresh offers. Announces and
+// A socket opens on the first Announce or Scrape and closes once no torrent
+// is announced through it (every one sent EventStopped) and no call is in
+// flight; subscriptions live on without it. When it drops, it reconnects
+// after min(ReconnectMin*2^n, ReconnectMax) plus a random wait of up to
+// ReconnectJitter (10 s doubling to 1 h, plus up to 5 min, by default; n
+// counts failed attempts since the last good connection), and then
+// re-announces every torrent it carried, with event "started" (closing a
+// socket counts as "stopped" for all its torrents, so the tracker forgot
+// them) and fresh offers. Announces and
 // scrapes made while it is down are queued and sent on reconnection; each
 // call waits at most Config.AnnounceTimeout or its context. An EventStopped
 // announce removes the torrent from the re-announce set and closes its
-// unanswered offers.
+// unanswered offers. A handshake refused for good (HTTP 410) or impossible
+// from this host (no route for the address family, transport.ErrSkipped)
+// fails the waiting calls at once and empties the re-announce set.
 //
 // Offers that are not answered, and connections whose data channel does not
 // open, within Config.OfferTimeout (50 s) are closed. Close closes every

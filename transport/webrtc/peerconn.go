@@ -17,7 +17,7 @@ import (
 // A peerConn is one PeerConnection, made either for one of our offers or to
 // answer a relayed offer. It lives until its data channel opens and is
 // handed to a subscriber (who then owns it through the dataConn), or until
-// OfferTimeout, the socket's subscribers going away, or Transport.Close.
+// OfferTimeout, its torrent's subscribers going away, or Transport.Close.
 
 // dataChannelLabel names the data channel of our offers; WebTorrent peers
 // accept any label.
@@ -179,9 +179,10 @@ func (s *socket) newOffer(ctx context.Context, h transport.InfoHash) (*peerConn,
 // onOffer answers an offer the tracker relayed from another peer, if a
 // subscriber wants peers of its torrent.
 func (s *socket) onOffer(m *message) {
+	subscribed := s.t.subscriber(s.key, m.InfoHash) != nil
 	s.mu.Lock()
 	tor := s.torrents[m.InfoHash]
-	ok := tor != nil && len(s.subs[m.InfoHash]) > 0 && m.PeerID != tor.req.PeerID && s.answering < maxAnswering
+	ok := tor != nil && subscribed && m.PeerID != tor.req.PeerID && s.answering < maxAnswering
 	if ok {
 		s.answering++
 	}
@@ -296,7 +297,7 @@ func (p *peerConn) deliver(raw datachannel.ReadWriteCloser) {
 	remote := p.remote
 	p.mu.Unlock()
 	p.timer.Stop()
-	fn := p.s.subscriber(p.infoHash)
+	fn := p.s.t.subscriber(p.s.key, p.infoHash)
 	if fn == nil {
 		_ = raw.Close()
 		p.close()

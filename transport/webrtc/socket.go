@@ -15,7 +15,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -78,7 +77,6 @@ type socket struct {
 	queue     []*request
 	sent      []*request // sent on the current connection, awaiting a reply
 	torrents  map[transport.InfoHash]*torrent
-	subs      map[transport.InfoHash]map[uint64]func(peer.Peer)
 	offers    map[offerID]*peerConn // our unanswered offers
 }
 
@@ -91,7 +89,6 @@ func newSocket(t *Transport, u *url.URL) *socket {
 		redacted: transport.Redact(u),
 		wake:     make(chan struct{}, 1),
 		torrents: make(map[transport.InfoHash]*torrent),
-		subs:     make(map[transport.InfoHash]map[uint64]func(peer.Peer)),
 		offers:   make(map[offerID]*peerConn),
 	}
 }
@@ -104,7 +101,7 @@ func (s *socket) kick() {
 }
 
 func (s *socket) idleLocked() bool {
-	if len(s.torrents) > 0 || len(s.subs) > 0 || s.calls > 0 || s.answering > 0 || len(s.queue) > 0 {
+	if len(s.torrents) > 0 || s.calls > 0 || s.answering > 0 || len(s.queue) > 0 {
 		return false
 	}
 	for _, r := range s.sent {
@@ -150,6 +147,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	}
 	h := req.InfoHash
 	n := 0
+	subscribed := s.t.subscriber(s.key, h) != nil
 	s.mu.Lock()
 	var stale []*peerConn
 	if req.Event == transport.EventStopped {
@@ -157,7 +155,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		stale = s.offersForLocked(h)
 	} else {
 		s.torrents[h] = &torrent{req: req}
-		if req.Event != transport.EventCompleted && len(s.subs[h]) > 0 {
+		if req.Event != transport.EventCompleted && subscribed {
 			n = s.t.cfg.NumOffers
 			if req.NumWant >= 0 {
 				n = min(n, int(req.NumWant))
@@ -171,6 +169,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	if n > 0 {
 		offers, err := s.makeOffers(ctx, h, req.PeerID, n)
 		if err != nil && ctx.Err() != nil {
+			closeAll(offers)
 			return fail(s.waitError(ctx))
 		}
 		if err != nil {
@@ -269,41 +268,12 @@ func (s *socket) waitError(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", transport.ErrTimeout, ctx.Err())
 }
 
-func (s *socket) subscribeLocked(h transport.InfoHash, id uint64, fn func(peer.Peer)) {
-	m := s.subs[h]
-	if m == nil {
-		m = make(map[uint64]func(peer.Peer))
-		s.subs[h] = m
-	}
-	m[id] = fn
-}
-
-func (s *socket) unsubscribe(h transport.InfoHash, id uint64) {
+// dropOffers closes our unanswered offers for h (its last subscriber left).
+func (s *socket) dropOffers(h transport.InfoHash) {
 	s.mu.Lock()
-	delete(s.subs[h], id)
-	var stale []*peerConn
-	if len(s.subs[h]) == 0 {
-		delete(s.subs, h)
-		stale = s.offersForLocked(h)
-	}
+	stale := s.offersForLocked(h)
 	s.mu.Unlock()
 	closeAll(stale)
-	s.kick()
-}
-
-// subscriber returns the subscriber that gets the next peer of h (the
-// oldest subscription), or nil.
-func (s *socket) subscriber(h transport.InfoHash) func(peer.Peer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var best uint64
-	var fn func(peer.Peer)
-	for id, f := range s.subs[h] {
-		if fn == nil || id < best {
-			best, fn = id, f
-		}
-	}
-	return fn
 }
 
 func (s *socket) offersForLocked(h transport.InfoHash) []*peerConn {
@@ -345,7 +315,7 @@ func (s *socket) run() {
 			s.down(err)
 			s.t.log.Warn("webrtc: tracker socket", "tracker", s.redacted, "err", err)
 			if errors.Is(err, transport.ErrSkipped) || transport.IsPermanent(err) {
-				s.failQueued(err) // waiting cannot help: say so now
+				s.giveUp(err) // waiting cannot help: say so now
 			}
 			continue
 		}
@@ -367,10 +337,13 @@ func (s *socket) run() {
 	}
 }
 
-// failQueued fails every queued request someone waits for with err.
-func (s *socket) failQueued(err error) {
+// giveUp fails every queued request someone waits for with err, and forgets
+// the torrents to re-announce: this tracker cannot be reached from here, and
+// the socket retires unless a new call comes.
+func (s *socket) giveUp(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	clear(s.torrents)
 	keep := s.queue[:0]
 	for _, r := range s.queue {
 		if r.reply != nil && !r.abandoned {
@@ -694,14 +667,12 @@ func (s *socket) reannounce(tor *torrent) {
 	req.Event = transport.EventStarted
 	r := &request{kind: kindAnnounce, infoHash: req.InfoHash, params: paramsOf(req)}
 	n := 0
-	s.mu.Lock()
-	if len(s.subs[req.InfoHash]) > 0 {
+	if s.t.subscriber(s.key, req.InfoHash) != nil {
 		n = s.t.cfg.NumOffers
 		if req.NumWant >= 0 {
 			n = min(n, int(req.NumWant))
 		}
 	}
-	s.mu.Unlock()
 	if n > 0 {
 		ctx, cancel := context.WithTimeout(s.t.ctx, s.t.cfg.OfferTimeout)
 		offers, err := s.makeOffers(ctx, req.InfoHash, req.PeerID, n)

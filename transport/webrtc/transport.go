@@ -41,8 +41,9 @@ type Transport struct {
 	closed  bool
 	sockets map[string]*socket // by URL
 	conns   map[*peerConn]bool // every live PeerConnection
-	wg      sync.WaitGroup     // every goroutine this Transport started
-	subID   uint64             // last subscription id
+	subs    map[subKey]map[uint64]func(peer.Peer)
+	wg      sync.WaitGroup // every goroutine this Transport started
+	subID   uint64         // last subscription id
 }
 
 var (
@@ -73,6 +74,7 @@ func New(cfg Config) *Transport {
 		cancel:  cancel,
 		sockets: make(map[string]*socket),
 		conns:   make(map[*peerConn]bool),
+		subs:    make(map[subKey]map[uint64]func(peer.Peer)),
 	}
 }
 
@@ -120,7 +122,7 @@ func (t *Transport) goroutine(fn func()) bool {
 // acquire returns the socket of u, creating (and starting) it when needed,
 // after running use on it with the socket's lock held. A socket found in the
 // map under t.mu is never retired (retire removes it under t.mu), so what use
-// registers (a call, a subscription) keeps it alive. acquire returns nil once
+// registers (a call) keeps it alive. acquire returns nil once
 // the Transport is closed.
 func (t *Transport) acquire(u *url.URL, use func(s *socket)) *socket {
 	key := u.String()
@@ -213,16 +215,57 @@ func (t *Transport) Subscribe(u *url.URL, infoHash transport.InfoHash, fn func(p
 	if checkURL(u) != nil {
 		return func() {}
 	}
+	key := subKey{u.String(), infoHash}
 	t.mu.Lock()
-	t.subID++
-	id := t.subID
-	t.mu.Unlock()
-	s := t.acquire(u, func(s *socket) { s.subscribeLocked(infoHash, id, fn) })
-	if s == nil {
+	defer t.mu.Unlock()
+	if t.closed {
 		return func() {}
 	}
+	t.subID++
+	id := t.subID
+	m := t.subs[key]
+	if m == nil {
+		m = make(map[uint64]func(peer.Peer))
+		t.subs[key] = m
+	}
+	m[id] = fn
 	var once sync.Once
-	return func() { once.Do(func() { s.unsubscribe(infoHash, id) }) }
+	return func() { once.Do(func() { t.unsubscribe(key, id) }) }
+}
+
+// subKey identifies a subscription target: tracker URL and info hash.
+type subKey struct {
+	url      string
+	infoHash transport.InfoHash
+}
+
+func (t *Transport) unsubscribe(key subKey, id uint64) {
+	t.mu.Lock()
+	delete(t.subs[key], id)
+	last := len(t.subs[key]) == 0
+	if last {
+		delete(t.subs, key)
+	}
+	s := t.sockets[key.url]
+	t.mu.Unlock()
+	if last && s != nil {
+		s.dropOffers(key.infoHash)
+	}
+}
+
+// subscriber returns the subscriber that gets the next peer of (url, h):
+// the oldest subscription; nil if there is none.
+func (t *Transport) subscriber(url string, h transport.InfoHash) func(peer.Peer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var best uint64
+	var fn func(peer.Peer)
+	for id, f := range t.subs[subKey{url, h}] {
+		if fn == nil || id < best {
+			best, fn = id, f
+		}
+	}
+	return fn
 }
 
 // checkURL accepts ws:// and wss:// URLs with a host.
