@@ -32,10 +32,11 @@ type peerConn struct {
 	pc       *pion.PeerConnection
 	timer    *time.Timer // OfferTimeout; stopped when the channel opens
 
-	mu     sync.Mutex
-	remote peer.ID
-	opened bool
-	closed bool
+	mu       sync.Mutex
+	remote   peer.ID
+	answered bool // our offer got its answer
+	opened   bool
+	closed   bool
 
 	closeOnce sync.Once
 }
@@ -76,7 +77,7 @@ func (s *socket) newPeerConn(h transport.InfoHash, offering bool) (*peerConn, er
 func (p *peerConn) pending() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !p.closed && p.remote.IsZero()
+	return !p.closed && !p.answered
 }
 
 // close closes the PeerConnection and forgets p. It waits for pion's
@@ -263,7 +264,7 @@ func (s *socket) onAnswer(m *message) {
 		return
 	}
 	p.mu.Lock()
-	p.remote = m.PeerID
+	p.remote, p.answered = m.PeerID, true
 	p.mu.Unlock()
 	s.t.goroutine(func() {
 		if err := p.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: m.Answer}); err != nil {

@@ -566,7 +566,7 @@ func (s *socket) readLoop(ctx context.Context, conn *websocket.Conn) error {
 	for {
 		_, data, err := conn.Read(ctx)
 		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusMessageTooBig {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
 				return &transport.TooLargeError{Limit: s.t.cfg.MaxMessageBytes}
 			}
 			return err

@@ -2,13 +2,18 @@ package webrtc_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
@@ -297,4 +302,75 @@ func TestNoSubscriberDoesNotAnswer(t *testing.T) {
 		t.Fatalf("a met %v", p)
 	default:
 	}
+}
+
+func TestMessageTooLarge(t *testing.T) {
+	_, u := startTracker(t, mocktracker.Config{})
+	cfg := testConfig()
+	cfg.MaxMessageBytes = 40 // smaller than any announce reply
+	a := webrtc.New(cfg)
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := a.Announce(ctx, u, &transport.AnnounceRequest{InfoHash: hash, PeerID: id(1)})
+	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, transport.ErrTooLarge) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOneSocketManyTorrents(t *testing.T) {
+	tr, u := startTracker(t, mocktracker.Config{})
+	const n = 20
+	for i := range n {
+		h := transport.InfoHash{byte(i)}
+		for j := range i { // torrent i has i seeders
+			tr.AddPeer(h, id(byte(100+j)), netip.MustParseAddrPort("127.0.0.1:6881"), 0)
+		}
+	}
+	a := webrtc.New(testConfig())
+	defer a.Close()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			res, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: transport.InfoHash{byte(i)}, PeerID: id(1), Left: 1})
+			if err == nil && res.Complete != i {
+				err = fmt.Errorf("torrent %d: %d seeders in its reply", i, res.Complete)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := a.Sockets(); s != 1 {
+		t.Fatalf("%d sockets for one tracker", s)
+	}
+}
+
+func TestWSS(t *testing.T) {
+	tr := mocktracker.New(mocktracker.Config{})
+	defer tr.Close()
+	srv := httptest.NewUnstartedServer(tr.WSHandler())
+	srv.StartTLS()
+	defer srv.Close()
+	u, _ := url.Parse("wss://" + srv.Listener.Addr().String())
+
+	// The certificate is checked: unknown to the default client, it fails.
+	plain := webrtc.New(testConfig())
+	defer plain.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := plain.Announce(ctx, u, &transport.AnnounceRequest{InfoHash: hash, PeerID: id(1)})
+	var uerr x509.UnknownAuthorityError
+	if !errors.As(err, &uerr) {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+
+	cfg := testConfig()
+	cfg.DialOptions = &websocket.DialOptions{HTTPClient: srv.Client()} // trusts the test certificate
+	trusting := webrtc.New(cfg)
+	defer trusting.Close()
+	announce(t, trusting, u, id(1), transport.EventStarted)
 }
