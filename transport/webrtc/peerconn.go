@@ -189,7 +189,7 @@ func (s *socket) onOffer(m *message) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		s.t.log.Debug("webrtc: not answering a relayed offer", "tracker", s.redacted, "info_hash", m.InfoHash)
+		s.t.log.Debug("webrtc: not answering a relayed offer", "tracker", s.redacted, "info_hash", m.InfoHash.String())
 		return
 	}
 	self := tor.req.PeerID
@@ -290,8 +290,9 @@ func (p *peerConn) onOpen(dc *pion.DataChannel) {
 
 func (p *peerConn) deliver(raw datachannel.ReadWriteCloser) {
 	p.mu.Lock()
-	if p.closed {
+	if p.closed || p.opened { // a remote may open more channels: one is ours
 		p.mu.Unlock()
+		_ = raw.Close()
 		return
 	}
 	p.opened = true

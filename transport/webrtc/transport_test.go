@@ -1,15 +1,18 @@
 package webrtc_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -373,4 +376,46 @@ func TestWSS(t *testing.T) {
 	trusting := webrtc.New(cfg)
 	defer trusting.Close()
 	announce(t, trusting, u, id(1), transport.EventStarted)
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLogsAreRedacted(t *testing.T) {
+	tr, u := startTracker(t, mocktracker.Config{})
+	secret, _ := url.Parse(u.String() + "/s3cretkey/announce?passkey=s3cret")
+	var logs syncBuffer
+	cfg := testConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a := webrtc.New(cfg)
+	defer a.Subscribe(secret, hash, func(p peer.Peer) { p.Conn.Close() })()
+	announce(t, a, secret, id(1), transport.EventStarted)
+	tr.SetWSFaults(mocktracker.WSFaults{Refuse: true, Garbage: true})
+	tr.DropWSSockets()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := a.Announce(ctx, secret, &transport.AnnounceRequest{InfoHash: hash, PeerID: id(1)})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v", err)
+	}
+	a.Close()
+	out := logs.String()
+	if !strings.Contains(out, "REDACTED") || strings.Contains(out, "s3cret") {
+		t.Fatalf("logs:\n%s", out)
+	}
 }
