@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -274,3 +275,5 @@ func equalRounded(got, want []time.Duration) bool {
 	}
 	return true
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
