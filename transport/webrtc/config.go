@@ -20,6 +20,7 @@ const (
 	DefaultAnnounceTimeout = 30 * time.Second
 	DefaultDialTimeout     = 15 * time.Second
 	DefaultMaxMessageBytes = 1 << 20
+	DefaultMaxPendingConns = 200
 )
 
 // Config configures a Transport. The zero value is ready to use: every zero
@@ -49,6 +50,14 @@ type Config struct {
 	// closed. The same limit applies to connections answering relayed offers.
 	// Default 50 s (DefaultOfferTimeout).
 	OfferTimeout time.Duration
+
+	// MaxPendingConns caps the PeerConnections waiting for their data
+	// channel (our offers and our answers to relayed offers), across all
+	// torrents: each holds UDP sockets until it opens or times out. Beyond
+	// it announces carry fewer offers (none at worst) and relayed offers are
+	// not answered. Open data channels do not count: they belong to the
+	// subscriber. Default 200 (DefaultMaxPendingConns).
+	MaxPendingConns int
 
 	// ReconnectMin is the first wait before reconnecting a dropped or failed
 	// socket; the wait doubles on each failed attempt up to ReconnectMax.
@@ -104,6 +113,9 @@ func (c Config) withDefaults() Config {
 		c.NumOffers = DefaultNumOffers
 	}
 	c.NumOffers = min(c.NumOffers, MaxNumOffers)
+	if c.MaxPendingConns <= 0 {
+		c.MaxPendingConns = DefaultMaxPendingConns
+	}
 	if c.OfferTimeout <= 0 {
 		c.OfferTimeout = DefaultOfferTimeout
 	}

@@ -36,7 +36,9 @@
 // fails the waiting calls at once and empties the re-announce set.
 //
 // Offers that are not answered, and connections whose data channel does not
-// open, within Config.OfferTimeout (50 s) are closed. Close closes every
+// open, within Config.OfferTimeout (50 s) are closed. At most
+// Config.MaxPendingConns (200) such connections exist at once, across all
+// torrents; beyond that, announces carry fewer offers. Close closes every
 // socket and every PeerConnection, including data channels already handed
 // out, and waits for every goroutine.
 //

@@ -32,6 +32,8 @@ type peerConn struct {
 	pc       *pion.PeerConnection
 	timer    *time.Timer // OfferTimeout; stopped when the channel opens
 
+	counted bool // holds one of Transport.pending; under Transport.mu
+
 	mu       sync.Mutex
 	remote   peer.ID
 	answered bool // our offer got its answer
@@ -41,16 +43,36 @@ type peerConn struct {
 	closeOnce sync.Once
 }
 
-// newPeerConn makes a PeerConnection that Transport.Close will close.
+// errTooManyPending: Config.MaxPendingConns PeerConnections are already
+// waiting for their data channel.
+var errTooManyPending = errors.New("webrtc: too many pending peer connections")
+
+// newPeerConn makes a PeerConnection that Transport.Close will close, if
+// fewer than Config.MaxPendingConns are pending.
 func (s *socket) newPeerConn(h transport.InfoHash, offering bool) (*peerConn, error) {
-	pc, err := s.t.api.NewPeerConnection(pion.Configuration{ICEServers: s.t.cfg.ICEServers})
-	if err != nil {
-		return nil, err
-	}
-	p := &peerConn{s: s, infoHash: h, offering: offering, pc: pc}
 	t := s.t
 	t.mu.Lock()
+	switch {
+	case t.closed:
+		t.mu.Unlock()
+		return nil, ErrClosed
+	case t.pending >= t.cfg.MaxPendingConns:
+		t.mu.Unlock()
+		return nil, errTooManyPending
+	}
+	t.pending++ // reserve the slot while pion works
+	t.mu.Unlock()
+	pc, err := t.api.NewPeerConnection(pion.Configuration{ICEServers: t.cfg.ICEServers})
+	if err != nil {
+		t.mu.Lock()
+		t.pending--
+		t.mu.Unlock()
+		return nil, err
+	}
+	p := &peerConn{s: s, infoHash: h, offering: offering, pc: pc, counted: true}
+	t.mu.Lock()
 	if t.closed {
+		t.pending--
 		t.mu.Unlock()
 		_ = pc.GracefulClose()
 		return nil, ErrClosed
@@ -97,8 +119,18 @@ func (p *peerConn) close() {
 		_ = p.pc.GracefulClose()
 		s.t.mu.Lock()
 		delete(s.t.conns, p)
+		p.releaseLocked()
 		s.t.mu.Unlock()
 	})
+}
+
+// releaseLocked gives back p's pending slot, once: when its channel opens
+// or it closes.
+func (p *peerConn) releaseLocked() {
+	if p.counted {
+		p.counted = false
+		p.s.t.pending--
+	}
 }
 
 func closeAll(ps []*peerConn) {
@@ -299,6 +331,10 @@ func (p *peerConn) deliver(raw datachannel.ReadWriteCloser) {
 	remote := p.remote
 	p.mu.Unlock()
 	p.timer.Stop()
+	t := p.s.t
+	t.mu.Lock()
+	p.releaseLocked()
+	t.mu.Unlock()
 	fn := p.s.t.subscriber(p.s.key, p.infoHash)
 	if fn == nil {
 		_ = raw.Close()

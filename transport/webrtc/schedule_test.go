@@ -45,7 +45,8 @@ func TestConfigDefaults(t *testing.T) {
 	c := Config{NumOffers: 50}.withDefaults()
 	if c.NumOffers != MaxNumOffers || c.OfferTimeout != DefaultOfferTimeout || c.ReconnectMin != DefaultReconnectMin ||
 		c.ReconnectMax != DefaultReconnectMax || c.ReconnectJitter != DefaultReconnectJitter || c.KeepAlive != 0 ||
-		c.AnnounceTimeout != DefaultAnnounceTimeout || c.MaxMessageBytes != DefaultMaxMessageBytes || c.Logger == nil {
+		c.AnnounceTimeout != DefaultAnnounceTimeout || c.MaxMessageBytes != DefaultMaxMessageBytes || c.Logger == nil ||
+		c.MaxPendingConns != DefaultMaxPendingConns || c.DialTimeout != DefaultDialTimeout {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c := (Config{}).withDefaults(); c.NumOffers != DefaultNumOffers {

@@ -172,7 +172,10 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 			closeAll(offers)
 			return fail(s.waitError(ctx))
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, errTooManyPending):
+			s.t.log.Debug("webrtc: fewer offers", "tracker", s.redacted, "offers", len(offers), "err", err)
+		case err != nil:
 			s.t.log.Warn("webrtc: making offers", "tracker", s.redacted, "err", err)
 		}
 		r.offers = offers
@@ -449,8 +452,14 @@ func (s *socket) serve(conn *websocket.Conn, reconnected bool) error {
 	s.connected, s.lastErr = true, nil
 	var again []*torrent
 	if reconnected {
+		queued := make(map[transport.InfoHash]bool)
+		for _, r := range s.queue {
+			if r.kind == kindAnnounce {
+				queued[r.infoHash] = true
+			}
+		}
 		for h, tor := range s.torrents {
-			if !slices.ContainsFunc(s.queue, func(r *request) bool { return r.kind == kindAnnounce && r.infoHash == h }) {
+			if !queued[h] { // a queued announce stands for the re-announce
 				again = append(again, tor)
 			}
 		}

@@ -41,6 +41,7 @@ type Transport struct {
 	closed  bool
 	sockets map[string]*socket // by URL
 	conns   map[*peerConn]bool // every live PeerConnection
+	pending int                // PeerConnections whose channel is not open yet
 	subs    map[subKey]map[uint64]func(peer.Peer)
 	wg      sync.WaitGroup // every goroutine this Transport started
 	subID   uint64         // last subscription id

@@ -419,3 +419,21 @@ func TestLogsAreRedacted(t *testing.T) {
 		t.Fatalf("logs:\n%s", out)
 	}
 }
+
+func TestMaxPendingConns(t *testing.T) {
+	_, u := startTracker(t, mocktracker.Config{})
+	cfg := testConfig()
+	cfg.MaxPendingConns = 7
+	a := webrtc.New(cfg)
+	defer a.Close()
+	for i := range 3 { // three torrents want 5 offers each
+		h := transport.InfoHash{byte(i)}
+		defer a.Subscribe(u, h, func(p peer.Peer) { p.Conn.Close() })()
+		if _, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(1), NumWant: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.LivePeerConns(); n != 7 {
+		t.Fatalf("%d pending peer connections, want the cap of 7", n)
+	}
+}
