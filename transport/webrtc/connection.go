@@ -179,7 +179,7 @@ func (s *socket) serve(conn *websocket.Conn, reconnected bool) error {
 	}
 
 	s.mu.Lock()
-	s.connected, s.lastErr = true, nil
+	s.lastErr = nil
 	var again []*torrent
 	if reconnected {
 		queued := make(map[transport.InfoHash]bool)
@@ -243,7 +243,6 @@ loop:
 	}
 
 	s.mu.Lock()
-	s.connected = false
 	var resend []*request
 	for _, r := range s.sent {
 		if !r.abandoned && r.reply != nil || r.reply == nil && r.kind == kindAnnounce && s.torrents[r.infoHash] != nil {

@@ -63,7 +63,6 @@ type socket struct {
 
 	mu        sync.Mutex
 	retired   bool
-	connected bool
 	lastErr   error // why the socket is down; nil when up
 	calls     int   // Announce and Scrape calls in progress
 	answering int   // relayed offers being answered
