@@ -311,7 +311,7 @@ func (s *socket) readLoop(ctx context.Context, conn *websocket.Conn) error {
 		}
 		m, err := decodeMessage(data)
 		if err != nil {
-			s.t.log.Warn("webrtc: ignoring a malformed tracker message", "tracker", s.redacted, "err", err)
+			s.malformed(m, err)
 			continue
 		}
 		s.handle(m)

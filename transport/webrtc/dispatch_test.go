@@ -217,3 +217,29 @@ func TestDispatchCanceledCall(t *testing.T) {
 		}
 	})
 }
+
+func TestDispatchMalformedReplyFailsItsRequest(t *testing.T) {
+	scripted(t, func(msg map[string]any) (time.Duration, [][]byte) {
+		if msg["action"] == "scrape" {
+			return 0, [][]byte{j("action", "scrape", "files", map[string]any{"short": map[string]int{}})}
+		}
+		h := hashOf(msg)
+		return 0, [][]byte{
+			// A broken relayed offer answers nothing: it is ignored.
+			reply(h, "peer_id", "x", "offer", map[string]string{"type": "offer", "sdp": "v=0"}),
+			reply(h, "interval", 60, "complete", -3),
+		}
+	}, func(t *testing.T, c *Transport, u *url.URL) {
+		start := time.Now()
+		_, err := c.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: dh1})
+		var me *transport.MalformedError
+		if !errors.As(err, &me) || time.Since(start) != 0 {
+			t.Fatalf("announce: %v after %v", err, time.Since(start))
+		}
+		_, err = c.Scrape(context.Background(), u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{dh1}})
+		var fe *FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, transport.ErrMalformed) || time.Since(start) != 0 {
+			t.Fatalf("scrape: %v", err)
+		}
+	})
+}

@@ -80,7 +80,9 @@
 // (U+0000..U+00FF); decoding rejects anything else with a *FieldError, which
 // wraps transport.ErrMalformed. A tracker's failure reason, with or without
 // an "action", fails the oldest request it can answer with a
-// *transport.FailureError; a message that does not parse is logged and
+// *transport.FailureError. A reply that does not parse but still names its
+// action or info hash fails that request with an error wrapping
+// transport.ErrMalformed; other messages that do not parse are logged and
 // ignored, as the JavaScript client does. Messages above
 // Config.MaxMessageBytes drop the socket.
 //

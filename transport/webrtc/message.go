@@ -213,12 +213,16 @@ type message struct {
 	HasFailure  bool
 
 	Files map[transport.InfoHash]transport.ScrapeStats // scrape reply; nil otherwise
+
+	// Relayed: the message came from another peer (it has a peer_id, an
+	// offer or an answer); it answers none of our requests.
+	Relayed bool
 }
 
 // isAnnounceReply reports whether m answers one of our announces (as opposed
 // to relaying an offer or answer from another peer).
 func (m *message) isAnnounceReply() bool {
-	return m.Offer == "" && m.Answer == "" && !m.HasPeerID
+	return !m.Relayed
 }
 
 type rawMessage struct {
@@ -250,12 +254,33 @@ const maxSeconds = 1 << 31
 // decodeMessage parses one text frame from a tracker. Every error wraps
 // transport.ErrMalformed: a *FieldError for a bad binary field, a
 // *transport.MalformedError otherwise.
+//
+// With an error, the message returned, if not nil, holds what tells which
+// request a broken reply was meant for: Action, InfoHash when they parsed,
+// and Relayed.
 func decodeMessage(data []byte) (*message, error) {
+	m, err := decode(data)
+	if err != nil {
+		return m.routing(), err
+	}
+	return m, nil
+}
+
+// routing keeps the fields that route a broken reply; nil for nil.
+func (m *message) routing() *message {
+	if m == nil {
+		return nil
+	}
+	return &message{Action: m.Action, InfoHash: m.InfoHash, HasInfoHash: m.HasInfoHash, Relayed: m.Relayed,
+		Complete: -1, Incomplete: -1}
+}
+
+func decode(data []byte) (*message, error) {
 	var r rawMessage
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, &transport.MalformedError{What: "not a JSON tracker message", Err: err}
 	}
-	m := &message{Complete: -1, Incomplete: -1}
+	m := &message{Complete: -1, Incomplete: -1, Relayed: r.PeerID != nil || r.Offer != nil || r.Answer != nil}
 	if r.Action != nil {
 		switch *r.Action {
 		case "announce", "scrape":
@@ -263,6 +288,13 @@ func decodeMessage(data []byte) (*message, error) {
 		default:
 			return nil, &transport.MalformedError{What: fmt.Sprintf("unknown action %q", truncate(*r.Action))}
 		}
+	}
+	var err error
+	if r.InfoHash != nil {
+		if m.InfoHash, err = parseBinary("info_hash", *r.InfoHash); err != nil {
+			return nil, err
+		}
+		m.HasInfoHash = true
 	}
 	if r.Failure != nil {
 		m.Failure, m.HasFailure = *r.Failure, true
@@ -273,65 +305,58 @@ func decodeMessage(data []byte) (*message, error) {
 	if r.TrackerID != nil {
 		m.TrackerID = *r.TrackerID
 	}
-	var err error
-	if r.InfoHash != nil {
-		if m.InfoHash, err = parseBinary("info_hash", *r.InfoHash); err != nil {
-			return nil, err
-		}
-		m.HasInfoHash = true
-	}
 	if r.PeerID != nil {
 		if m.PeerID, err = parseBinary("peer_id", *r.PeerID); err != nil {
-			return nil, err
+			return m, err
 		}
 		m.HasPeerID = true
 	}
 	if r.OfferID != nil {
 		if m.OfferID, err = parseBinary("offer_id", *r.OfferID); err != nil {
-			return nil, err
+			return m, err
 		}
 		m.HasOfferID = true
 	}
 	if r.Offer != nil {
 		if r.Offer.Type != "offer" || r.Offer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
-			return nil, &transport.MalformedError{What: "relayed offer without type \"offer\", sdp, peer_id, offer_id or info_hash"}
+			return m, &transport.MalformedError{What: "relayed offer without type \"offer\", sdp, peer_id, offer_id or info_hash"}
 		}
 		m.Offer = r.Offer.SDP
 	}
 	if r.Answer != nil {
 		if r.Answer.Type != "answer" || r.Answer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
-			return nil, &transport.MalformedError{What: "relayed answer without type \"answer\", sdp, peer_id, offer_id or info_hash"}
+			return m, &transport.MalformedError{What: "relayed answer without type \"answer\", sdp, peer_id, offer_id or info_hash"}
 		}
 		m.Answer = r.Answer.SDP
 	}
 	if m.Interval, err = seconds("interval", r.Interval); err != nil {
-		return nil, err
+		return m, err
 	}
 	if m.MinInterval, err = seconds("min interval", r.MinInterval); err != nil {
-		return nil, err
+		return m, err
 	}
 	if m.Complete, err = count("complete", r.Complete); err != nil {
-		return nil, err
+		return m, err
 	}
 	if m.Incomplete, err = count("incomplete", r.Incomplete); err != nil {
-		return nil, err
+		return m, err
 	}
 	if r.Files != nil {
 		m.Files = make(map[transport.InfoHash]transport.ScrapeStats, len(r.Files))
 		for k, v := range r.Files {
 			h, err := parseBinary("files", k)
 			if err != nil {
-				return nil, err
+				return m, err
 			}
 			var s transport.ScrapeStats
 			if s.Complete, err = count("files complete", v.Complete); err != nil {
-				return nil, err
+				return m, err
 			}
 			if s.Incomplete, err = count("files incomplete", v.Incomplete); err != nil {
-				return nil, err
+				return m, err
 			}
 			if s.Downloaded, err = count("files downloaded", v.Downloaded); err != nil {
-				return nil, err
+				return m, err
 			}
 			s.Complete, s.Incomplete = max(s.Complete, 0), max(s.Incomplete, 0)
 			m.Files[h] = s

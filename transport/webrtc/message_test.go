@@ -140,6 +140,9 @@ func TestDecodeMessage(t *testing.T) {
 				if err == nil || !errors.Is(err, transport.ErrMalformed) {
 					t.Fatalf("err = %v, want ErrMalformed", err)
 				}
+				if m != nil && (m.Offer != "" || m.Answer != "" || m.Interval != 0 || m.Files != nil) {
+					t.Fatalf("a broken message keeps more than its routing: %+v", m)
+				}
 				return
 			}
 			if err != nil {
@@ -149,6 +152,31 @@ func TestDecodeMessage(t *testing.T) {
 				t.Fatalf("decoded %+v", m)
 			}
 		})
+	}
+}
+
+func TestDecodeRouting(t *testing.T) {
+	hs := binaryString(allBytes(1))
+	tests := []struct {
+		name    string
+		in      []byte
+		routed  bool
+		relayed bool
+	}{
+		{"bad count", j("action", "announce", "info_hash", hs, "interval", 60, "complete", 0.5), true, false},
+		{"bad files key", j("action", "scrape", "files", map[string]any{"x": map[string]int{}}), true, false},
+		{"bad relayed offer", j("action", "announce", "info_hash", hs, "peer_id", "x", "offer", map[string]string{}), true, true},
+		{"bad info_hash", j("action", "announce", "info_hash", "x", "interval", 1), false, false},
+		{"not JSON", []byte("{"), false, false},
+	}
+	for _, tt := range tests {
+		m, err := decodeMessage(tt.in)
+		if err == nil {
+			t.Fatalf("%s: no error", tt.name)
+		}
+		if (m != nil) != tt.routed || m != nil && m.Relayed != tt.relayed {
+			t.Fatalf("%s: routing %+v", tt.name, m)
+		}
 	}
 }
 

@@ -295,10 +295,11 @@ func (s *socket) handle(m *message) {
 	}
 }
 
-// deliver gives a reply to the oldest request it can answer: an announce of
-// the same info hash, a scrape, or, for a failure that names neither action
-// nor info hash, whatever was sent first (the tracker answers in order).
-func (s *socket) deliver(m *message) {
+// take removes and returns the oldest sent request that m answers: an
+// announce of the same info hash, a scrape, or, for a failure that names
+// neither action nor info hash, whatever was sent first (trackers answer in
+// order). It returns nil if m answers none.
+func (s *socket) take(m *message) *request {
 	scrape := m.Action == "scrape" || m.Files != nil
 	match := func(r *request) bool {
 		switch {
@@ -314,17 +315,23 @@ func (s *socket) deliver(m *message) {
 		}
 	}
 	s.mu.Lock()
+	defer s.kick() // the socket may be idle now
+	defer s.mu.Unlock()
 	i := slices.IndexFunc(s.sent, match)
 	if i < 0 {
-		s.mu.Unlock()
-		s.t.log.Debug("webrtc: unsolicited tracker reply", "tracker", s.redacted, "failure", m.Failure)
-		return
+		return nil
 	}
 	r := s.sent[i]
 	s.sent = slices.Delete(s.sent, i, i+1)
-	s.mu.Unlock()
-	s.kick() // the socket may be idle now
+	return r
+}
+
+// deliver gives a reply to the request it answers.
+func (s *socket) deliver(m *message) {
+	r := s.take(m)
 	switch {
+	case r == nil:
+		s.t.log.Debug("webrtc: unsolicited tracker reply", "tracker", s.redacted, "failure", m.Failure)
 	case r.reply != nil && !r.abandoned:
 		r.reply <- result{msg: m}
 	case m.HasFailure:
@@ -336,6 +343,22 @@ func (s *socket) deliver(m *message) {
 		}
 		s.t.log.Debug("webrtc: re-announced", "tracker", s.redacted, "complete", m.Complete, "incomplete", m.Incomplete)
 	}
+}
+
+// malformed handles a message that does not decode: a reply that still says
+// which request it was meant for (its action or info hash parsed) fails that
+// request; anything else is logged and ignored, as the JavaScript client
+// does.
+func (s *socket) malformed(m *message, err error) {
+	var r *request
+	if m != nil && !m.Relayed && (m.HasInfoHash || m.Action == "scrape") {
+		r = s.take(m)
+	}
+	if r == nil || r.reply == nil || r.abandoned {
+		s.t.log.Warn("webrtc: ignoring a malformed tracker message", "tracker", s.redacted, "err", err)
+		return
+	}
+	r.reply <- result{err: err}
 }
 
 // reannounce announces tor again after a reconnect: the tracker forgot the
