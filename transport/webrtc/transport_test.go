@@ -437,3 +437,23 @@ func TestMaxPendingConns(t *testing.T) {
 		t.Fatalf("%d pending peer connections, want the cap of 7", n)
 	}
 }
+
+func TestCloseDuringAnnounces(t *testing.T) {
+	_, u := startTracker(t, mocktracker.Config{})
+	for range 5 {
+		a := webrtc.New(testConfig())
+		var wg sync.WaitGroup
+		for i := range 4 {
+			h := transport.InfoHash{byte(i)}
+			a.Subscribe(u, h, func(p peer.Peer) { p.Conn.Close() })
+			wg.Go(func() {
+				_, _ = a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(byte(i)), NumWant: -1})
+			})
+		}
+		a.Close()
+		wg.Wait()
+		if n := a.LivePeerConns(); n != 0 {
+			t.Fatalf("%d peer connections after Close", n)
+		}
+	}
+}
