@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pion/datachannel"
 )
@@ -13,11 +14,12 @@ const writeChunk = 16 << 10
 // dataConn is an open, detached data channel seen as a byte stream, the way
 // the BitTorrent wire protocol uses it: messages are an implementation
 // detail, so Read returns bytes from successive messages in any buffer size,
-// and Write splits into portable message sizes. Close closes the data
-// channel and its PeerConnection.
+// and Write splits into portable message sizes and blocks while earlier data
+// is still unsent. Close closes the data channel and its PeerConnection.
+// Deadlines work as on a net.Conn.
 type dataConn struct {
 	p  *peerConn
-	rw datachannel.ReadWriteCloser
+	rw datachannel.ReadWriteCloserDeadliner
 
 	rmu  sync.Mutex
 	buf  []byte // one message; allocated on first Read
@@ -26,7 +28,7 @@ type dataConn struct {
 	wmu sync.Mutex
 }
 
-func newDataConn(p *peerConn, rw datachannel.ReadWriteCloser) *dataConn {
+func newDataConn(p *peerConn, rw datachannel.ReadWriteCloserDeadliner) *dataConn {
 	return &dataConn{p: p, rw: rw}
 }
 
@@ -74,4 +76,19 @@ func (c *dataConn) Close() error {
 	err := c.rw.Close()
 	c.p.close()
 	return err
+}
+
+// SetReadDeadline makes Read fail with a timeout error after t (zero: never).
+func (c *dataConn) SetReadDeadline(t time.Time) error { return c.rw.SetReadDeadline(t) }
+
+// SetWriteDeadline makes a blocked Write fail with a timeout error after t
+// (zero: never).
+func (c *dataConn) SetWriteDeadline(t time.Time) error { return c.rw.SetWriteDeadline(t) }
+
+// SetDeadline sets both deadlines.
+func (c *dataConn) SetDeadline(t time.Time) error {
+	if err := c.rw.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.rw.SetWriteDeadline(t)
 }

@@ -88,5 +88,8 @@
 //
 // Data channel messages are at most 64 KiB when received (advertised as
 // a=max-message-size) and 16 KiB when sent; Conn hides them behind a
-// stream: Read and Write take buffers of any size.
+// stream: Read and Write take buffers of any size. Write blocks while earlier
+// data is still unsent (backpressure, not an unbounded queue), and Conn has
+// SetDeadline, SetReadDeadline and SetWriteDeadline like a net.Conn (assert
+// an interface to reach them).
 package webrtc

@@ -3,7 +3,9 @@ package webrtc_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/url"
 	"testing"
 	"time"
@@ -119,7 +121,20 @@ func TestTwoTransportsMeet(t *testing.T) {
 	}
 	exchange(t, pa.Conn, pb.Conn, []byte("hello from a"))
 	exchange(t, pb.Conn, pa.Conn, []byte("hello from b"))
-	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<10) // 160 KiB: many messages
+	big := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB: many messages, blocking writes
 	exchange(t, pb.Conn, pa.Conn, big)
 	exchange(t, pa.Conn, pb.Conn, big)
+
+	// Deadlines work as on a net.Conn.
+	dl, ok := pa.Conn.(interface{ SetReadDeadline(time.Time) error })
+	if !ok {
+		t.Fatal("Conn has no SetReadDeadline")
+	}
+	dl.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var ne net.Error
+	if _, err := pa.Conn.Read(make([]byte, 1)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	dl.SetReadDeadline(time.Time{})
+	exchange(t, pb.Conn, pa.Conn, []byte("still open"))
 }

@@ -310,7 +310,7 @@ func (s *socket) onAnswer(m *message) {
 // the channel and hands it over on one of our goroutines, so that the
 // subscriber may close it right away without deadlocking pion.
 func (p *peerConn) onOpen(dc *pion.DataChannel) {
-	raw, err := dc.Detach()
+	raw, err := dc.DetachWithDeadline()
 	t := p.s.t
 	if err != nil {
 		t.log.Debug("webrtc: detaching data channel", "err", err)
@@ -320,7 +320,7 @@ func (p *peerConn) onOpen(dc *pion.DataChannel) {
 	t.goroutine(func() { p.deliver(raw) }) // false once closed: Close closes p
 }
 
-func (p *peerConn) deliver(raw datachannel.ReadWriteCloser) {
+func (p *peerConn) deliver(raw datachannel.ReadWriteCloserDeadliner) {
 	p.mu.Lock()
 	if p.closed || p.opened { // a remote may open more channels: one is ours
 		p.mu.Unlock()

@@ -57,6 +57,9 @@ func New(cfg Config) *Transport {
 	cfg = cfg.withDefaults()
 	var se pion.SettingEngine
 	se.DetachDataChannels()
+	// Writes block while earlier data waits to be sent, instead of queueing
+	// without bound: backpressure for a peer that reads slowly.
+	se.EnableDataChannelBlockWrite(true)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetSCTPMaxMessageSize(maxDataChannelMessage)
 	if cfg.LoopbackOnly {
