@@ -94,7 +94,7 @@ func (s *socket) down(err error) {
 		err = errors.New("socket closed")
 	}
 	s.mu.Lock()
-	s.lastErr = err
+	s.lastErr, s.lastDown, s.up = err, time.Now(), false
 	s.mu.Unlock()
 }
 
@@ -179,7 +179,7 @@ func (s *socket) serve(conn *websocket.Conn, reconnected bool) error {
 	}
 
 	s.mu.Lock()
-	s.lastErr = nil
+	s.up = true
 	var again []*torrent
 	if reconnected {
 		queued := make(map[transport.InfoHash]bool)

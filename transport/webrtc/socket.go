@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -63,9 +64,11 @@ type socket struct {
 
 	mu        sync.Mutex
 	retired   bool
-	lastErr   error // why the socket is down; nil when up
-	calls     int   // Announce and Scrape calls in progress
-	answering int   // relayed offers being answered
+	lastErr   error     // why the socket last went down
+	lastDown  time.Time // when
+	up        bool      // a connection is being served
+	calls     int       // Announce and Scrape calls in progress
+	answering int       // relayed offers being answered
 	queue     []*request
 	sent      []*request // sent on the current connection, awaiting a reply
 	torrents  map[transport.InfoHash]*torrent
@@ -134,6 +137,7 @@ func (s *socket) withdraw(r *request) {
 
 // announce implements Transport.Announce on this socket.
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	start := time.Now()
 	fail := func(err error) (*transport.AnnounceResponse, error) {
 		return nil, &transport.Error{Op: "announce", URL: s.redacted, Err: err}
 	}
@@ -162,7 +166,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		offers, err := s.makeOffers(ctx, h, req.PeerID, n)
 		if err != nil && ctx.Err() != nil {
 			closeAll(offers)
-			return fail(s.waitError(ctx))
+			return fail(s.waitError(ctx, start))
 		}
 		switch {
 		case errors.Is(err, errTooManyPending):
@@ -198,7 +202,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		}, nil
 	case <-ctx.Done():
 		s.withdraw(r)
-		return fail(s.waitError(ctx))
+		return fail(s.waitError(ctx, start))
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
 	}
@@ -219,6 +223,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 
 // scrape implements Transport.Scrape on this socket.
 func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*transport.ScrapeResponse, error) {
+	start := time.Now()
 	fail := func(err error) (*transport.ScrapeResponse, error) {
 		return nil, &transport.Error{Op: "scrape", URL: s.redacted, Err: err}
 	}
@@ -240,14 +245,15 @@ func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*tran
 		return &transport.ScrapeResponse{Files: files}, nil
 	case <-ctx.Done():
 		s.withdraw(r)
-		return fail(s.waitError(ctx))
+		return fail(s.waitError(ctx, start))
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
 	}
 }
 
-// waitError says why a call ended without a reply.
-func (s *socket) waitError(ctx context.Context) error {
+// waitError says why a call that began at start ended without a reply,
+// naming the socket's failure if it is down or went down since.
+func (s *socket) waitError(ctx context.Context, start time.Time) error {
 	if s.t.ctx.Err() != nil {
 		return ErrClosed
 	}
@@ -256,6 +262,9 @@ func (s *socket) waitError(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	last := s.lastErr
+	if s.up && s.lastDown.Before(start) {
+		last = nil // an old failure, since mended
+	}
 	s.mu.Unlock()
 	if last != nil {
 		return fmt.Errorf("%w (%w): socket down: %w", transport.ErrTimeout, ctx.Err(), last)

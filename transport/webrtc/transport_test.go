@@ -48,8 +48,11 @@ func TestReconnectReannounces(t *testing.T) {
 	defer b.Subscribe(u, hash, func(p peer.Peer) { gotB <- p })()
 	announce(t, a, u, idA, transport.EventStarted)
 	announce(t, b, u, idB, transport.EventStarted)
-	waitPeer(t, gotA).Conn.Close()
-	waitPeer(t, gotB).Conn.Close()
+	// Both ends first, then close (closing one end at once could abort the
+	// other's opening).
+	first := []peer.Peer{waitPeer(t, gotA), waitPeer(t, gotB)}
+	first[0].Conn.Close()
+	first[1].Conn.Close()
 
 	// The tracker goes down: the sockets drop and reconnecting fails.
 	tr.SetWSFaults(mocktracker.WSFaults{Refuse: true})
