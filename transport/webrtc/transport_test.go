@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -359,6 +361,7 @@ func TestWSS(t *testing.T) {
 	tr := mocktracker.New(mocktracker.Config{})
 	defer tr.Close()
 	srv := httptest.NewUnstartedServer(tr.WSHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	srv.StartTLS()
 	defer srv.Close()
 	u, _ := url.Parse("wss://" + srv.Listener.Addr().String())
