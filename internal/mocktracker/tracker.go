@@ -67,6 +67,8 @@ type Tracker struct {
 	httpSt   *httpState
 	udpOnce  sync.Once
 	udpSt    *udpState
+	wsOnce   sync.Once
+	wsSt     *wsFront
 }
 
 type swarm struct {

@@ -1,0 +1,95 @@
+// Package webrtc speaks to WebTorrent trackers: it announces over WebSocket
+// (ws:// and wss://) and connects to the browser peers those trackers
+// introduce over WebRTC data channels, as the JavaScript bittorrent-tracker
+// client does.
+//
+// A Transport implements transport.Transport (Announce, Scrape) and
+// transport.PeerSource (Subscribe). It keeps one WebSocket per tracker URL,
+// shared by every torrent announced through it and demultiplexed by info
+// hash. Announce carries up to Config.NumOffers complete WebRTC offers (ICE
+// gathering finished, no trickle) for torrents someone subscribed to, and
+// returns the tracker's reply: interval, min interval, counts, tracker id,
+// warning. The tracker relays the offers to other peers; their answers come
+// back on the socket at any time, as do offers relayed from other peers,
+// which the Transport answers. When a data channel opens, the subscriber of
+// (URL, info hash) receives a peer.Peer whose ID is the remote peer ID and
+// whose Conn is the open data channel as a byte stream: the subscriber owns
+// it and must close it. Peers for an info hash nobody subscribed to are not
+// sought, and offers relayed for it are not answered.
+//
+// # Lifecycle
+//
+// A socket opens on the first Announce or Scrape and closes once no torrent
+// is announced through it (every one sent EventStopped) and no call is in
+// flight; subscriptions live on without it. When it drops, it reconnects
+// after min(ReconnectMin*2^n, ReconnectMax) plus a random wait of up to
+// ReconnectJitter (10 s doubling to 1 h, plus up to 5 min, by default; n
+// counts failed attempts since the last good connection), and then
+// re-announces every torrent it carried, with event "started" (closing a
+// socket counts as "stopped" for all its torrents, so the tracker forgot
+// them) and fresh offers. Announces and
+// scrapes made while it is down are queued and sent on reconnection; each
+// call waits at most Config.AnnounceTimeout or its context. An EventStopped
+// announce removes the torrent from the re-announce set and closes its
+// unanswered offers. A handshake refused for good (HTTP 410) or impossible
+// from this host (no route for the address family, transport.ErrSkipped)
+// fails the waiting calls at once and empties the re-announce set.
+//
+// Offers that are not answered, and connections whose data channel does not
+// open, within Config.OfferTimeout (50 s) are closed. At most
+// Config.MaxPendingConns (200) such connections exist at once, across all
+// torrents; beyond that, announces carry fewer offers. Close closes every
+// socket and every PeerConnection, including data channels already handed
+// out, and waits for every goroutine.
+//
+// Keepalive pings are off by default (Config.KeepAlive): some trackers drop
+// clients that ping, and the announces keep a socket busy anyway.
+//
+// # ICE servers: STUN and TURN
+//
+// By default no ICE server is configured: only host candidates are
+// gathered (loopback included), which is enough between peers on one host
+// or one LAN and needs no network beyond them. Config.LoopbackOnly goes
+// further and keeps all traffic on 127.0.0.1 and ::1 (tests, demos).
+//
+// Browsers on the Internet sit behind NATs. A STUN server lets each side
+// learn its public address (server-reflexive candidates) and is enough for
+// most NATs; a TURN server relays the traffic when both sides are behind
+// symmetric NATs or firewalls that block UDP. WebTorrent clients commonly use
+// public STUN servers; TURN servers need credentials:
+//
+//	tr := webrtc.New(webrtc.Config{
+//		ICEServers: []pion.ICEServer{
+//			{URLs: []string{"stun:stun.example.org:3478"}},
+//			{
+//				URLs:       []string{"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"},
+//				Username:   "user",
+//				Credential: "secret",
+//			},
+//		},
+//	})
+//
+// (pion is github.com/pion/webrtc/v4.) Gathering against STUN and TURN
+// servers takes time, which Announce spends before sending, bounded by its
+// context. TURN credentials are secrets: they never appear in logs.
+//
+// # Wire format
+//
+// Messages are JSON text frames. The binary fields info_hash, peer_id,
+// to_peer_id and offer_id are 20-character strings, one character per byte
+// (U+0000..U+00FF); decoding rejects anything else with a *FieldError, which
+// wraps transport.ErrMalformed. A tracker's failure reason, with or without
+// an "action", fails the oldest request it can answer with a
+// *transport.FailureError. A reply that does not parse but still names its
+// action or info hash fails that request with an error wrapping
+// transport.ErrMalformed; other messages that do not parse are logged and
+// ignored, as the JavaScript client does. Messages above
+// Config.MaxMessageBytes drop the socket.
+//
+// Data channel messages are at most 64 KiB when received (advertised as
+// a=max-message-size) and 16 KiB when sent; Conn hides them behind a
+// stream: Read and Write take buffers of any size. Write blocks while earlier
+// data is still unsent (backpressure, not an unbounded queue), and Conn has
+// SetDeadline, SetReadDeadline and SetWriteDeadline like a net.Conn (assert
+// an interface to reach them).
+package webrtc

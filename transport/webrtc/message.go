@@ -1,0 +1,397 @@
+package webrtc
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// This file is the WebTorrent tracker message codec: pure functions from
+// values to JSON text and back, with no state and no I/O, so it can be tested
+// and fuzzed on its own.
+//
+// The binary fields (info_hash, peer_id, to_peer_id, offer_id) are 20 raw
+// bytes carried as a JSON string of 20 characters, one per byte (latin-1,
+// U+0000..U+00FF), as the JavaScript client builds them with
+// Buffer.toString('binary'). Putting the raw bytes into a Go string would
+// make json.Marshal replace invalid UTF-8 with U+FFFD, so the strings are
+// built rune by rune.
+
+// binaryLen is the length of every binary field, in characters.
+const binaryLen = 20
+
+// offerID identifies one offer across the tracker's relay.
+type offerID [binaryLen]byte
+
+// FieldError is a binary field (info_hash, peer_id, to_peer_id, offer_id)
+// that is not a string of exactly 20 characters in U+0000..U+00FF. It wraps
+// transport.ErrMalformed.
+type FieldError struct {
+	Field  string // the JSON key, e.g. "info_hash"
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	return "webrtc: field " + e.Field + ": " + e.Reason
+}
+
+// Unwrap makes errors.Is(err, transport.ErrMalformed) true.
+func (e *FieldError) Unwrap() error { return transport.ErrMalformed }
+
+// binaryString returns b as a latin-1 string: one rune per byte.
+func binaryString(b [binaryLen]byte) string {
+	var s strings.Builder
+	s.Grow(2 * binaryLen)
+	for _, c := range b {
+		s.WriteRune(rune(c))
+	}
+	return s.String()
+}
+
+// parseBinary decodes a latin-1 string of exactly 20 characters.
+func parseBinary(field, s string) ([binaryLen]byte, error) {
+	var b [binaryLen]byte
+	n := 0
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return b, &FieldError{Field: field, Reason: "invalid UTF-8"}
+			}
+		}
+		if r > 0xFF {
+			return b, &FieldError{Field: field, Reason: fmt.Sprintf("character U+%04X is above U+00FF", r)}
+		}
+		if n == binaryLen {
+			return b, &FieldError{Field: field, Reason: "longer than 20 characters"}
+		}
+		b[n] = byte(r)
+		n++
+	}
+	if n != binaryLen {
+		return b, &FieldError{Field: field, Reason: fmt.Sprintf("%d characters, want 20", n)}
+	}
+	return b, nil
+}
+
+// sdpJSON is a session description as browsers serialize it.
+type sdpJSON struct {
+	Type string `json:"type"`
+	SDP  string `json:"sdp"`
+}
+
+type offerJSON struct {
+	Offer   sdpJSON `json:"offer"`
+	OfferID string  `json:"offer_id"`
+}
+
+// offer is one of our offers in an announce.
+type offer struct {
+	ID  offerID
+	SDP string
+}
+
+// announceParams is an announce as sent to a WebSocket tracker.
+type announceParams struct {
+	InfoHash   transport.InfoHash
+	PeerID     peer.ID
+	NumWant    int
+	Uploaded   int64
+	Downloaded int64
+	Left       int64
+	Event      transport.Event
+	TrackerID  string
+	Offers     []offer
+}
+
+type announceJSON struct {
+	Action     string      `json:"action"`
+	InfoHash   string      `json:"info_hash"`
+	PeerID     string      `json:"peer_id"`
+	NumWant    int         `json:"numwant"`
+	Uploaded   int64       `json:"uploaded"`
+	Downloaded int64       `json:"downloaded"`
+	Left       int64       `json:"left"`
+	Event      string      `json:"event,omitempty"`
+	Offers     []offerJSON `json:"offers,omitempty"`
+	TrackerID  string      `json:"trackerid,omitempty"`
+}
+
+// encodeAnnounce returns the JSON text of an announce.
+func encodeAnnounce(p announceParams) []byte {
+	m := announceJSON{
+		Action:     "announce",
+		InfoHash:   binaryString(p.InfoHash),
+		PeerID:     binaryString(p.PeerID),
+		NumWant:    p.NumWant,
+		Uploaded:   p.Uploaded,
+		Downloaded: p.Downloaded,
+		Left:       p.Left,
+		Event:      p.Event.String(),
+		TrackerID:  p.TrackerID,
+	}
+	for _, o := range p.Offers {
+		m.Offers = append(m.Offers, offerJSON{Offer: sdpJSON{Type: "offer", SDP: o.SDP}, OfferID: binaryString(o.ID)})
+	}
+	return mustMarshal(m)
+}
+
+type answerJSON struct {
+	Action   string  `json:"action"`
+	InfoHash string  `json:"info_hash"`
+	PeerID   string  `json:"peer_id"`
+	ToPeerID string  `json:"to_peer_id"`
+	OfferID  string  `json:"offer_id"`
+	Answer   sdpJSON `json:"answer"`
+}
+
+// encodeAnswer returns the JSON text of our answer to a relayed offer.
+func encodeAnswer(infoHash transport.InfoHash, self, to peer.ID, id offerID, sdp string) []byte {
+	return mustMarshal(answerJSON{
+		Action:   "announce",
+		InfoHash: binaryString(infoHash),
+		PeerID:   binaryString(self),
+		ToPeerID: binaryString(to),
+		OfferID:  binaryString(id),
+		Answer:   sdpJSON{Type: "answer", SDP: sdp},
+	})
+}
+
+type scrapeJSON struct {
+	Action   string   `json:"action"`
+	InfoHash []string `json:"info_hash"`
+}
+
+// encodeScrape returns the JSON text of a scrape of hashes.
+func encodeScrape(hashes []transport.InfoHash) []byte {
+	m := scrapeJSON{Action: "scrape", InfoHash: make([]string, len(hashes))}
+	for i, h := range hashes {
+		m.InfoHash[i] = binaryString(h)
+	}
+	return mustMarshal(m)
+}
+
+// mustMarshal marshals values whose types cannot fail to encode (strings,
+// integers, slices and structs of them).
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("webrtc: encoding a message: " + err.Error())
+	}
+	return b
+}
+
+// message is one decoded message from a tracker. Which fields are set tells
+// what it is: an announce reply (Interval or counts), a relayed offer (Offer),
+// a relayed answer (Answer), a scrape reply (Files), or a failure (Failure).
+type message struct {
+	// Action is "announce", "scrape", or "" when the tracker sent none
+	// (some send a bare {"failure reason": ...}).
+	Action string
+
+	InfoHash    transport.InfoHash
+	HasInfoHash bool
+	PeerID      peer.ID // the offerer or answerer of a relayed offer/answer
+	HasPeerID   bool
+	OfferID     offerID
+	HasOfferID  bool
+	Offer       string // SDP of a relayed offer, "" if none
+	Answer      string // SDP of a relayed answer, "" if none
+
+	Interval    time.Duration // 0 when absent
+	MinInterval time.Duration // 0 when absent
+	Complete    int           // -1 when absent
+	Incomplete  int           // -1 when absent
+	TrackerID   string
+	Warning     string
+	Failure     string
+	HasFailure  bool
+
+	Files map[transport.InfoHash]transport.ScrapeStats // scrape reply; nil otherwise
+
+	// Relayed: the message came from another peer (it has a peer_id, an
+	// offer or an answer); it answers none of our requests.
+	Relayed bool
+}
+
+// isAnnounceReply reports whether m answers one of our announces (as opposed
+// to relaying an offer or answer from another peer).
+func (m *message) isAnnounceReply() bool {
+	return !m.Relayed
+}
+
+type rawMessage struct {
+	Action      *string              `json:"action"`
+	InfoHash    *string              `json:"info_hash"`
+	PeerID      *string              `json:"peer_id"`
+	OfferID     *string              `json:"offer_id"`
+	Offer       *sdpJSON             `json:"offer"`
+	Answer      *sdpJSON             `json:"answer"`
+	Interval    *float64             `json:"interval"`
+	MinInterval *float64             `json:"min interval"`
+	Complete    *float64             `json:"complete"`
+	Incomplete  *float64             `json:"incomplete"`
+	TrackerID   *string              `json:"tracker id"`
+	Warning     *string              `json:"warning message"`
+	Failure     *string              `json:"failure reason"`
+	Files       map[string]rawCounts `json:"files"`
+}
+
+type rawCounts struct {
+	Complete   *float64 `json:"complete"`
+	Incomplete *float64 `json:"incomplete"`
+	Downloaded *float64 `json:"downloaded"`
+}
+
+// maxSeconds bounds intervals so that they fit a time.Duration.
+const maxSeconds = 1 << 31
+
+// decodeMessage parses one text frame from a tracker. Every error wraps
+// transport.ErrMalformed: a *FieldError for a bad binary field, a
+// *transport.MalformedError otherwise.
+//
+// With an error, the message returned, if not nil, holds what tells which
+// request a broken reply was meant for: Action, InfoHash when they parsed,
+// and Relayed.
+func decodeMessage(data []byte) (*message, error) {
+	m, err := decode(data)
+	if err != nil {
+		return m.routing(), err
+	}
+	return m, nil
+}
+
+// routing keeps the fields that route a broken reply; nil for nil.
+func (m *message) routing() *message {
+	if m == nil {
+		return nil
+	}
+	return &message{Action: m.Action, InfoHash: m.InfoHash, HasInfoHash: m.HasInfoHash, Relayed: m.Relayed,
+		Complete: -1, Incomplete: -1}
+}
+
+func decode(data []byte) (*message, error) {
+	var r rawMessage
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, &transport.MalformedError{What: "not a JSON tracker message", Err: err}
+	}
+	m := &message{Complete: -1, Incomplete: -1, Relayed: r.PeerID != nil || r.Offer != nil || r.Answer != nil}
+	if r.Action != nil {
+		switch *r.Action {
+		case "announce", "scrape":
+			m.Action = *r.Action
+		default:
+			return nil, &transport.MalformedError{What: fmt.Sprintf("unknown action %q", truncate(*r.Action))}
+		}
+	}
+	var err error
+	if r.InfoHash != nil {
+		if m.InfoHash, err = parseBinary("info_hash", *r.InfoHash); err != nil {
+			return nil, err
+		}
+		m.HasInfoHash = true
+	}
+	if r.Failure != nil {
+		m.Failure, m.HasFailure = *r.Failure, true
+	}
+	if r.Warning != nil {
+		m.Warning = *r.Warning
+	}
+	if r.TrackerID != nil {
+		m.TrackerID = *r.TrackerID
+	}
+	if r.PeerID != nil {
+		if m.PeerID, err = parseBinary("peer_id", *r.PeerID); err != nil {
+			return m, err
+		}
+		m.HasPeerID = true
+	}
+	if r.OfferID != nil {
+		if m.OfferID, err = parseBinary("offer_id", *r.OfferID); err != nil {
+			return m, err
+		}
+		m.HasOfferID = true
+	}
+	if r.Offer != nil {
+		if r.Offer.Type != "offer" || r.Offer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
+			return m, &transport.MalformedError{What: "relayed offer without type \"offer\", sdp, peer_id, offer_id or info_hash"}
+		}
+		m.Offer = r.Offer.SDP
+	}
+	if r.Answer != nil {
+		if r.Answer.Type != "answer" || r.Answer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
+			return m, &transport.MalformedError{What: "relayed answer without type \"answer\", sdp, peer_id, offer_id or info_hash"}
+		}
+		m.Answer = r.Answer.SDP
+	}
+	if m.Interval, err = seconds("interval", r.Interval); err != nil {
+		return m, err
+	}
+	if m.MinInterval, err = seconds("min interval", r.MinInterval); err != nil {
+		return m, err
+	}
+	if m.Complete, err = count("complete", r.Complete); err != nil {
+		return m, err
+	}
+	if m.Incomplete, err = count("incomplete", r.Incomplete); err != nil {
+		return m, err
+	}
+	if r.Files != nil {
+		m.Files = make(map[transport.InfoHash]transport.ScrapeStats, len(r.Files))
+		for k, v := range r.Files {
+			h, err := parseBinary("files", k)
+			if err != nil {
+				return m, err
+			}
+			var s transport.ScrapeStats
+			if s.Complete, err = count("files complete", v.Complete); err != nil {
+				return m, err
+			}
+			if s.Incomplete, err = count("files incomplete", v.Incomplete); err != nil {
+				return m, err
+			}
+			if s.Downloaded, err = count("files downloaded", v.Downloaded); err != nil {
+				return m, err
+			}
+			s.Complete, s.Incomplete = max(s.Complete, 0), max(s.Incomplete, 0)
+			m.Files[h] = s
+		}
+	}
+	return m, nil
+}
+
+// seconds converts an optional JSON number of seconds.
+func seconds(field string, v *float64) (time.Duration, error) {
+	if v == nil {
+		return 0, nil
+	}
+	if math.IsNaN(*v) || *v < 0 || *v > maxSeconds {
+		return 0, &transport.MalformedError{What: field + " out of range"}
+	}
+	return time.Duration(*v * float64(time.Second)).Round(time.Millisecond), nil
+}
+
+// count converts an optional JSON count; absent is -1.
+func count(field string, v *float64) (int, error) {
+	if v == nil {
+		return -1, nil
+	}
+	if math.IsNaN(*v) || *v < 0 || *v > math.MaxInt32 || *v != math.Trunc(*v) {
+		return 0, &transport.MalformedError{What: field + " is not a count"}
+	}
+	return int(*v), nil
+}
+
+// truncate shortens tracker-supplied text quoted in errors.
+func truncate(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

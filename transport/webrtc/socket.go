@@ -1,0 +1,407 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// A socket is the one WebSocket to one tracker URL, shared by every torrent
+// announced through it. Its run goroutine dials, serves the connection,
+// reconnects with backoff, and retires the socket once nothing uses it.
+// Requests are queued while it is down and sent when it is up; replies are
+// matched to requests by info hash, oldest first.
+
+type reqKind uint8
+
+const (
+	kindAnnounce reqKind = iota
+	kindScrape
+	kindAnswer // no reply expected
+)
+
+// request is one message to the tracker, and who waits for its reply.
+type request struct {
+	kind     reqKind
+	infoHash transport.InfoHash   // announce, answer
+	params   announceParams       // announce; Offers is filled at send time
+	offers   []*peerConn          // announce
+	hashes   []transport.InfoHash // scrape
+	raw      []byte               // answer
+	reply    chan result          // buffered 1; nil for internal requests
+	// abandoned: the caller gave up after the request was sent; its reply is
+	// still absorbed so that it is not taken for a later request's.
+	abandoned bool
+}
+
+// result is a request's outcome: the tracker's reply, or why there is none.
+type result struct {
+	msg *message
+	err error
+}
+
+// torrent is what the socket re-announces after a reconnect.
+type torrent struct {
+	req transport.AnnounceRequest
+}
+
+// maxAnswering bounds the relayed offers being answered at once on one
+// socket, so that a flood of offers cannot make unbounded PeerConnections.
+const maxAnswering = 32
+
+type socket struct {
+	t        *Transport
+	u        *url.URL
+	key      string
+	redacted string
+	wake     chan struct{} // buffered 1: the queue changed
+
+	mu        sync.Mutex
+	retired   bool
+	lastErr   error     // why the socket last went down
+	lastDown  time.Time // when
+	up        bool      // a connection is being served
+	calls     int       // Announce and Scrape calls in progress
+	answering int       // relayed offers being answered
+	queue     []*request
+	sent      []*request // sent on the current connection, awaiting a reply
+	torrents  map[transport.InfoHash]*torrent
+	offers    map[offerID]*peerConn // our unanswered offers
+}
+
+func newSocket(t *Transport, u *url.URL) *socket {
+	uc := *u
+	return &socket{
+		t:        t,
+		u:        &uc,
+		key:      u.String(),
+		redacted: transport.Redact(u),
+		wake:     make(chan struct{}, 1),
+		torrents: make(map[transport.InfoHash]*torrent),
+		offers:   make(map[offerID]*peerConn),
+	}
+}
+
+func (s *socket) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *socket) idleLocked() bool {
+	if len(s.torrents) > 0 || s.calls > 0 || s.answering > 0 || len(s.queue) > 0 {
+		return false
+	}
+	for _, r := range s.sent {
+		if !r.abandoned && r.reply != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// end ends a call registered by Transport.acquire.
+func (s *socket) end() {
+	s.mu.Lock()
+	s.calls--
+	s.mu.Unlock()
+	s.kick()
+}
+
+func (s *socket) enqueue(r *request) {
+	s.mu.Lock()
+	s.queue = append(s.queue, r)
+	s.mu.Unlock()
+	s.kick()
+}
+
+// withdraw forgets r after its caller gave up.
+func (s *socket) withdraw(r *request) {
+	s.mu.Lock()
+	if i := slices.Index(s.queue, r); i >= 0 {
+		s.queue = slices.Delete(s.queue, i, i+1)
+		s.mu.Unlock()
+		closeAll(r.offers) // never sent: nobody can answer them
+		return
+	}
+	r.abandoned = true
+	s.mu.Unlock()
+}
+
+// announce implements Transport.Announce on this socket.
+func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	start := time.Now()
+	fail := func(err error) (*transport.AnnounceResponse, error) {
+		return nil, &transport.Error{Op: "announce", URL: s.redacted, Err: err}
+	}
+	h := req.InfoHash
+	n := 0
+	subscribed := s.t.subscriber(s.key, h) != nil
+	s.mu.Lock()
+	var stale []*peerConn
+	if req.Event == transport.EventStopped {
+		delete(s.torrents, h)
+		stale = s.offersForLocked(h)
+	} else {
+		s.torrents[h] = &torrent{req: req}
+		if req.Event != transport.EventCompleted && subscribed {
+			n = s.t.cfg.NumOffers
+			if req.NumWant >= 0 {
+				n = min(n, int(req.NumWant))
+			}
+		}
+	}
+	s.mu.Unlock()
+	closeAll(stale)
+
+	r := &request{kind: kindAnnounce, infoHash: h, params: paramsOf(req), reply: make(chan result, 1)}
+	if n > 0 {
+		offers, err := s.makeOffers(ctx, h, req.PeerID, n)
+		if err != nil && ctx.Err() != nil {
+			closeAll(offers)
+			return fail(s.waitError(ctx, start))
+		}
+		switch {
+		case errors.Is(err, errTooManyPending):
+			s.t.log.Debug("webrtc: fewer offers", "tracker", s.redacted, "offers", len(offers), "err", err)
+		case err != nil:
+			s.t.log.Warn("webrtc: making offers", "tracker", s.redacted, "err", err)
+		}
+		r.offers = offers
+	}
+	r.params.NumWant = len(r.offers)
+	s.enqueue(r)
+	select {
+	case res := <-r.reply:
+		if res.err != nil {
+			closeAll(r.offers)
+			return fail(res.err)
+		}
+		m := res.msg
+		if m.HasFailure {
+			closeAll(r.offers)
+			return fail(&transport.FailureError{Reason: m.Failure})
+		}
+		if m.Interval <= 0 {
+			return fail(&transport.MalformedError{What: "interval missing"})
+		}
+		return &transport.AnnounceResponse{
+			Interval:    m.Interval,
+			MinInterval: m.MinInterval,
+			Complete:    m.Complete,
+			Incomplete:  m.Incomplete,
+			TrackerID:   m.TrackerID,
+			Warning:     m.Warning,
+		}, nil
+	case <-ctx.Done():
+		s.withdraw(r)
+		return fail(s.waitError(ctx, start))
+	case <-s.t.ctx.Done():
+		return fail(ErrClosed)
+	}
+}
+
+// paramsOf converts a request; offers are added at send time.
+func paramsOf(req transport.AnnounceRequest) announceParams {
+	return announceParams{
+		InfoHash:   req.InfoHash,
+		PeerID:     req.PeerID,
+		Uploaded:   req.Uploaded,
+		Downloaded: req.Downloaded,
+		Left:       req.Left,
+		Event:      req.Event,
+		TrackerID:  req.TrackerID,
+	}
+}
+
+// scrape implements Transport.Scrape on this socket.
+func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*transport.ScrapeResponse, error) {
+	start := time.Now()
+	fail := func(err error) (*transport.ScrapeResponse, error) {
+		return nil, &transport.Error{Op: "scrape", URL: s.redacted, Err: err}
+	}
+	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan result, 1)}
+	s.enqueue(r)
+	select {
+	case res := <-r.reply:
+		if res.err != nil {
+			return fail(res.err)
+		}
+		m := res.msg
+		if m.HasFailure {
+			return fail(&transport.FailureError{Reason: m.Failure})
+		}
+		files := m.Files
+		if files == nil {
+			files = make(map[transport.InfoHash]transport.ScrapeStats)
+		}
+		return &transport.ScrapeResponse{Files: files}, nil
+	case <-ctx.Done():
+		s.withdraw(r)
+		return fail(s.waitError(ctx, start))
+	case <-s.t.ctx.Done():
+		return fail(ErrClosed)
+	}
+}
+
+// waitError says why a call that began at start ended without a reply,
+// naming the socket's failure if it is down or went down since.
+func (s *socket) waitError(ctx context.Context, start time.Time) error {
+	if s.t.ctx.Err() != nil {
+		return ErrClosed
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	last := s.lastErr
+	if s.up && s.lastDown.Before(start) {
+		last = nil // an old failure, since mended
+	}
+	s.mu.Unlock()
+	if last != nil {
+		return fmt.Errorf("%w (%w): socket down: %w", transport.ErrTimeout, ctx.Err(), last)
+	}
+	return fmt.Errorf("%w: %w", transport.ErrTimeout, ctx.Err())
+}
+
+// dropOffers closes our unanswered offers for h (its last subscriber left).
+func (s *socket) dropOffers(h transport.InfoHash) {
+	s.mu.Lock()
+	stale := s.offersForLocked(h)
+	s.mu.Unlock()
+	closeAll(stale)
+}
+
+func (s *socket) offersForLocked(h transport.InfoHash) []*peerConn {
+	var out []*peerConn
+	for _, p := range s.offers {
+		if p.infoHash == h {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// handle dispatches one message from the tracker.
+func (s *socket) handle(m *message) {
+	switch {
+	case m.HasFailure || m.Files != nil || m.Action == "scrape" || m.isAnnounceReply():
+		s.deliver(m)
+	case m.Offer != "":
+		s.onOffer(m)
+	case m.Answer != "":
+		s.onAnswer(m)
+	default:
+		s.t.log.Debug("webrtc: ignoring a relayed message without offer or answer", "tracker", s.redacted)
+	}
+}
+
+// take removes and returns the oldest sent request that m answers: an
+// announce of the same info hash, a scrape, or, for a failure that names
+// neither action nor info hash, whatever was sent first (trackers answer in
+// order). It returns nil if m answers none.
+func (s *socket) take(m *message) *request {
+	scrape := m.Action == "scrape" || m.Files != nil
+	match := func(r *request) bool {
+		switch {
+		case scrape:
+			return r.kind == kindScrape
+		case m.HasInfoHash:
+			return r.kind == kindAnnounce && r.infoHash == m.InfoHash ||
+				m.HasFailure && r.kind == kindScrape && slices.Contains(r.hashes, m.InfoHash)
+		case m.HasFailure && m.Action == "":
+			return true
+		default:
+			return r.kind == kindAnnounce
+		}
+	}
+	s.mu.Lock()
+	defer s.kick() // the socket may be idle now
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.sent, match)
+	if i < 0 {
+		return nil
+	}
+	r := s.sent[i]
+	s.sent = slices.Delete(s.sent, i, i+1)
+	return r
+}
+
+// deliver gives a reply to the request it answers.
+func (s *socket) deliver(m *message) {
+	r := s.take(m)
+	switch {
+	case r == nil:
+		s.t.log.Debug("webrtc: unsolicited tracker reply", "tracker", s.redacted, "failure", m.Failure)
+	case r.reply != nil && !r.abandoned:
+		r.reply <- result{msg: m}
+	case m.HasFailure:
+		closeAll(r.offers)
+		s.t.log.Warn("webrtc: tracker failure", "tracker", s.redacted, "reason", m.Failure)
+	default:
+		if m.Warning != "" {
+			s.t.log.Warn("webrtc: tracker warning", "tracker", s.redacted, "warning", m.Warning)
+		}
+		s.t.log.Debug("webrtc: re-announced", "tracker", s.redacted, "complete", m.Complete, "incomplete", m.Incomplete)
+	}
+}
+
+// malformed handles a message that does not decode: a reply that still says
+// which request it was meant for (its action or info hash parsed) fails that
+// request; anything else is logged and ignored, as the JavaScript client
+// does.
+func (s *socket) malformed(m *message, err error) {
+	var r *request
+	if m != nil && !m.Relayed && (m.HasInfoHash || m.Action == "scrape") {
+		r = s.take(m)
+	}
+	if r == nil || r.reply == nil || r.abandoned {
+		s.t.log.Warn("webrtc: ignoring a malformed tracker message", "tracker", s.redacted, "err", err)
+		return
+	}
+	r.reply <- result{err: err}
+}
+
+// reannounce announces tor again after a reconnect: the tracker forgot the
+// socket's torrents when it dropped, so the event is "started".
+func (s *socket) reannounce(tor *torrent) {
+	req := tor.req
+	req.Event = transport.EventStarted
+	r := &request{kind: kindAnnounce, infoHash: req.InfoHash, params: paramsOf(req)}
+	n := 0
+	if s.t.subscriber(s.key, req.InfoHash) != nil {
+		n = s.t.cfg.NumOffers
+		if req.NumWant >= 0 {
+			n = min(n, int(req.NumWant))
+		}
+	}
+	if n > 0 {
+		ctx, cancel := context.WithTimeout(s.t.ctx, s.t.cfg.OfferTimeout)
+		offers, err := s.makeOffers(ctx, req.InfoHash, req.PeerID, n)
+		cancel()
+		if err != nil {
+			s.t.log.Debug("webrtc: making offers", "tracker", s.redacted, "err", err)
+		}
+		r.offers = offers
+	}
+	r.params.NumWant = len(r.offers)
+	s.mu.Lock()
+	current := s.torrents[req.InfoHash] == tor
+	if current {
+		s.queue = append(s.queue, r)
+	}
+	s.mu.Unlock()
+	if !current {
+		closeAll(r.offers)
+		return
+	}
+	s.kick()
+}

@@ -1,0 +1,283 @@
+package webrtc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+
+	"github.com/pion/ice/v4"
+	pion "github.com/pion/webrtc/v4"
+
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// maxDataChannelMessage is the largest data channel message we accept; it is
+// advertised in our SDP (a=max-message-size), so remote peers keep to it.
+// WebTorrent sends 16 KiB blocks.
+const maxDataChannelMessage = 64 << 10
+
+// ErrClosed is returned (wrapped in a *transport.Error) by calls on a closed
+// Transport, and by calls in flight when it closes. It wraps net.ErrClosed,
+// as the other transports' errors after Close do.
+var ErrClosed = fmt.Errorf("webrtc: transport closed: %w", net.ErrClosed)
+
+// Transport speaks to WebTorrent trackers over WebSocket and connects to the
+// peers they introduce over WebRTC. It implements transport.Transport and
+// transport.PeerSource. It keeps one socket per tracker URL, shared by every
+// torrent announced through it. Create it with New and release it with Close.
+type Transport struct {
+	cfg Config
+	api *pion.API
+	log *slog.Logger
+
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closed  bool
+	sockets map[string]*socket // by URL
+	conns   map[*peerConn]bool // every live PeerConnection
+	pending int                // PeerConnections whose channel is not open yet
+	subs    map[subKey]map[uint64]func(peer.Peer)
+	wg      sync.WaitGroup // every goroutine this Transport started
+	subID   uint64         // last subscription id
+}
+
+var (
+	_ transport.Transport  = (*Transport)(nil)
+	_ transport.PeerSource = (*Transport)(nil)
+)
+
+// New returns a Transport configured by cfg (see Config for defaults).
+func New(cfg Config) *Transport {
+	cfg = cfg.withDefaults()
+	var se pion.SettingEngine
+	se.DetachDataChannels()
+	// Writes block while earlier data waits to be sent, instead of queueing
+	// without bound: backpressure for a peer that reads slowly.
+	se.EnableDataChannelBlockWrite(true)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetSCTPMaxMessageSize(maxDataChannelMessage)
+	if cfg.LoopbackOnly {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
+	}
+	se.LoggerFactory = pionLoggerFactory{cfg.Logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Transport{
+		cfg:     cfg,
+		api:     pion.NewAPI(pion.WithSettingEngine(se)),
+		log:     cfg.Logger,
+		ctx:     ctx,
+		cancel:  cancel,
+		sockets: make(map[string]*socket),
+		conns:   make(map[*peerConn]bool),
+		subs:    make(map[subKey]map[uint64]func(peer.Peer)),
+	}
+}
+
+// Close closes every socket and every PeerConnection this Transport made
+// (including data channels already handed to subscribers) and waits for all
+// its goroutines. Closing a socket counts as "stopped" for every torrent on
+// it. Close is idempotent.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		t.wg.Wait()
+		return nil
+	}
+	t.closed = true
+	t.cancel()
+	conns := make([]*peerConn, 0, len(t.conns))
+	for p := range t.conns {
+		conns = append(conns, p)
+	}
+	t.mu.Unlock()
+	for _, p := range conns {
+		p.close()
+	}
+	t.wg.Wait()
+	return nil
+}
+
+// goroutine runs fn on a goroutine Close waits for. It reports false, and
+// does not run fn, once the Transport is closed.
+func (t *Transport) goroutine(fn func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// acquire returns the socket of u, creating (and starting) it when needed,
+// after running use on it with the socket's lock held. A socket found in the
+// map under t.mu is never retired (retire removes it under t.mu), so what use
+// registers (a call) keeps it alive. acquire returns nil once
+// the Transport is closed.
+func (t *Transport) acquire(u *url.URL, use func(s *socket)) *socket {
+	key := u.String()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	s := t.sockets[key]
+	if s == nil {
+		s = newSocket(t, u)
+		t.sockets[key] = s
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			s.run()
+		}()
+	}
+	s.mu.Lock()
+	use(s)
+	s.mu.Unlock()
+	return s
+}
+
+// retire removes s from the socket map if it is idle, and reports whether
+// it did; a retired socket takes no more work.
+func (t *Transport) retire(s *socket) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.idleLocked() && !t.closed {
+		return false
+	}
+	s.retired = true
+	if t.sockets[s.key] == s {
+		delete(t.sockets, s.key)
+	}
+	return true
+}
+
+// Announce sends req to the WebSocket tracker at u (ws:// or wss://) and
+// waits for the tracker's reply. Unless req.Event is EventStopped or
+// EventCompleted, or req.NumWant is 0, and provided someone subscribed to
+// (u, req.InfoHash), the announce carries up to Config.NumOffers WebRTC
+// offers; peers that answer them are delivered to the subscribers when their
+// data channel opens. An EventStopped announce removes the torrent from the
+// set re-announced after a reconnect and closes its unanswered offers.
+//
+// The reply carries the interval, min interval, counts, tracker id and
+// warning; Peers is always empty (WebRTC peers arrive through Subscribe).
+func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	if err := checkURL(u); err != nil {
+		return nil, &transport.Error{Op: "announce", URL: transport.Redact(u), Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
+	defer cancel()
+	s := t.acquire(u, func(s *socket) { s.calls++ })
+	if s == nil {
+		return nil, &transport.Error{Op: "announce", URL: transport.Redact(u), Err: ErrClosed}
+	}
+	defer s.end()
+	return s.announce(ctx, *req)
+}
+
+// Scrape asks the tracker at u for the statistics of req.InfoHashes over its
+// WebSocket.
+func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
+	if err := checkURL(u); err != nil {
+		return nil, &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
+	defer cancel()
+	s := t.acquire(u, func(s *socket) { s.calls++ })
+	if s == nil {
+		return nil, &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: ErrClosed}
+	}
+	defer s.end()
+	return s.scrape(ctx, req.InfoHashes)
+}
+
+// Subscribe registers fn for the WebRTC peers found for infoHash through the
+// tracker at u: each call gives a peer.Peer whose ID is the remote peer ID
+// and whose Conn is the open data channel, which fn's caller then owns and
+// must close. fn is called from the Transport's goroutines and must not
+// block. Offers are only made, and relayed offers only answered, for info
+// hashes with a subscriber; cancel removes the subscription (and closes the
+// unanswered offers when it was the last one). Cancel is idempotent.
+func (t *Transport) Subscribe(u *url.URL, infoHash transport.InfoHash, fn func(peer.Peer)) (cancel func()) {
+	if checkURL(u) != nil {
+		return func() {}
+	}
+	key := subKey{u.String(), infoHash}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return func() {}
+	}
+	t.subID++
+	id := t.subID
+	m := t.subs[key]
+	if m == nil {
+		m = make(map[uint64]func(peer.Peer))
+		t.subs[key] = m
+	}
+	m[id] = fn
+	var once sync.Once
+	return func() { once.Do(func() { t.unsubscribe(key, id) }) }
+}
+
+// subKey identifies a subscription target: tracker URL and info hash.
+type subKey struct {
+	url      string
+	infoHash transport.InfoHash
+}
+
+func (t *Transport) unsubscribe(key subKey, id uint64) {
+	t.mu.Lock()
+	delete(t.subs[key], id)
+	last := len(t.subs[key]) == 0
+	if last {
+		delete(t.subs, key)
+	}
+	s := t.sockets[key.url]
+	t.mu.Unlock()
+	if last && s != nil {
+		s.dropOffers(key.infoHash)
+	}
+}
+
+// subscriber returns the subscriber that gets the next peer of (url, h):
+// the oldest subscription; nil if there is none.
+func (t *Transport) subscriber(url string, h transport.InfoHash) func(peer.Peer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var best uint64
+	var fn func(peer.Peer)
+	for id, f := range t.subs[subKey{url, h}] {
+		if fn == nil || id < best {
+			best, fn = id, f
+		}
+	}
+	return fn
+}
+
+// checkURL accepts ws:// and wss:// URLs with a host.
+func checkURL(u *url.URL) error {
+	if u == nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return errScheme
+	}
+	return nil
+}
+
+var errScheme = fmt.Errorf("%w: the URL must be ws:// or wss:// with a host", transport.ErrUnsupported)
