@@ -86,12 +86,12 @@ func TestTrackerLists(t *testing.T) {
 		t.Fatalf("warnings %q", warnings)
 	}
 	for i, want := range []string{`unsupported scheme "dht"`, "udp tracker without a port", "no host", "not a URL"} {
-		if !strings.Contains(warnings[i], want) {
+		if !strings.Contains(warnings[i].String(), want) {
 			t.Errorf("warning %d = %q, want %q", i, warnings[i], want)
 		}
 	}
 	for _, w := range warnings {
-		if strings.Contains(w, "s3cret") {
+		if strings.Contains(w.String(), "s3cret") {
 			t.Errorf("warning leaks a secret: %q", w)
 		}
 	}

@@ -29,6 +29,9 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// A closed stdout pipe ("| head") makes writes fail instead of killing
+	// the process, so run can still stop gracefully.
+	signal.Ignore(syscall.SIGPIPE)
 	go func() {
 		<-sigs
 		cancel()
@@ -73,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(tiers) == 0 {
 		msg := "TARGET lists no tracker"
 		if len(warnings) > 0 {
-			msg = "TARGET lists no usable tracker (" + warnings[0] + ")"
+			msg = "TARGET lists no usable tracker (" + warnings[0].String() + ")"
 		}
 		fmt.Fprintf(stderr, "announce: %s: add one with -tracker URL\n", oneLine(msg))
 		return exitUsage

@@ -8,7 +8,7 @@ import (
 
 // announceTarget runs the announces for target. Not wired yet: the
 // announcer (Client, Session) is not on main.
-func announceTarget(ctx context.Context, cfg *Config, target *Target, warnings []string, stdout, stderr io.Writer) int {
+func announceTarget(ctx context.Context, cfg *Config, target *Target, warnings []droppedTracker, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "announce: not available yet: the announcer is not wired in")
 	return exitNoAnswer
 }

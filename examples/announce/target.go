@@ -189,15 +189,23 @@ func addTrackers(tiers [][]string, urls []string) [][]string {
 // supportedSchemes are the tracker URL schemes trackerkit speaks.
 var supportedSchemes = map[string]bool{"http": true, "https": true, "udp": true, "ws": true, "wss": true}
 
+// droppedTracker is a tracker URL that cannot be announced to.
+type droppedTracker struct {
+	URL    string // redacted
+	Reason string
+}
+
+func (d droppedTracker) String() string { return "ignoring tracker " + d.URL + ": " + d.Reason }
+
 // filterTrackers drops the URLs no transport can use (unparsable, another
-// scheme, no host), returning the kept tiers and one warning per dropped URL
-// (redacted). Empty tiers disappear.
-func filterTrackers(tiers [][]string) (kept [][]string, warnings []string) {
+// scheme, no host), returning the kept tiers and the dropped URLs. Empty
+// tiers disappear.
+func filterTrackers(tiers [][]string) (kept [][]string, dropped []droppedTracker) {
 	for _, tier := range tiers {
 		var k []string
 		for _, raw := range tier {
 			if reason := checkTrackerURL(raw); reason != "" {
-				warnings = append(warnings, fmt.Sprintf("ignoring tracker %s: %s", transport.RedactString(raw), reason))
+				dropped = append(dropped, droppedTracker{URL: transport.RedactString(raw), Reason: reason})
 				continue
 			}
 			k = append(k, raw)
@@ -206,7 +214,7 @@ func filterTrackers(tiers [][]string) (kept [][]string, warnings []string) {
 			kept = append(kept, k)
 		}
 	}
-	return kept, warnings
+	return kept, dropped
 }
 
 // checkTrackerURL returns why raw cannot be announced to, or "".

@@ -92,13 +92,21 @@ type logOutput struct {
 	w     io.Writer
 	b     *board
 	scrub func(string) string
+	err   error // first write error
 }
 
-func (o *logOutput) event(ev announcer.Event) { fmt.Fprintln(o.w, logLine(ev, o.scrub)) }
+func (o *logOutput) println(s string) {
+	if o.err == nil {
+		_, o.err = io.WriteString(o.w, s+"\n")
+	}
+}
+
+func (o *logOutput) event(ev announcer.Event) { o.println(logLine(ev, o.scrub)) }
 func (o *logOutput) tick(time.Time)           {}
+func (o *logOutput) writeFailed() bool        { return o.err != nil }
 func (o *logOutput) finish(now time.Time) {
 	for _, l := range summaryLines(o.b, now) {
-		fmt.Fprintln(o.w, l)
+		o.println(l)
 	}
 }
 
