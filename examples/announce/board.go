@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // board is what the CLI knows of each tracker, built from events: it feeds
@@ -74,17 +75,19 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		r := b.row(e.Tracker)
 		r.Answered, b.answered = true, true
 		r.Failures = 0
+		if e.Event == transport.EventStopped {
+			// The reply to "stopped" counts the swarm without us: keep the
+			// counts seen while we were in it.
+			r.State, r.Next = stateStopped, time.Time{}
+			break
+		}
 		if e.Complete >= 0 {
 			r.Seeders = e.Complete
 		}
 		if e.Incomplete >= 0 {
 			r.Leechers = e.Incomplete
 		}
-		if e.Event.String() == "stopped" {
-			r.State, r.Next = stateStopped, time.Time{}
-		} else {
-			r.State, r.Next = stateOK, e.Time.Add(e.Interval)
-		}
+		r.State, r.Next = stateOK, e.Time.Add(e.Interval)
 	case announcer.ScrapeEvent:
 		r := b.row(e.Tracker)
 		r.Answered, b.answered = true, true

@@ -171,6 +171,9 @@ func (o *jsonOutput) event(ev announcer.Event) {
 	_, o.err = o.w.Write(append(line, '\n'))
 }
 
-func (o *jsonOutput) tick(time.Time)  {}
-func (o *jsonOutput) finish(*board)   {}
-func (o *jsonOutput) writeErr() error { return o.err }
+// writeFailed reports that stdout stopped taking lines (a closed pipe, as
+// with "| head -1"): the run then stops gracefully.
+func (o *jsonOutput) writeFailed() bool { return o.err != nil }
+
+func (o *jsonOutput) tick(time.Time)   {}
+func (o *jsonOutput) finish(time.Time) {}

@@ -102,7 +102,7 @@ func renderBoard(b *board, title string, now time.Time, width int) []string {
 		urlWidth = max(urlWidth, utf8.RuneCountInString(r.URL))
 	}
 	urlWidth = min(urlWidth, max(24, width/3)) // leave room for the error
-	header := fmt.Sprintf("%s  running %v · %d peers", title, now.Sub(b.start).Round(time.Second), len(b.peers))
+	header := fmt.Sprintf("%s  running %v · %s", title, now.Sub(b.start).Round(time.Second), plural(len(b.peers), "peer"))
 	if b.dropped > 0 {
 		header += " · " + droppedMessage(b.dropped)
 	}

@@ -20,6 +20,12 @@ type output interface {
 	finish(now time.Time)
 }
 
+var (
+	_ output = (*jsonOutput)(nil)
+	_ output = (*logOutput)(nil)
+	_ output = (*liveOutput)(nil)
+)
+
 // isTerminal reports whether f is a character device (a terminal), without
 // a dependency: os.ModeCharDevice is set for ttys. TERM=dumb opts out.
 func isTerminal(f *os.File) bool {
@@ -80,6 +86,14 @@ func countText(n int) string {
 	return fmt.Sprint(n)
 }
 
+// plural is "1 peer", "2 peers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -119,12 +133,12 @@ func summaryLines(b *board, now time.Time) []string {
 			answered++
 		}
 	}
-	lines := []string{fmt.Sprintf("summary: %d of %d trackers answered, %d peers found, ran %v",
-		answered, len(b.rows), len(b.peers), now.Sub(b.start).Round(time.Second))}
+	lines := []string{fmt.Sprintf("summary: %d of %s answered, %s found, ran %v",
+		answered, plural(len(b.rows), "tracker"), plural(len(b.peers), "peer"), now.Sub(b.start).Round(time.Second))}
 	for _, r := range b.rows {
 		s := fmt.Sprintf("  %-8s %s", r.State, r.URL)
 		if r.Answered || len(r.Peers) > 0 {
-			s += fmt.Sprintf(": seeders %s, leechers %s, %d peers", countText(r.Seeders), countText(r.Leechers), len(r.Peers))
+			s += fmt.Sprintf(": seeders %s, leechers %s, %s", countText(r.Seeders), countText(r.Leechers), plural(len(r.Peers), "peer"))
 			if r.Downloaded >= 0 {
 				s += fmt.Sprintf(", downloaded %d", r.Downloaded)
 			}
