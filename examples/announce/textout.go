@@ -133,8 +133,8 @@ func summaryLines(b *board, now time.Time) []string {
 			answered++
 		}
 	}
-	lines := []string{fmt.Sprintf("summary: %d of %s answered, %s found, ran %v",
-		answered, plural(len(b.rows), "tracker"), plural(len(b.peers), "peer"), now.Sub(b.start).Round(time.Second))}
+	lines := []string{fmt.Sprintf("summary: %d of %d trackers answered, %s found, ran %v",
+		answered, len(b.rows), plural(len(b.peers), "peer"), now.Sub(b.start).Round(time.Second))}
 	for _, r := range b.rows {
 		s := fmt.Sprintf("  %-8s %s", r.State, r.URL)
 		if r.Answered || len(r.Peers) > 0 {
