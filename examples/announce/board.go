@@ -16,6 +16,8 @@ type board struct {
 	peers    map[string]struct{}    // every peer found, by address or ID
 	dropped  int
 	answered bool // some tracker answered an announce or a scrape
+	stopping bool // the run is ending: stopped announces in flight
+	ended    bool // the run is over
 }
 
 // trackerRow is one tracker's line.
@@ -125,11 +127,10 @@ func (b *board) exitStatus() int {
 	return 1
 }
 
-// markStopping shows trackers that are still running as being stopped.
+// markStopping records that the run is ending: nothing more is scheduled.
 func (b *board) markStopping() {
+	b.stopping = true
 	for _, r := range b.rows {
-		if r.State == stateOK || r.State == stateWaiting || r.State == stateFailing || r.State == stateSkipped {
-			r.Next = time.Time{}
-		}
+		r.Next = time.Time{}
 	}
 }

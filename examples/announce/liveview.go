@@ -82,6 +82,7 @@ func (o *liveOutput) draw(now time.Time) {
 
 // finish draws the last frame, gives the cursor back and prints the summary.
 func (o *liveOutput) finish(now time.Time) {
+	o.b.ended = true
 	o.draw(now)
 	var sb strings.Builder
 	sb.WriteString(ansiShowCursor)
@@ -102,7 +103,14 @@ func renderBoard(b *board, title string, now time.Time, width int) []string {
 		urlWidth = max(urlWidth, utf8.RuneCountInString(r.URL))
 	}
 	urlWidth = min(urlWidth, max(24, width/3)) // leave room for the error
-	header := fmt.Sprintf("%s  running %v · %s", title, now.Sub(b.start).Round(time.Second), plural(len(b.peers), "peer"))
+	doing := "running"
+	switch {
+	case b.ended:
+		doing = "ended after"
+	case b.stopping:
+		doing = "stopping"
+	}
+	header := fmt.Sprintf("%s  %s %v · %s", title, doing, now.Sub(b.start).Round(time.Second), plural(len(b.peers), "peer"))
 	if b.dropped > 0 {
 		header += " · " + droppedMessage(b.dropped)
 	}

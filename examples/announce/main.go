@@ -36,6 +36,9 @@ func main() {
 		<-sigs
 		cancel()
 		<-sigs
+		if isTerminal(os.Stdout) {
+			os.Stdout.WriteString(ansiShowCursor + "\n") // the live view hid it
+		}
 		fmt.Fprintln(os.Stderr, "announce: interrupted twice, exiting without waiting")
 		os.Exit(130)
 	}()
