@@ -35,12 +35,13 @@ type trackerRow struct {
 }
 
 const (
-	stateWaiting = "waiting"
-	stateOK      = "ok"
-	stateFailing = "failing"
-	stateSkipped = "skipped"
-	stateGaveUp  = "gave up"
-	stateStopped = "stopped"
+	stateWaiting    = "waiting"
+	stateAnnouncing = "announcing"
+	stateOK         = "ok"
+	stateFailing    = "failing"
+	stateSkipped    = "skipped"
+	stateGaveUp     = "gave up"
+	stateStopped    = "stopped"
 )
 
 // newBoard lists the trackers (redacted URLs) in tier order, so that rows
