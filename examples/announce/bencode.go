@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"iter"
-	"strconv"
+	"math"
 )
 
 // This file is a small bencode reader made for one job: finding the exact
@@ -165,11 +165,22 @@ func parseBInt(b []byte, i int) (n int64, end int, err error) {
 	case b[digits] == '0' && digits > start:
 		return 0, j, &SyntaxError{Offset: i, What: "negative zero"}
 	}
-	n, perr := strconv.ParseInt(string(b[start:j]), 10, 64)
-	if perr != nil {
-		return 0, j, &SyntaxError{Offset: i, What: "integer does not fit 64 bits"}
+	// Accumulate as a negative number: its range includes math.MinInt64.
+	var neg int64
+	for _, c := range b[digits:j] {
+		d := int64(c - '0')
+		if neg < (math.MinInt64+d)/10 {
+			return 0, j, &SyntaxError{Offset: i, What: "integer does not fit 64 bits"}
+		}
+		neg = neg*10 - d
 	}
-	return n, j + 1, nil
+	if digits == start { // positive
+		if neg == math.MinInt64 {
+			return 0, j, &SyntaxError{Offset: i, What: "integer does not fit 64 bits"}
+		}
+		return -neg, j + 1, nil
+	}
+	return neg, j + 1, nil
 }
 
 // parseBString reads "<length>:<bytes>" at b[i]; s aliases b.
@@ -189,7 +200,10 @@ func parseBString(b []byte, i int) (s []byte, dataStart, end int, err error) {
 	case b[i] == '0' && j-i > 1:
 		return nil, 0, j, &SyntaxError{Offset: i, What: "string length with a leading zero"}
 	}
-	n, _ := strconv.ParseInt(string(b[i:j]), 10, 64) // at most 18 digits: fits
+	var n int64 // at most 18 digits: no overflow
+	for _, c := range b[i:j] {
+		n = n*10 + int64(c-'0')
+	}
 	dataStart = j + 1
 	if n > int64(len(b)-dataStart) {
 		return nil, 0, len(b), &SyntaxError{Offset: i, What: fmt.Sprintf("string of %d bytes runs past the end of input", n)}
@@ -223,6 +237,14 @@ func (v bval) int() (int64, bool) {
 	}
 	n, _, _ := parseBInt(v.b, v.start)
 	return n, true
+}
+
+// intOK is int for a value that may be absent (the zero bval).
+func (v bval) intOK() (int64, bool) {
+	if v.b == nil {
+		return 0, false
+	}
+	return v.int()
 }
 
 func (v bval) str() ([]byte, bool) {
@@ -265,6 +287,22 @@ func (v bval) entries() iter.Seq2[[]byte, bval] {
 			j = val.end()
 		}
 	}
+}
+
+// fields returns the values of the given keys of a dictionary, in one pass
+// (get scans the dictionary each time; a torrent's info dictionary holds
+// megabytes of piece hashes and file lists to skip).
+func (v bval) fields(keys ...string) map[string]bval {
+	m := make(map[string]bval, len(keys))
+	for k, val := range v.entries() {
+		for _, want := range keys {
+			if string(k) == want {
+				m[want] = val
+				break
+			}
+		}
+	}
+	return m
 }
 
 // get returns the value of key in a dictionary.

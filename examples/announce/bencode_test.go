@@ -31,6 +31,8 @@ func TestValidateBencode(t *testing.T) {
 		{"i-0e", "negative zero"},
 		{"i1.5e", `unexpected byte '.'`},
 		{"i9223372036854775808e", "does not fit 64 bits"},
+		{"i-9223372036854775809e", "does not fit 64 bits"},
+		{"i99999999999999999999999e", "does not fit 64 bits"},
 		{"01:a", "leading zero"},
 		{"5:abc", "runs past the end"},
 		{"99999999999999999999:a", "string length too large"},

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"math"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -26,8 +27,8 @@ func parseTorrent(data []byte) (*Target, error) {
 	if err := validateBencode(data); err != nil {
 		return nil, &TorrentError{Reason: "not valid bencode", Err: err}
 	}
-	top := bval{data, 0}
-	info, ok := top.get("info")
+	top := bval{data, 0}.fields("info", "announce", "announce-list")
+	info, ok := top["info"]
 	if !ok {
 		return nil, &TorrentError{Field: "info", Reason: "missing"}
 	}
@@ -35,12 +36,13 @@ func parseTorrent(data []byte) (*Target, error) {
 		return nil, &TorrentError{Field: "info", Reason: "not a dictionary"}
 	}
 	t := &Target{InfoHash: sha1.Sum(info.raw())}
+	f := info.fields("name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files")
 
-	name, err := optString(info, "info.", "name")
+	name, err := optString(f, "info.", "name")
 	if err != nil {
 		return nil, err
 	}
-	if n, err := optString(info, "info.", "name.utf-8"); err != nil {
+	if n, err := optString(f, "info.", "name.utf-8"); err != nil {
 		return nil, err
 	} else if n != "" {
 		name = n
@@ -50,10 +52,10 @@ func parseTorrent(data []byte) (*Target, error) {
 	}
 	t.Name = name
 
-	if err := checkPieces(info); err != nil {
+	if err := checkPieces(f); err != nil {
 		return nil, err
 	}
-	if t.Size, err = torrentSize(info); err != nil {
+	if t.Size, err = torrentSize(f); err != nil {
 		return nil, err
 	}
 	if t.Tiers, err = torrentTiers(top); err != nil {
@@ -64,8 +66,8 @@ func parseTorrent(data []byte) (*Target, error) {
 
 // checkPieces checks "piece length" and "pieces", and refuses v2-only
 // torrents with a clear message.
-func checkPieces(info bval) error {
-	pl, ok := info.get("piece length")
+func checkPieces(info map[string]bval) error {
+	pl, ok := info["piece length"]
 	if !ok {
 		return &TorrentError{Field: "info.piece length", Reason: "missing"}
 	}
@@ -74,12 +76,10 @@ func checkPieces(info bval) error {
 	} else if n <= 0 {
 		return &TorrentError{Field: "info.piece length", Reason: fmt.Sprintf("%d is not positive", n)}
 	}
-	pieces, ok := info.get("pieces")
+	pieces, ok := info["pieces"]
 	if !ok {
-		if mv, has := info.get("meta version"); has {
-			if v, _ := mv.int(); v == 2 {
-				return &TorrentError{Reason: "v2-only torrent (BEP 52): it has no v1 info hash to announce; use a hybrid torrent or its btih magnet"}
-			}
+		if v, _ := info["meta version"].intOK(); v == 2 {
+			return &TorrentError{Reason: "v2-only torrent (BEP 52): it has no v1 info hash to announce; use a hybrid torrent or its btih magnet"}
 		}
 		return &TorrentError{Field: "info.pieces", Reason: "missing"}
 	}
@@ -96,9 +96,9 @@ func checkPieces(info bval) error {
 // torrentSize returns the total size: "length" for a single-file torrent,
 // the sum of the files' lengths (pad files included, as clients count them)
 // for a multi-file one. Exactly one of the two must be present.
-func torrentSize(info bval) (int64, error) {
-	length, single := info.get("length")
-	files, multi := info.get("files")
+func torrentSize(info map[string]bval) (int64, error) {
+	length, single := info["length"]
+	files, multi := info["files"]
 	switch {
 	case single && multi:
 		return 0, &TorrentError{Field: "info", Reason: `both "length" and "files" present`}
@@ -120,28 +120,14 @@ func torrentSize(info bval) (int64, error) {
 	var total int64
 	i := 0
 	for f := range files.items() {
-		field := fmt.Sprintf("info.files[%d]", i)
-		if !f.isDict() {
-			return 0, &TorrentError{Field: field, Reason: "not a dictionary"}
-		}
-		lv, ok := f.get("length")
-		if !ok {
-			return 0, &TorrentError{Field: field + ".length", Reason: "missing"}
-		}
-		n, ok := lv.int()
-		if !ok {
-			return 0, &TorrentError{Field: field + ".length", Reason: "not an integer"}
-		}
-		if n < 0 {
-			return 0, &TorrentError{Field: field + ".length", Reason: fmt.Sprintf("%d is negative", n)}
+		n, err := fileLength(f, i)
+		if err != nil {
+			return 0, err
 		}
 		if n > math.MaxInt64-total {
 			return 0, &TorrentError{Field: "info.files", Reason: "total size overflows 64 bits"}
 		}
 		total += n
-		if err := checkPath(f, field); err != nil {
-			return 0, err
-		}
 		i++
 	}
 	if i == 0 {
@@ -150,39 +136,64 @@ func torrentSize(info bval) (int64, error) {
 	return total, nil
 }
 
-// checkPath checks a file's "path": a non-empty list of strings.
-func checkPath(f bval, field string) error {
-	p, ok := f.get("path")
-	if !ok {
-		return &TorrentError{Field: field + ".path", Reason: "missing"}
+// fileLength checks files[i] (a "length" of 0 or more and a "path": a
+// non-empty list of strings) and returns its length. It reads the
+// dictionary in one pass: there may be a million of them.
+func fileLength(f bval, i int) (int64, error) {
+	field := func(sub string) string { return "info.files[" + strconv.Itoa(i) + "]" + sub } // only for errors
+	if !f.isDict() {
+		return 0, &TorrentError{Field: field(""), Reason: "not a dictionary"}
 	}
-	if !p.isList() {
-		return &TorrentError{Field: field + ".path", Reason: "not a list"}
-	}
-	n := 0
-	for seg := range p.items() {
-		if _, ok := seg.str(); !ok {
-			return &TorrentError{Field: fmt.Sprintf("%s.path[%d]", field, n), Reason: "not a string"}
+	var length, path bval
+	var hasLength, hasPath bool
+	for k, v := range f.entries() {
+		switch string(k) {
+		case "length":
+			length, hasLength = v, true
+		case "path":
+			path, hasPath = v, true
 		}
-		n++
 	}
-	if n == 0 {
-		return &TorrentError{Field: field + ".path", Reason: "empty list"}
+	if !hasLength {
+		return 0, &TorrentError{Field: field(".length"), Reason: "missing"}
 	}
-	return nil
+	n, ok := length.int()
+	if !ok {
+		return 0, &TorrentError{Field: field(".length"), Reason: "not an integer"}
+	}
+	if n < 0 {
+		return 0, &TorrentError{Field: field(".length"), Reason: fmt.Sprintf("%d is negative", n)}
+	}
+	if !hasPath {
+		return 0, &TorrentError{Field: field(".path"), Reason: "missing"}
+	}
+	if !path.isList() {
+		return 0, &TorrentError{Field: field(".path"), Reason: "not a list"}
+	}
+	segs := 0
+	for seg := range path.items() {
+		if _, ok := seg.str(); !ok {
+			return 0, &TorrentError{Field: fmt.Sprintf("%s[%d]", field(".path"), segs), Reason: "not a string"}
+		}
+		segs++
+	}
+	if segs == 0 {
+		return 0, &TorrentError{Field: field(".path"), Reason: "empty list"}
+	}
+	return n, nil
 }
 
 // torrentTiers returns the trackers by BEP 12: "announce-list" when present
 // and holding at least one URL ("announce" is then ignored), else
 // "announce". Empty strings are dropped, a URL already listed is dropped,
 // tiers left empty disappear. Schemes are checked later (filterTrackers).
-func torrentTiers(top bval) ([][]string, error) {
+func torrentTiers(top map[string]bval) ([][]string, error) {
 	announce, err := optString(top, "", "announce")
 	if err != nil {
 		return nil, err
 	}
 	var tiers [][]string
-	if al, ok := top.get("announce-list"); ok {
+	if al, ok := top["announce-list"]; ok {
 		if !al.isList() {
 			return nil, &TorrentError{Field: "announce-list", Reason: "not a list"}
 		}
@@ -217,10 +228,10 @@ func torrentTiers(top bval) ([][]string, error) {
 	return tiers, nil
 }
 
-// optString returns the string value of key in d, "" when absent, and an
-// error when present with another type.
-func optString(d bval, prefix, key string) (string, error) {
-	v, ok := d.get(key)
+// optString returns the string value of key, "" when absent, and an error
+// when present with another type.
+func optString(d map[string]bval, prefix, key string) (string, error) {
+	v, ok := d[key]
 	if !ok {
 		return "", nil
 	}
