@@ -112,8 +112,9 @@ func parseArgs(args []string) (*Config, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("-port %d: want 1 to 65535", port)}
 	case set["left"] && c.Left < 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-left %d: want 0 or more bytes", c.Left)}
-	case set["numwant"] && (c.NumWant < 0 || c.NumWant > 1<<31-1):
-		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 0 or more", c.NumWant)}
+	case set["numwant"] && (c.NumWant < 1 || c.NumWant > 1<<31-1):
+		// 0 would mean "none", but announcer.Config reads 0 as its default.
+		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 1 or more", c.NumWant)}
 	case set["duration"] && c.Duration <= 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
 	case set["min-interval"] && c.MinInterval <= 0:

@@ -41,6 +41,7 @@ func TestParseArgs(t *testing.T) {
 		{"port not a number", "-port abc x", nil, `invalid value "abc" for flag -port`},
 		{"negative left", "-left -1 x", nil, "-left -1"},
 		{"negative numwant", "-numwant -1 x", nil, "-numwant -1"},
+		{"zero numwant", "-numwant 0 x", nil, "-numwant 0: want 1 or more"},
 		{"zero duration", "-duration 0s x", nil, "-duration 0s"},
 		{"bad duration", "-duration 5 x", nil, "invalid value"},
 		{"zero min-interval", "-min-interval 0s x", nil, "-min-interval 0s"},
