@@ -4,10 +4,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 )
 
 // UDPFaults makes the UDP front ends of a Tracker misbehave. Set them with
@@ -97,23 +95,11 @@ type udpState struct {
 	lastURLData string
 }
 
-// udpStates holds the udpState of each Tracker that has used UDP, keyed
-// weakly: the entry goes when the Tracker is garbage collected, and the
-// counters stay readable after Close. (Keeping UDP state here keeps it out
-// of tracker.go, which every front end shares.)
-var udpStates sync.Map // weak.Pointer[Tracker] -> *udpState
-
 func (t *Tracker) udp() *udpState {
-	key := weak.Make(t)
-	if v, ok := udpStates.Load(key); ok {
-		return v.(*udpState)
-	}
-	st := &udpState{connIDs: make(map[uint64]time.Time), rng: rand.New(rand.NewPCG(1, 1))}
-	v, loaded := udpStates.LoadOrStore(key, st)
-	if !loaded {
-		runtime.AddCleanup(t, func(k weak.Pointer[Tracker]) { udpStates.Delete(k) }, key)
-	}
-	return v.(*udpState)
+	t.udpOnce.Do(func() {
+		t.udpSt = &udpState{connIDs: make(map[uint64]time.Time), rng: rand.New(rand.NewPCG(1, 1))}
+	})
+	return t.udpSt
 }
 
 // SetUDPFaults replaces the UDP faults; see UDPFaults.
