@@ -42,6 +42,7 @@ const (
 	stateSkipped    = "skipped"
 	stateGaveUp     = "gave up"
 	stateStopped    = "stopped"
+	stateIgnored    = "ignored" // a URL the CLI cannot use (see filterTrackers)
 )
 
 // newBoard lists the trackers (redacted URLs) in tier order, so that rows
