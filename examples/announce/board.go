@@ -1,0 +1,138 @@
+package main
+
+import (
+	"time"
+
+	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// board is what the CLI knows of each tracker, built from events: it feeds
+// the live view, the summary and the exit status.
+type board struct {
+	start    time.Time
+	rows     []*trackerRow
+	byURL    map[string]*trackerRow // by redacted URL, as events carry it
+	peers    map[string]struct{}    // every peer found, by address or ID
+	dropped  int
+	answered bool // some tracker answered an announce or a scrape
+	stopping bool // the run is ending: stopped announces in flight
+	ended    bool // the run is over
+}
+
+// trackerRow is one tracker's line.
+type trackerRow struct {
+	URL        string // redacted
+	State      string // see the state* constants
+	Failures   int
+	Seeders    int // -1 unknown
+	Leechers   int // -1 unknown
+	Downloaded int // from scrape, -1 unknown
+	Peers      map[string]struct{}
+	Next       time.Time // next announce or retry; zero when none
+	LastError  string    // last error or warning, scrubbed
+	Answered   bool
+}
+
+const (
+	stateWaiting    = "waiting"
+	stateAnnouncing = "announcing"
+	stateOK         = "ok"
+	stateFailing    = "failing"
+	stateSkipped    = "skipped"
+	stateGaveUp     = "gave up"
+	stateStopped    = "stopped"
+	stateIgnored    = "ignored" // a URL the CLI cannot use (see filterTrackers)
+)
+
+// newBoard lists the trackers (redacted URLs) in tier order, so that rows
+// keep a stable order before any of them answers.
+func newBoard(start time.Time, trackers []string) *board {
+	b := &board{start: start, byURL: make(map[string]*trackerRow), peers: make(map[string]struct{})}
+	for _, u := range trackers {
+		b.row(u)
+	}
+	return b
+}
+
+func (b *board) row(url string) *trackerRow {
+	r := b.byURL[url]
+	if r == nil {
+		r = &trackerRow{URL: url, State: stateWaiting, Seeders: -1, Leechers: -1, Downloaded: -1, Peers: make(map[string]struct{})}
+		b.byURL[url] = r
+		b.rows = append(b.rows, r)
+	}
+	return r
+}
+
+// apply records one event; scrub cleans messages of secrets.
+func (b *board) apply(ev announcer.Event, scrub func(string) string) {
+	switch e := ev.(type) {
+	case announcer.PeerEvent:
+		key := peerAddr(e)
+		if key == "" {
+			key = "webrtc:" + e.Peer.ID.String()
+		}
+		b.peers[key] = struct{}{}
+		b.row(e.Tracker).Peers[key] = struct{}{}
+	case announcer.UpdateEvent:
+		r := b.row(e.Tracker)
+		r.Answered, b.answered = true, true
+		r.Failures = 0
+		if e.Event == transport.EventStopped {
+			// The reply to "stopped" counts the swarm without us: keep the
+			// counts seen while we were in it.
+			r.State, r.Next = stateStopped, time.Time{}
+			break
+		}
+		if e.Complete >= 0 {
+			r.Seeders = e.Complete
+		}
+		if e.Incomplete >= 0 {
+			r.Leechers = e.Incomplete
+		}
+		r.State, r.Next = stateOK, e.Time.Add(e.Interval)
+	case announcer.ScrapeEvent:
+		r := b.row(e.Tracker)
+		r.Answered, b.answered = true, true
+		if r.State == stateWaiting || r.State == stateFailing {
+			r.State = stateOK
+		}
+		r.Seeders, r.Leechers, r.Downloaded = e.Stats.Complete, e.Stats.Incomplete, e.Stats.Downloaded
+	case announcer.WarningEvent:
+		if e.Tracker != "" {
+			b.row(e.Tracker).LastError = "warning: " + scrub(e.Message)
+		}
+	case announcer.ErrorEvent:
+		r := b.row(e.Tracker)
+		r.LastError = scrub(shortErrText(e.Err))
+		r.Failures = e.Failures
+		switch {
+		case e.GaveUp:
+			r.State, r.Next = stateGaveUp, time.Time{}
+		case e.Failures == 0:
+			r.State, r.Next = stateSkipped, e.NextTry
+		default:
+			r.State, r.Next = stateFailing, e.NextTry
+		}
+	case announcer.DroppedEvent:
+		b.dropped += e.Count
+	}
+}
+
+// exitStatus is the CLI's exit status once the run is over: 0 when some
+// tracker answered, 1 when none did.
+func (b *board) exitStatus() int {
+	if b.answered {
+		return 0
+	}
+	return 1
+}
+
+// markStopping records that the run is ending: nothing more is scheduled.
+func (b *board) markStopping() {
+	b.stopping = true
+	for _, r := range b.rows {
+		r.Next = time.Time{}
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Config is the parsed command line. Flags left unset keep the zero value
+// and their ...Set field false, so that the library's defaults apply.
+type Config struct {
+	Target   string   // TARGET; "" with -demo
+	Trackers []string // -tracker, in order, raw (may hold passkeys)
+	Port     uint16   // -port, default 6881
+
+	PeerID    peer.ID // -peer-id, completed at random when a prefix
+	PeerIDSet bool    // false: the library's peer ID
+
+	Left    int64 // -left
+	LeftSet bool  // false: the torrent's size if known, else 1
+
+	NumWant    int // -numwant
+	NumWantSet bool
+
+	MinInterval time.Duration // -min-interval, 0: the library's floor
+	Duration    time.Duration // -duration, 0: no limit
+
+	JSON, Once, Scrape, Demo bool
+}
+
+const defaultPort = 6881
+
+// UsageError is a bad command line; the CLI prints it on one line and
+// exits with status 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// newFlagSet declares the flags into c. The FlagSet prints nothing: errors
+// are reported by parseArgs on one line, usage by printUsage.
+func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
+	fs := flag.NewFlagSet("announce", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var((*stringList)(&c.Trackers), "tracker", "add a tracker `URL` (repeatable; each its own tier, after the target's own)")
+	fs.IntVar(port, "port", defaultPort, "`port` to announce")
+	fs.StringVar(peerID, "peer-id", "", "peer ID: 20 bytes, or a prefix completed at random (default: the library's)")
+	fs.Int64Var(&c.Left, "left", 0, "`bytes` left to download; 0 means seeding (default: the torrent's size if known, else 1)")
+	fs.IntVar(&c.NumWant, "numwant", 0, "number of peers wanted (default: the library's)")
+	fs.BoolVar(&c.JSON, "json", false, "print one JSON object per line per event on stdout, nothing else")
+	fs.DurationVar(&c.Duration, "duration", 0, "run for `D`, then stop gracefully (stopped sent) and exit")
+	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit")
+	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
+	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.BoolVar(&c.Demo, "demo", false, "announce to an embedded mock tracker on loopback (HTTP, UDP, WebSocket) with simulated peers; no TARGET, no network")
+	return fs
+}
+
+// parseArgs parses the command line (without the program name). Flags may
+// come before or after TARGET; "--" ends the flags. It returns flag.ErrHelp
+// for -h/-help and a *UsageError for anything else wrong.
+func parseArgs(args []string) (*Config, error) {
+	c := &Config{}
+	var peerID string
+	var port int
+	fs := newFlagSet(c, &peerID, &port)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// flag stops at the first non-flag argument, or after "--".
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	switch {
+	case len(positional) > 1:
+		return nil, &UsageError{Msg: fmt.Sprintf("one TARGET expected, got %d: %q", len(positional), truncate(strings.Join(positional, " "), 200))}
+	case c.Demo && len(positional) == 1:
+		return nil, &UsageError{Msg: "-demo takes no TARGET (it announces a demo torrent to its own tracker)"}
+	case c.Demo && len(c.Trackers) > 0:
+		return nil, &UsageError{Msg: "-demo cannot be combined with -tracker (the demo never touches the network)"}
+	case !c.Demo && len(positional) == 0:
+		return nil, &UsageError{Msg: "missing TARGET: a .torrent file, a magnet URI or an info hash (or use -demo)"}
+	case port < 1 || port > 65535:
+		return nil, &UsageError{Msg: fmt.Sprintf("-port %d: want 1 to 65535", port)}
+	case set["left"] && c.Left < 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("-left %d: want 0 or more bytes", c.Left)}
+	case set["numwant"] && (c.NumWant < 1 || c.NumWant > 1<<31-1):
+		// 0 would mean "none", but announcer.Config reads 0 as its default.
+		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 1 or more", c.NumWant)}
+	case set["duration"] && c.Duration <= 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
+	case set["min-interval"] && c.MinInterval <= 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want a positive duration such as 30s or 5m", c.MinInterval)}
+	case c.Scrape && c.Once:
+		return nil, &UsageError{Msg: "-scrape and -once cannot be combined (-scrape already does one round and exits)"}
+	}
+	for _, u := range c.Trackers {
+		if reason := checkTrackerURL(u); reason != "" {
+			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", transport.RedactString(u), reason)}
+		}
+	}
+	if len(positional) == 1 {
+		c.Target = positional[0]
+	}
+	c.Port = uint16(port)
+	c.LeftSet, c.NumWantSet = set["left"], set["numwant"]
+	if set["peer-id"] {
+		id, err := makePeerID(peerID, rand.Reader)
+		if err != nil {
+			return nil, &UsageError{Msg: "-peer-id: " + err.Error()}
+		}
+		c.PeerID, c.PeerIDSet = id, true
+	}
+	return c, nil
+}
+
+// printUsage writes the help text.
+func printUsage(w io.Writer) {
+	var c Config
+	var peerID string
+	var port int
+	fs := newFlagSet(&c, &peerID, &port)
+	fs.SetOutput(w)
+	fmt.Fprint(w, `Usage: announce [flags] TARGET
+       announce -demo [flags]
+
+Announce a torrent to its trackers and report peers, swarm sizes and errors.
+TARGET is a .torrent file, a magnet URI, or an info hash (40 hex or 32 base32
+characters). Without -once, -duration or -scrape it runs until interrupted:
+Ctrl-C stops gracefully (sends "stopped"), a second Ctrl-C exits at once.
+
+Exit status: 0 when at least one tracker answered (or the demo ran), 1 when
+none did, 2 for bad usage or a bad TARGET.
+
+Flags (also accepted after TARGET):
+`)
+	fs.PrintDefaults()
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    string // split on spaces
+		check   func(*Config) bool
+		wantErr string // "" for success
+	}{
+		{"defaults", "x.torrent", func(c *Config) bool {
+			return c.Target == "x.torrent" && c.Port == 6881 && !c.PeerIDSet && !c.LeftSet && !c.NumWantSet &&
+				c.MinInterval == 0 && c.Duration == 0 && !c.JSON && !c.Once && !c.Scrape && !c.Demo && len(c.Trackers) == 0
+		}, ""},
+		{"all flags", "-tracker udp://a.test:1 -tracker http://b.test/announce -port 51413 -peer-id -XX0001-abcdefghijkl -left 0 -numwant 10 -json -duration 90s -min-interval 10s x",
+			func(c *Config) bool {
+				return c.Target == "x" && len(c.Trackers) == 2 && c.Trackers[1] == "http://b.test/announce" && c.Port == 51413 &&
+					c.PeerIDSet && string(c.PeerID[:]) == "-XX0001-abcdefghijkl" && c.LeftSet && c.Left == 0 &&
+					c.NumWantSet && c.NumWant == 10 && c.JSON && c.Duration == 90*time.Second && c.MinInterval == 10*time.Second
+			}, ""},
+		{"flags after TARGET", "x -json -once", func(c *Config) bool { return c.Target == "x" && c.JSON && c.Once }, ""},
+		{"double dash", "-json -- -weird-name.torrent", func(c *Config) bool { return c.Target == "-weird-name.torrent" && c.JSON }, ""},
+		{"peer-id prefix", "-peer-id -AB1234- x", func(c *Config) bool { return c.PeerIDSet && string(c.PeerID[:8]) == "-AB1234-" }, ""},
+		{"demo", "-demo -json", func(c *Config) bool { return c.Demo && c.JSON && c.Target == "" }, ""},
+		{"scrape", "-scrape x", func(c *Config) bool { return c.Scrape }, ""},
+		{"double-dash flag names", "--json --once x", func(c *Config) bool { return c.JSON && c.Once }, ""},
+
+		{"no target", "-json", nil, "missing TARGET"},
+		{"two targets", "a b", nil, "one TARGET expected, got 2"},
+		{"unknown flag", "-nope x", nil, "flag provided but not defined: -nope"},
+		{"bad port", "-port 0 x", nil, "-port 0: want 1 to 65535"},
+		{"port too big", "-port 70000 x", nil, "want 1 to 65535"},
+		{"port not a number", "-port abc x", nil, `invalid value "abc" for flag -port`},
+		{"negative left", "-left -1 x", nil, "-left -1"},
+		{"negative numwant", "-numwant -1 x", nil, "-numwant -1"},
+		{"zero numwant", "-numwant 0 x", nil, "-numwant 0: want 1 or more"},
+		{"zero duration", "-duration 0s x", nil, "-duration 0s"},
+		{"bad duration", "-duration 5 x", nil, "invalid value"},
+		{"zero min-interval", "-min-interval 0s x", nil, "-min-interval 0s"},
+		{"long peer id", "-peer-id 123456789012345678901 x", nil, "21 bytes, want at most 20"},
+		{"empty peer id", "-peer-id= x", nil, "-peer-id: empty"},
+		{"demo with target", "-demo x", nil, "-demo takes no TARGET"},
+		{"demo with tracker", "-demo -tracker udp://a.test:1", nil, "-demo cannot be combined with -tracker"},
+		{"scrape and once", "-scrape -once x", nil, "cannot be combined"},
+		{"bad tracker scheme", "-tracker ftp://a.test x", nil, `-tracker ftp://a.test: unsupported scheme "ftp"`},
+		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED/announce"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseArgs(strings.Fields(tt.args))
+			if tt.wantErr != "" {
+				var ue *UsageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q leaks a secret or spans lines", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Errorf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, a := range []string{"-h", "-help", "--help"} {
+		if _, err := parseArgs([]string{a}); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+	var buf bytes.Buffer
+	printUsage(&buf)
+	for _, f := range []string{"-tracker URL", "-port port", "-peer-id", "-left bytes", "-numwant", "-json", "-duration D", "-once", "-scrape", "-min-interval D", "-demo", "Exit status"} {
+		if !strings.Contains(buf.String(), f) {
+			t.Errorf("usage lacks %q", f)
+		}
+	}
+}
+
+func TestMakePeerID(t *testing.T) {
+	full := "-TK0001-abcdefghijkl"
+	id, err := makePeerID(full, nil)
+	if err != nil || string(id[:]) != full {
+		t.Fatalf("%q %v", id, err)
+	}
+	// A fixed random stream: bytes >= 248 are rejected (248 = 4*62).
+	rnd := bytes.NewReader(append([]byte{255, 248, 0, 61, 62}, make([]byte, 64)...))
+	id, err = makePeerID("-XY", rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(id[:]); got != "-XY0z0"+strings.Repeat("0", 14) {
+		t.Errorf("completed id %q", got)
+	}
+	if _, err := makePeerID("-XY", bytes.NewReader(nil)); err == nil {
+		t.Error("short random source not reported")
+	}
+	for _, c := range string(id[3:]) {
+		if !strings.ContainsRune(peerIDAlphabet, c) {
+			t.Errorf("char %q outside the alphabet", c)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzBencode: whatever the input, validation never panics, errors are
+// *SyntaxError, and accepted input re-encodes to itself byte for byte (the
+// property the info hash relies on: the views are exact spans).
+func FuzzBencode(f *testing.F) {
+	for _, s := range []string{"i0e", "i-12e", "4:spam", "le", "de", "d1:ai1e1:bl1:cee", "d1:bi1e1:ai2ee", "i03e", "d1:ai1e1:ai1ee", "llllee", "5:ab"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := validateBencode(b)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if got := reencode(bval{b, 0}); !bytes.Equal(got, b) {
+			t.Fatalf("re-encoded %q as %q", b, got)
+		}
+	})
+}
+
+// FuzzParseTorrent: never a panic, only ErrBadTarget errors, and a parsed
+// torrent's hash is the SHA-1 of its info value's exact bytes.
+func FuzzParseTorrent(f *testing.F) {
+	single := map[string]any{"name": "a", "length": 5, "piece length": 16384, "pieces": strings.Repeat("x", 20)}
+	f.Add(benc(map[string]any{"info": single, "announce": "udp://a.test:1"}))
+	f.Add(benc(map[string]any{"info": multiFile(file(1, "a"), file(2, "b", "c")), "announce-list": [][]string{{"udp://a.test:1", "http://b.test/announce"}, {"wss://c.test"}}}))
+	f.Add(benc(map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{}}}))
+	f.Add([]byte("d8:announce27:http://t.test:6969/announce4:info" + singleInfo + "e"))
+	f.Add([]byte("d4:infod4:name1:xee"))
+	f.Add([]byte("d4:infoi1ee"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tor, err := parseTorrent(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadTarget) {
+				t.Fatalf("error not ErrBadTarget: %v", err)
+			}
+			return
+		}
+		info, ok := bval{b, 0}.get("info")
+		if !ok || tor.InfoHash != sha1.Sum(info.raw()) {
+			t.Fatal("info hash is not the SHA-1 of the info bytes")
+		}
+		if tor.Size < 0 {
+			t.Fatalf("negative size %d", tor.Size)
+		}
+		checkTiers(t, tor.Tiers)
+	})
+}
+
+// FuzzParseMagnet: never a panic, only *MagnetError, and trackers without
+// empty or repeated URLs.
+func FuzzParseMagnet(f *testing.F) {
+	f.Add("magnet:?xt=urn:btih:" + testHash + "&dn=x&tr=udp%3A%2F%2Fa.test%3A1&tr=wss://b.test&xl=10")
+	f.Add("magnet:?xt=urn:btih:KCZN7OLSXJJUYC6EZTXN66BQTS64DPKY")
+	f.Add("magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32))
+	f.Add("magnet:?xt.1=urn:btih:" + testHash + "&tr.1=%zz")
+	f.Add("magnet:?")
+	f.Add("MAGNET:?XT=URN:BTIH:" + testHash + "&&&=&tr")
+	f.Fuzz(func(t *testing.T, s string) {
+		tor, err := parseMagnet(s)
+		if err != nil {
+			var me *MagnetError
+			if !errors.As(err, &me) || !errors.Is(err, ErrBadTarget) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if tor.Size < -1 {
+			t.Fatalf("size %d", tor.Size)
+		}
+		checkTiers(t, tor.Tiers)
+	})
+}
+
+func checkTiers(t *testing.T, tiers [][]string) {
+	t.Helper()
+	seen := make(map[string]bool)
+	for _, tier := range tiers {
+		if len(tier) == 0 {
+			t.Fatal("empty tier")
+		}
+		for _, u := range tier {
+			if u == "" || seen[u] {
+				t.Fatalf("empty or repeated URL %q", u)
+			}
+			seen[u] = true
+		}
+	}
+}

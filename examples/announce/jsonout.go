@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// The -json output is a public interface (docs/cli.md): one object per line,
+// keys in a fixed order, every object with "time", "type" and "tracker".
+// Add fields if needed; never rename or remove one.
+
+// jsonTimeFormat is RFC 3339 in UTC with milliseconds.
+const jsonTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+type jsonHead struct {
+	Time    string `json:"time"`
+	Type    string `json:"type"`
+	Tracker string `json:"tracker"`
+}
+
+type jsonPeer struct {
+	jsonHead
+	Addr      string `json:"addr"`      // "" for a WebRTC peer, which has no address
+	Transport string `json:"transport"` // "http", "udp" or "webrtc"
+	ID        string `json:"id,omitempty"`
+}
+
+type jsonUpdate struct {
+	jsonHead
+	Event      string  `json:"event"`
+	Complete   *int    `json:"complete"`   // null when the tracker did not say
+	Incomplete *int    `json:"incomplete"` // null when the tracker did not say
+	Interval   float64 `json:"interval"`   // seconds
+	Peers      int     `json:"peers"`
+}
+
+type jsonScrape struct {
+	jsonHead
+	InfoHash   string `json:"info_hash"`
+	Complete   *int   `json:"complete"`
+	Incomplete *int   `json:"incomplete"`
+	Downloaded *int   `json:"downloaded"` // null when the tracker did not say
+}
+
+type jsonWarning struct {
+	jsonHead
+	Message string `json:"message"`
+}
+
+type jsonError struct {
+	jsonHead
+	Error    string `json:"error"`
+	Failures int    `json:"failures"`           // consecutive failures, 0 when not counted (skipped)
+	GaveUp   bool   `json:"gave_up"`            // the tracker will not be tried again
+	NextTry  string `json:"next_try,omitempty"` // RFC 3339; absent when gave_up
+}
+
+// count returns nil for the library's "unknown" (-1).
+func count(n int) *int {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+// jsonEvent returns the JSON object for ev (without the newline). Messages
+// go through scrub, so no tracker secret reaches the output even if a
+// message quotes a raw URL.
+func jsonEvent(ev announcer.Event, scrub func(string) string) ([]byte, error) {
+	head := func(typ, tracker string) jsonHead {
+		return jsonHead{Time: ev.When().UTC().Format(jsonTimeFormat), Type: typ, Tracker: tracker}
+	}
+	var v any
+	switch e := ev.(type) {
+	case announcer.PeerEvent:
+		v = jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(e), Transport: e.Protocol, ID: e.Peer.ID.String()}
+	case announcer.UpdateEvent:
+		v = jsonUpdate{
+			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
+			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
+			Interval: e.Interval.Seconds(), Peers: e.Peers,
+		}
+	case announcer.ScrapeEvent:
+		v = jsonScrape{
+			jsonHead: head("scrape", e.Tracker), InfoHash: e.InfoHash.String(),
+			Complete: count(e.Stats.Complete), Incomplete: count(e.Stats.Incomplete), Downloaded: count(e.Stats.Downloaded),
+		}
+	case announcer.WarningEvent:
+		v = jsonWarning{jsonHead: head("warning", e.Tracker), Message: scrub(e.Message)}
+	case announcer.ErrorEvent:
+		je := jsonError{jsonHead: head("error", e.Tracker), Error: scrub(errText(e.Err)), Failures: e.Failures, GaveUp: e.GaveUp}
+		if !e.GaveUp && !e.NextTry.IsZero() {
+			je.NextTry = e.NextTry.UTC().Format(jsonTimeFormat)
+		}
+		v = je
+	case announcer.DroppedEvent:
+		// Not a tracker's doing: a warning with no tracker.
+		v = jsonWarning{jsonHead: head("warning", ""), Message: droppedMessage(e.Count)}
+	default:
+		return nil, fmt.Errorf("unknown event type %T", ev)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "&" in URLs and messages readable
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func droppedMessage(n int) string {
+	return fmt.Sprintf("%d events dropped: output too slow", n)
+}
+
+// errText is the whole error text, as -json prints it.
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// shortErrText is the error without the "announce <URL>: " that a
+// *transport.Error puts first, for text outputs that show the tracker in a
+// column of their own. A scrape error keeps its "scrape: ".
+func shortErrText(err error) string {
+	var te *transport.Error
+	if errors.As(err, &te) && te.Err != nil && err.Error() == te.Error() {
+		if te.Op != "" && te.Op != "announce" {
+			return te.Op + ": " + te.Err.Error()
+		}
+		return te.Err.Error()
+	}
+	return errText(err)
+}
+
+// peerAddr is "ip:port", "[ipv6]:port", "host:port", or "" when the peer has
+// no address (WebRTC).
+func peerAddr(e announcer.PeerEvent) string {
+	switch {
+	case e.Peer.Host != "", e.Peer.Addr.IsValid():
+		return e.Peer.String()
+	default:
+		return ""
+	}
+}
+
+// jsonOutput writes -json lines.
+type jsonOutput struct {
+	w     io.Writer
+	scrub func(string) string
+	err   error // first write error; later writes are skipped
+}
+
+func (o *jsonOutput) event(ev announcer.Event) {
+	if o.err != nil {
+		return
+	}
+	line, err := jsonEvent(ev, o.scrub)
+	if err != nil {
+		o.err = err
+		return
+	}
+	_, o.err = o.w.Write(append(line, '\n'))
+}
+
+// writeFailed reports that stdout stopped taking lines (a closed pipe, as
+// with "| head -1"): the run then stops gracefully.
+func (o *jsonOutput) writeFailed() bool { return o.err != nil }
+
+func (o *jsonOutput) tick(time.Time)   {}
+func (o *jsonOutput) finish(time.Time) {}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// parseTorrent reads a .torrent file (BEP 3): the info hash is the SHA-1 of
+// the exact bytes of the "info" dictionary; the size is "length", or the sum
+// of "files"[i]."length"; the trackers are "announce-list" tiers (BEP 12)
+// or, when that is absent or holds no URL, "announce" alone.
+//
+// Only what an announce needs is required, but what is present must have the
+// right type, so that a damaged file is reported rather than half-read.
+// Hybrid v1+v2 torrents (BEP 52) are read by their v1 half; v2-only torrents
+// have no v1 info hash and are refused.
+func parseTorrent(data []byte) (*Target, error) {
+	if len(data) == 0 {
+		return nil, &TorrentError{Reason: "empty file"}
+	}
+	if data[0] != 'd' {
+		return nil, &TorrentError{Reason: "not a .torrent file (it does not start with a bencoded dictionary)"}
+	}
+	if err := validateBencode(data); err != nil {
+		return nil, &TorrentError{Reason: "not valid bencode", Err: err}
+	}
+	top := bval{data, 0}.fields("info", "announce", "announce-list")
+	info, ok := top["info"]
+	if !ok {
+		return nil, &TorrentError{Field: "info", Reason: "missing"}
+	}
+	if !info.isDict() {
+		return nil, &TorrentError{Field: "info", Reason: "not a dictionary"}
+	}
+	t := &Target{InfoHash: sha1.Sum(info.raw())}
+	f := info.fields("name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files")
+
+	name, err := optString(f, "info.", "name")
+	if err != nil {
+		return nil, err
+	}
+	if n, err := optString(f, "info.", "name.utf-8"); err != nil {
+		return nil, err
+	} else if n != "" {
+		name = n
+	}
+	if !utf8.ValidString(name) {
+		name = "" // a legacy code page we cannot show faithfully
+	}
+	t.Name = name
+
+	if err := checkPieces(f); err != nil {
+		return nil, err
+	}
+	if t.Size, err = torrentSize(f); err != nil {
+		return nil, err
+	}
+	if t.Tiers, err = torrentTiers(top); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkPieces checks "piece length" and "pieces", and refuses v2-only
+// torrents with a clear message.
+func checkPieces(info map[string]bval) error {
+	pl, ok := info["piece length"]
+	if !ok {
+		return &TorrentError{Field: "info.piece length", Reason: "missing"}
+	}
+	if n, isInt := pl.int(); !isInt {
+		return &TorrentError{Field: "info.piece length", Reason: "not an integer"}
+	} else if n <= 0 {
+		return &TorrentError{Field: "info.piece length", Reason: fmt.Sprintf("%d is not positive", n)}
+	}
+	pieces, ok := info["pieces"]
+	if !ok {
+		if v, _ := info["meta version"].intOK(); v == 2 {
+			return &TorrentError{Reason: "v2-only torrent (BEP 52): it has no v1 info hash to announce; use a hybrid torrent or its btih magnet"}
+		}
+		return &TorrentError{Field: "info.pieces", Reason: "missing"}
+	}
+	s, isStr := pieces.str()
+	if !isStr {
+		return &TorrentError{Field: "info.pieces", Reason: "not a string"}
+	}
+	if len(s)%sha1.Size != 0 {
+		return &TorrentError{Field: "info.pieces", Reason: fmt.Sprintf("%d bytes is not a multiple of 20", len(s))}
+	}
+	return nil
+}
+
+// torrentSize returns the total size: "length" for a single-file torrent,
+// the sum of the files' lengths (pad files included, as clients count them)
+// for a multi-file one. Exactly one of the two must be present.
+func torrentSize(info map[string]bval) (int64, error) {
+	length, single := info["length"]
+	files, multi := info["files"]
+	switch {
+	case single && multi:
+		return 0, &TorrentError{Field: "info", Reason: `both "length" and "files" present`}
+	case single:
+		n, ok := length.int()
+		if !ok {
+			return 0, &TorrentError{Field: "info.length", Reason: "not an integer"}
+		}
+		if n < 0 {
+			return 0, &TorrentError{Field: "info.length", Reason: fmt.Sprintf("%d is negative", n)}
+		}
+		return n, nil
+	case !multi:
+		return 0, &TorrentError{Field: "info", Reason: `neither "length" nor "files" present`}
+	}
+	if !files.isList() {
+		return 0, &TorrentError{Field: "info.files", Reason: "not a list"}
+	}
+	var total int64
+	i := 0
+	for f := range files.items() {
+		n, err := fileLength(f, i)
+		if err != nil {
+			return 0, err
+		}
+		if n > math.MaxInt64-total {
+			return 0, &TorrentError{Field: "info.files", Reason: "total size overflows 64 bits"}
+		}
+		total += n
+		i++
+	}
+	if i == 0 {
+		return 0, &TorrentError{Field: "info.files", Reason: "empty list"}
+	}
+	return total, nil
+}
+
+// fileLength checks files[i] (a "length" of 0 or more and a "path": a
+// non-empty list of strings) and returns its length. It reads the
+// dictionary in one pass: there may be a million of them.
+func fileLength(f bval, i int) (int64, error) {
+	field := func(sub string) string { return "info.files[" + strconv.Itoa(i) + "]" + sub } // only for errors
+	if !f.isDict() {
+		return 0, &TorrentError{Field: field(""), Reason: "not a dictionary"}
+	}
+	var length, path bval
+	var hasLength, hasPath bool
+	for k, v := range f.entries() {
+		switch string(k) {
+		case "length":
+			length, hasLength = v, true
+		case "path":
+			path, hasPath = v, true
+		}
+	}
+	if !hasLength {
+		return 0, &TorrentError{Field: field(".length"), Reason: "missing"}
+	}
+	n, ok := length.int()
+	if !ok {
+		return 0, &TorrentError{Field: field(".length"), Reason: "not an integer"}
+	}
+	if n < 0 {
+		return 0, &TorrentError{Field: field(".length"), Reason: fmt.Sprintf("%d is negative", n)}
+	}
+	if !hasPath {
+		return 0, &TorrentError{Field: field(".path"), Reason: "missing"}
+	}
+	if !path.isList() {
+		return 0, &TorrentError{Field: field(".path"), Reason: "not a list"}
+	}
+	segs := 0
+	for seg := range path.items() {
+		if _, ok := seg.str(); !ok {
+			return 0, &TorrentError{Field: fmt.Sprintf("%s[%d]", field(".path"), segs), Reason: "not a string"}
+		}
+		segs++
+	}
+	if segs == 0 {
+		return 0, &TorrentError{Field: field(".path"), Reason: "empty list"}
+	}
+	return n, nil
+}
+
+// torrentTiers returns the trackers by BEP 12: "announce-list" when present
+// and holding at least one URL ("announce" is then ignored), else
+// "announce". Empty strings are dropped, a URL already listed is dropped,
+// tiers left empty disappear. Schemes are checked later (filterTrackers).
+func torrentTiers(top map[string]bval) ([][]string, error) {
+	announce, err := optString(top, "", "announce")
+	if err != nil {
+		return nil, err
+	}
+	var tiers [][]string
+	if al, ok := top["announce-list"]; ok {
+		if !al.isList() {
+			return nil, &TorrentError{Field: "announce-list", Reason: "not a list"}
+		}
+		seen := make(map[string]bool)
+		i := 0
+		for tierVal := range al.items() {
+			if !tierVal.isList() {
+				return nil, &TorrentError{Field: fmt.Sprintf("announce-list[%d]", i), Reason: "not a list"}
+			}
+			var tier []string
+			j := 0
+			for u := range tierVal.items() {
+				s, ok := u.str()
+				if !ok {
+					return nil, &TorrentError{Field: fmt.Sprintf("announce-list[%d][%d]", i, j), Reason: "not a string"}
+				}
+				if len(s) > 0 && !seen[string(s)] {
+					seen[string(s)] = true
+					tier = append(tier, string(s))
+				}
+				j++
+			}
+			if len(tier) > 0 {
+				tiers = append(tiers, tier)
+			}
+			i++
+		}
+	}
+	if len(tiers) == 0 && announce != "" {
+		tiers = [][]string{{announce}}
+	}
+	return tiers, nil
+}
+
+// optString returns the string value of key, "" when absent, and an error
+// when present with another type.
+func optString(d map[string]bval, prefix, key string) (string, error) {
+	v, ok := d[key]
+	if !ok {
+		return "", nil
+	}
+	s, ok := v.str()
+	if !ok {
+		return "", &TorrentError{Field: prefix + key, Reason: "not a string"}
+	}
+	return string(s), nil
+}
