@@ -230,13 +230,21 @@ func (t *Tracker) onClose(stop func()) error {
 	return nil
 }
 
-// goroutine runs fn on a goroutine that Close waits for.
-func (t *Tracker) goroutine(fn func()) {
+// goroutine runs fn on a goroutine that Close waits for. After Close has
+// begun it runs nothing and reports false: the WaitGroup is only added to
+// under t.mu while the tracker is open, so Add never races Close's Wait.
+func (t *Tracker) goroutine(fn func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
 		fn()
 	}()
+	return true
 }
 
 // Close stops every front end and waits for all their goroutines. It is safe

@@ -1,0 +1,95 @@
+package http
+
+import (
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"time"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultUserAgent     = "trackerkit/0.1"
+	DefaultMaxReplyBytes = 1 << 20
+	DefaultMaxRedirects  = 5
+	// DefaultConnsPerHost is how many connections the default client keeps
+	// (idle) and opens (at most) per tracker host. Many torrents on one
+	// tracker share them; more simultaneous announces wait for a free
+	// connection rather than opening hundreds of sockets to one tracker.
+	DefaultConnsPerHost = 16
+)
+
+// Config configures a Transport. Every zero value is a documented default.
+type Config struct {
+	// Client sends the requests. Its Transport is used as is (proxies, TLS
+	// roots, dialer); its CheckRedirect is consulted after this package's
+	// redirect limit. The Client itself is never modified.
+	//
+	// Default: a client of this package's own, with a *net/http.Transport
+	// that keeps connections alive (DefaultConnsPerHost idle and at most
+	// that many open per tracker host), takes proxies from the environment
+	// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), verifies TLS certificates, allows
+	// HTTP/2 and has dial and TLS handshake timeouts; request deadlines come
+	// from the context given to each call.
+	Client *nethttp.Client
+
+	// UserAgent is sent in the User-Agent header. Default DefaultUserAgent
+	// ("trackerkit/0.1").
+	UserAgent string
+
+	// MaxReplyBytes caps a reply body, after gzip decompression when the
+	// tracker compressed it (and the compressed bytes too). A larger reply
+	// is a *transport.TooLargeError. Default DefaultMaxReplyBytes (1 MiB).
+	MaxReplyBytes int64
+
+	// MaxRedirects is how many redirects one request may follow; the next
+	// one is a *RedirectError. Default DefaultMaxRedirects (5); negative
+	// means none are followed.
+	MaxRedirects int
+
+	// Logger receives debug lines (redacted URLs only). Default nil: no
+	// logging.
+	Logger *slog.Logger
+}
+
+func (c *Config) populate() (ownClient bool) {
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.MaxReplyBytes <= 0 {
+		c.MaxReplyBytes = DefaultMaxReplyBytes
+	}
+	switch {
+	case c.MaxRedirects == 0:
+		c.MaxRedirects = DefaultMaxRedirects
+	case c.MaxRedirects < 0:
+		c.MaxRedirects = 0
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Client == nil {
+		c.Client = &nethttp.Client{Transport: newHTTPTransport()}
+		return true
+	}
+	return false
+}
+
+// newHTTPTransport is the default client's transport.
+func newHTTPTransport() *nethttp.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &nethttp.Transport{
+		Proxy:                 nethttp.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   DefaultConnsPerHost,
+		MaxConnsPerHost:       DefaultConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// gzip is requested and decoded by this package, so that the
+		// compressed and decompressed sizes can both be capped.
+		DisableCompression: true,
+	}
+}

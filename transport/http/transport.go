@@ -1,0 +1,237 @@
+package http
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Transport is the HTTP(S) tracker transport. It is safe for concurrent use
+// by many goroutines and torrents. Create it with New; Close it when done.
+type Transport struct {
+	client    nethttp.Client // shallow copy of Config.Client with the redirect cap
+	ownClient bool
+	userAgent string
+	maxReply  int64
+	log       *slog.Logger
+	closed    atomic.Bool
+}
+
+var _ transport.Transport = (*Transport)(nil)
+
+// New returns a Transport configured by cfg (see Config for the defaults).
+func New(cfg Config) *Transport {
+	own := cfg.populate()
+	t := &Transport{
+		client:    *cfg.Client,
+		ownClient: own,
+		userAgent: cfg.UserAgent,
+		maxReply:  cfg.MaxReplyBytes,
+		log:       cfg.Logger,
+	}
+	maxRedirects, userCheck := cfg.MaxRedirects, cfg.Client.CheckRedirect
+	t.client.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
+		if len(via) > maxRedirects {
+			return &RedirectError{Limit: maxRedirects}
+		}
+		if userCheck != nil {
+			return userCheck(req, via)
+		}
+		return nil
+	}
+	return t
+}
+
+// Announce sends one announce to the tracker at u (http or https) and
+// decodes its reply with ParseAnnounce. Errors are *transport.Error values
+// carrying the redacted URL; see the package documentation for the causes.
+func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	const op = "announce"
+	if err := t.check(u); err != nil {
+		return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+	}
+	r := withQuery(u, func(q []byte) []byte { return appendAnnounceQuery(q, req) })
+	body, err := t.get(ctx, r)
+	if err == nil {
+		var resp *transport.AnnounceResponse
+		if resp, err = ParseAnnounce(body); err == nil {
+			t.log.Debug("announce", "url", transport.Redact(u), "interval", resp.Interval, "peers", len(resp.Peers))
+			return resp, nil
+		}
+	}
+	t.log.Debug("announce failed", "url", transport.Redact(u), "err", err)
+	return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+}
+
+// Scrape asks the tracker whose announce URL is announceURL for the
+// statistics of req.InfoHashes, at the scrape URL transport.ScrapeURL
+// derives (an announce URL without an "announce" segment cannot be scraped:
+// transport.ErrUnsupported). Each hash is sent as its own info_hash
+// parameter; a tracker that finds the URL too long answers 414, which is a
+// *transport.StatusError the caller can react to by sending fewer hashes.
+func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
+	const op = "scrape"
+	if err := t.check(announceURL); err != nil {
+		return nil, &transport.Error{Op: op, URL: transport.Redact(announceURL), Err: err}
+	}
+	su, err := transport.ScrapeURL(announceURL)
+	if err != nil {
+		return nil, err // already a *transport.Error with the redacted URL
+	}
+	r := withQuery(su, func(q []byte) []byte { return appendScrapeQuery(q, req.InfoHashes) })
+	body, err := t.get(ctx, r)
+	if err == nil {
+		var resp *transport.ScrapeResponse
+		if resp, err = ParseScrape(body); err == nil {
+			t.log.Debug("scrape", "url", transport.Redact(su), "files", len(resp.Files))
+			return resp, nil
+		}
+	}
+	t.log.Debug("scrape failed", "url", transport.Redact(su), "err", err)
+	return nil, &transport.Error{Op: op, URL: transport.Redact(su), Err: err}
+}
+
+// Close closes the idle connections of the default client and makes later
+// calls fail with net.ErrClosed; calls already in flight finish (their
+// contexts bound them). A Config.Client is left alone: its owner closes it.
+// Close is idempotent and always returns nil.
+func (t *Transport) Close() error {
+	if t.closed.Swap(true) {
+		return nil
+	}
+	if t.ownClient {
+		t.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+func (t *Transport) check(u *url.URL) error {
+	if t.closed.Load() {
+		return net.ErrClosed
+	}
+	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return transport.ErrUnsupported
+	}
+	return nil
+}
+
+// get sends a GET for u and returns the body of a 200 reply. Every error it
+// returns is free of the URL (net/http's *url.Error is unwrapped).
+func (t *Transport) get(ctx context.Context, u *url.URL) ([]byte, error) {
+	req := (&nethttp.Request{
+		Method: nethttp.MethodGet,
+		URL:    u,
+		Header: nethttp.Header{
+			"User-Agent":      {t.userAgent},
+			"Accept-Encoding": {"gzip"},
+		},
+	}).WithContext(ctx)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, requestError(err)
+	}
+	defer resp.Body.Close()
+	body, err := t.readBody(resp)
+	if resp.StatusCode != nethttp.StatusOK {
+		// Some trackers refuse with 400 and a bencoded failure reason: that
+		// reason says more than the status.
+		if err == nil {
+			if _, perr := ParseAnnounce(body); errors.As(perr, new(*transport.FailureError)) {
+				return nil, perr
+			}
+		}
+		return nil, &transport.StatusError{Code: resp.StatusCode}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// readBody reads the reply through limits: at most maxReply bytes on the
+// wire and, for a gzip reply, at most maxReply bytes once decompressed.
+func (t *Transport) readBody(resp *nethttp.Response) ([]byte, error) {
+	var r io.Reader = &limitedReader{r: resp.Body, left: t.maxReply, limit: t.maxReply}
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, bodyError(err, "gzip")
+		}
+		defer zr.Close()
+		r = &limitedReader{r: zr, left: t.maxReply, limit: t.maxReply}
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, bodyError(err, "reading reply")
+	}
+	return b, nil
+}
+
+// bodyError keeps the typed errors of the limits and the context, and marks
+// a broken gzip stream as malformed.
+func bodyError(err error, what string) error {
+	var tl *transport.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return tl
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF) && what == "gzip":
+		return &transport.MalformedError{What: "gzip", Err: err}
+	}
+	return requestError(err)
+}
+
+// limitedReader is io.LimitReader(r, limit+1) that reports going over the
+// limit as a *transport.TooLargeError instead of silently stopping.
+type limitedReader struct {
+	r     io.Reader
+	left  int64
+	limit int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, &transport.TooLargeError{Limit: l.limit}
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n, &transport.TooLargeError{Limit: l.limit}
+	}
+	return n, err
+}
+
+// requestError turns a net/http error into the cause to wrap: the
+// *url.Error (which holds the full URL, passkey included) is unwrapped, and
+// a dial that failed because this host has no route for the tracker's
+// address family becomes transport.ErrSkipped.
+func requestError(err error) error {
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" &&
+		(errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)) {
+		return &skippedError{err: err}
+	}
+	return err
+}
+
+// skippedError matches transport.ErrSkipped and keeps the dial error.
+type skippedError struct{ err error }
+
+func (e *skippedError) Error() string   { return transport.ErrSkipped.Error() + ": " + e.err.Error() }
+func (e *skippedError) Unwrap() []error { return []error{transport.ErrSkipped, e.err} }
