@@ -52,8 +52,7 @@ type HTTPFaults struct {
 	ExternalIP netip.Addr
 }
 
-// httpState is the HTTP front end's per-Tracker state. It lives beside the
-// Tracker (see httpStates) so the protocol-neutral core stays untouched.
+// httpState is the HTTP front end's per-Tracker state (Tracker.httpSt).
 type httpState struct {
 	tracker  *Tracker
 	mu       sync.Mutex
@@ -64,21 +63,14 @@ type httpState struct {
 	inflight sync.WaitGroup // handlers running, waited for by Close
 }
 
-// httpStates maps a *Tracker to its *httpState. An entry is removed when the
-// Tracker closes (so HTTPRequests and LastHTTPRequest start from zero after
-// Close): a closed Tracker is not kept alive by this map.
-var httpStates sync.Map
-
 func (t *Tracker) http() *httpState {
-	if s, ok := httpStates.Load(t); ok {
-		return s.(*httpState)
-	}
-	s, loaded := httpStates.LoadOrStore(t, &httpState{tracker: t})
-	st := s.(*httpState)
-	if !loaded && t.onClose(st.close) != nil {
-		st.close() // already closed: refuse requests, keep nothing behind
-	}
-	return st
+	t.httpOnce.Do(func() {
+		t.httpSt = &httpState{tracker: t}
+		if t.onClose(t.httpSt.close) != nil {
+			t.httpSt.close() // already closed: refuse requests
+		}
+	})
+	return t.httpSt
 }
 
 // SetHTTPFaults replaces the HTTP faults; the zero HTTPFaults clears them.
@@ -132,12 +124,10 @@ func (s *httpState) begin() bool {
 }
 
 // close runs from Tracker.Close, after the servers stopped: it waits for
-// the handlers still running (their request contexts have ended) and drops
-// the state.
+// the handlers still running (their request contexts have ended).
 func (s *httpState) close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.inflight.Wait()
-	httpStates.Delete(s.tracker)
 }

@@ -60,6 +60,13 @@ type Tracker struct {
 	closed  bool
 	closers []func() // front ends' stop functions, run by Close in reverse
 	wg      sync.WaitGroup
+
+	// Each protocol front end keeps its faults and counters here, created on
+	// first use by that protocol's files; they stay readable after Close.
+	httpOnce sync.Once
+	httpSt   *httpState
+	udpOnce  sync.Once
+	udpSt    *udpState
 }
 
 type swarm struct {

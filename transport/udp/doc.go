@@ -1,0 +1,50 @@
+// Package udp is the UDP tracker client (BEP 15, with BEP 41 URLData) that a
+// client with ten thousand torrents needs.
+//
+// One Transport owns at most two sockets, one per address family, opened on
+// first use and shared by every torrent and tracker. Replies are matched to
+// requests by random 32-bit transaction IDs (never zero, never reused while
+// outstanding), not by source address: some trackers answer from another
+// address. Config.Strict also checks the source.
+//
+// Connection IDs are cached per tracker address for Config.ConnectionIDTTL
+// (60 s) and shared by all torrents; concurrent requests to one tracker that
+// need a new ID share one connect. An error reply that says the ID is stale
+// ("Connection ID missmatch.") costs one reconnect and retry.
+//
+// Hostnames are resolved through Config.Resolver with a small cache; of the
+// addresses found, the first whose family this host can use is taken.
+//
+// # Retransmission
+//
+// A request is resent when no reply came within 15 s * 2^n, n = 0..8
+// (Config.RetransmitBase, Config.MaxRetransmits). One request follows one
+// schedule: n counts every timeout of the call, the connect's included, so an
+// announce that needed a connect after three timeouts waits 120 s next. When
+// the ID expires between resends, the resend is preceded by a new connect.
+// After the last wait (3840 s) the call fails with an error wrapping
+// transport.ErrTimeout; the caller's context usually ends it sooner. A stuck
+// tracker delays no other: every request waits on its own timer, and no
+// goroutine is started per request.
+//
+// # Errors
+//
+// Every error is a *transport.Error with the redacted URL. Error replies
+// become *transport.FailureError with the tracker's text verbatim (one
+// trailing NUL removed). A tracker whose address family this host cannot use
+// (no socket for the family, ENETUNREACH or EADDRNOTAVAIL on send) fails with
+// transport.ErrSkipped. Replies that are too short, carry an unknown
+// transaction ID or an unexpected action are ignored; a reply whose peer list
+// is not a whole number of peers is a *transport.MalformedError.
+//
+// # Scrape
+//
+// One scrape packet carries up to 74 info hashes (MaxScrapeBatch). Scrape
+// splits longer requests into packets of 74, sent one after another.
+//
+// # Tests
+//
+// Config.ListenPacket and Config.Resolver let a test run the Transport over
+// internal/memnet inside a testing/synctest bubble, so the 15 s .. 3840 s
+// schedule runs in virtual time.
+package udp

@@ -1,0 +1,318 @@
+package udp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+// Transport is a UDP tracker client (BEP 15, BEP 41) for any number of
+// torrents and trackers. It is safe for concurrent use. Create it with New,
+// stop it with Close.
+type Transport struct {
+	cfg Config
+	log *slog.Logger
+
+	closing   chan struct{} // closed by Close
+	closeCtx  context.Context
+	cancelCtx context.CancelFunc
+	closeOnce sync.Once
+	wg        sync.WaitGroup // reader and lookup goroutines
+
+	mu         sync.Mutex
+	closed     bool
+	socks      [2]*socket   // by family: 0 IPv4, 1 IPv6
+	familyErr  [2]error     // why a family's socket could not be opened
+	familyWhen [2]time.Time // when, to try again after familyRetry
+
+	conns connCache
+	dns   dnsCache
+
+	pendings sync.Pool // *pending, with their channel and timer
+	buffers  sync.Pool // *[]byte for requests
+}
+
+// familyRetry is how long a family whose socket could not be opened is
+// reported as skipped before opening is tried again.
+const familyRetry = time.Minute
+
+var (
+	_ transport.Transport      = (*Transport)(nil)
+	_ transport.MaxScrapeBatch = (*Transport)(nil)
+)
+
+// New returns a Transport. No socket is opened until the first request to a
+// tracker of each address family.
+func New(cfg Config) *Transport {
+	cfg = cfg.populated()
+	t := &Transport{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		closing: make(chan struct{}),
+		conns:   connCache{entries: make(map[netip.AddrPort]*connEntry)},
+		dns:     dnsCache{entries: make(map[string]*dnsEntry)},
+	}
+	t.closeCtx, t.cancelCtx = context.WithCancel(context.Background())
+	t.pendings.New = func() any {
+		tm := time.NewTimer(time.Hour)
+		tm.Stop()
+		return &pending{ch: make(chan result, 1), timer: tm}
+	}
+	t.buffers.New = func() any {
+		b := make([]byte, 0, 512)
+		return &b
+	}
+	return t
+}
+
+// MaxScrapeBatch returns 74, the number of info hashes one UDP scrape packet
+// carries.
+func (t *Transport) MaxScrapeBatch() int { return maxScrapeHashes }
+
+// Close fails every request in flight with an error wrapping net.ErrClosed,
+// closes the sockets and waits for the Transport's goroutines. Later calls
+// return nil at once.
+func (t *Transport) Close() error {
+	t.closeOnce.Do(func() {
+		t.mu.Lock()
+		t.closed = true
+		socks := t.socks
+		t.mu.Unlock()
+		close(t.closing)
+		t.cancelCtx()
+		for _, s := range socks {
+			if s != nil {
+				s.pc.Close()
+			}
+		}
+		t.wg.Wait()
+	})
+	return nil
+}
+
+func (t *Transport) isClosed() bool {
+	select {
+	case <-t.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Announce sends one announce to the tracker at u (udp://host:port/path),
+// connecting first when no valid connection ID is cached. The path and query
+// of u travel as BEP 41 URLData. It returns when the tracker answers, when
+// ctx ends, or when the BEP 15 retransmission schedule runs out.
+func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
+	s, dst, err := t.target(ctx, u)
+	if err != nil {
+		return nil, wrap("announce", u, err)
+	}
+	r := request{kind: actionAnnounce, announce: req, path: u.EscapedPath(), query: u.RawQuery}
+	res, err := t.roundTrip(ctx, s, dst, &r)
+	if err != nil {
+		return nil, wrap("announce", u, err)
+	}
+	return res.announce, nil
+}
+
+// Scrape asks the tracker at u for the statistics of req.InfoHashes. More
+// than 74 hashes are split into several scrape packets, sent one after the
+// other; any failure fails the whole call. UDP trackers answer zeros for
+// torrents they do not know, so every hash asked for is in the response
+// unless the tracker sent fewer entries than asked.
+func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
+	resp := &transport.ScrapeResponse{Files: make(map[transport.InfoHash]transport.ScrapeStats, len(req.InfoHashes))}
+	if len(req.InfoHashes) == 0 {
+		return resp, nil
+	}
+	s, dst, err := t.target(ctx, u)
+	if err != nil {
+		return nil, wrap("scrape", u, err)
+	}
+	for hashes := req.InfoHashes; len(hashes) > 0; {
+		batch := hashes[:min(len(hashes), maxScrapeHashes)]
+		hashes = hashes[len(batch):]
+		r := request{kind: actionScrape, hashes: batch}
+		res, err := t.roundTrip(ctx, s, dst, &r)
+		if err != nil {
+			return nil, wrap("scrape", u, err)
+		}
+		for i, st := range res.scrape {
+			resp.Files[batch[i]] = st
+		}
+	}
+	return resp, nil
+}
+
+func wrap(op string, u *url.URL, err error) error {
+	return &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+}
+
+// request is what roundTrip sends.
+type request struct {
+	kind        uint32
+	announce    *transport.AnnounceRequest
+	path, query string // BEP 41 URLData of an announce
+	hashes      []transport.InfoHash
+}
+
+func (r *request) append(b []byte, connID uint64, txid uint32) []byte {
+	if r.kind == actionScrape {
+		return appendScrape(b, connID, txid, r.hashes)
+	}
+	b = appendAnnounce(b, announcePacket{ConnID: connID, TxID: txid, Req: r.announce})
+	return appendURLDataParts(b, r.path, r.query)
+}
+
+// roundTrip sends r to dst and waits for its reply, retransmitting on the
+// BEP 15 schedule and renewing the connection ID when it expires or the
+// tracker says it is stale (once).
+func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort, r *request) (result, error) {
+	p := t.pendings.Get().(*pending)
+	*p = pending{kind: r.kind, v6: s.v6, nhashes: len(r.hashes), dst: dst, ch: p.ch, timer: p.timer}
+	if err := s.register(p); err != nil {
+		t.pendings.Put(p)
+		return result{}, err
+	}
+	bp := t.buffers.Get().(*[]byte)
+	defer func() {
+		p.timer.Stop()
+		s.unregister(p)
+		t.pendings.Put(p)
+		t.buffers.Put(bp)
+	}()
+
+	n := 0 // retransmission count: this wait is base * 2^n
+	reconnected := false
+	for {
+		id, err := t.connID(ctx, s, dst, &n)
+		if err != nil {
+			return result{}, err
+		}
+		*bp = r.append((*bp)[:0], id, p.txid)
+		if err := s.send(*bp, dst); err != nil {
+			return result{}, sendError(err)
+		}
+		p.timer.Reset(t.cfg.wait(n))
+		select {
+		case res := <-p.ch:
+			p.timer.Stop()
+			switch {
+			case res.err != nil:
+				return result{}, res.err
+			case res.failure != nil:
+				if !reconnected && t.cfg.IsStaleConnectionID(res.failure.Reason) {
+					// The tracker forgot our ID before we did: reconnect
+					// and send again at once, under a new transaction ID.
+					reconnected = true
+					t.log.Debug("udp: stale connection id, reconnecting", "tracker", dst, "reason", res.failure.Reason)
+					t.invalidate(dst, id)
+					s.unregister(p)
+					if err := s.register(p); err != nil {
+						return result{}, err
+					}
+					continue
+				}
+				return result{}, res.failure
+			}
+			return res, nil
+		case <-p.timer.C:
+			if n >= t.cfg.MaxRetransmits {
+				return result{}, timeoutError(n)
+			}
+			n++
+		case <-ctx.Done():
+			return result{}, context.Cause(ctx)
+		case <-t.closing:
+			return result{}, errClosed
+		}
+	}
+}
+
+// target parses u, resolves its host and picks the socket of the family of
+// the first address this host can use.
+func (t *Transport) target(ctx context.Context, u *url.URL) (*socket, netip.AddrPort, error) {
+	if u == nil || u.Scheme != "udp" {
+		return nil, netip.AddrPort{}, fmt.Errorf("%w: scheme is not udp", ErrInvalidURL)
+	}
+	host := u.Hostname()
+	port, err := strconv.ParseUint(u.Port(), 10, 16)
+	if host == "" || err != nil || port == 0 {
+		return nil, netip.AddrPort{}, fmt.Errorf("%w: need udp://host:port", ErrInvalidURL)
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		var one [1]netip.Addr
+		one[0] = a.Unmap()
+		addrs = one[:]
+	} else {
+		if addrs, err = t.resolve(ctx, host); err != nil {
+			return nil, netip.AddrPort{}, err
+		}
+	}
+	var firstErr error
+	for _, a := range addrs {
+		s, err := t.socket(a.Is6())
+		if err == nil {
+			return s, netip.AddrPortFrom(a, uint16(port)), nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, netip.AddrPort{}, firstErr
+}
+
+// socket returns the socket of one family, opening it on first use.
+func (t *Transport) socket(v6 bool) (*socket, error) {
+	i, network, address := 0, "udp4", "0.0.0.0:0"
+	if v6 {
+		i, network, address = 1, "udp6", "[::]:0"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, errClosed
+	}
+	if s := t.socks[i]; s != nil {
+		return s, nil
+	}
+	if t.familyErr[i] != nil && time.Since(t.familyWhen[i]) < familyRetry {
+		return nil, t.familyErr[i]
+	}
+	pc, err := t.cfg.ListenPacket(network, address)
+	if err != nil {
+		if !unroutable(err) {
+			return nil, err
+		}
+		t.familyErr[i], t.familyWhen[i] = &skippedError{cause: err}, time.Now()
+		return nil, t.familyErr[i]
+	}
+	t.familyErr[i] = nil
+	s := newSocket(t, pc, v6)
+	t.socks[i] = s
+	t.wg.Add(1)
+	go s.readLoop()
+	return s, nil
+}
+
+// retire forgets a socket that stopped working, so the next request opens
+// a new one.
+func (t *Transport) retire(s *socket) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.socks {
+		if t.socks[i] == s {
+			t.socks[i] = nil
+		}
+	}
+	s.pc.Close()
+}
