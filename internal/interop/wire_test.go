@@ -11,6 +11,7 @@ import (
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
+	trackerudp "github.com/trackerkit/trackerkit/transport/udp"
 )
 
 // wireCase is one protocol of the server, spoken by one trackerkit
@@ -40,7 +41,30 @@ func wireCases() []wireCase {
 			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
+		{
+			name:          "udp4",
+			url:           (*jsTracker).udp4URL,
+			newTransport:  newUDP,
+			loopback:      netip.MustParseAddr("127.0.0.1"),
+			peersReturned: true,
+		},
+		{
+			// bittorrent-tracker 11.2.3 builds every UDP announce reply
+			// from the IPv4 peers only (makeUdpPacket writes "peers" and
+			// drops "peers6"), so over IPv6 no ::1 peer is ever returned.
+			name:          "udp6",
+			url:           (*jsTracker).udp6URL,
+			newTransport:  newUDP,
+			loopback:      netip.MustParseAddr("::1"),
+			peersReturned: false,
+		},
 	}
+}
+
+func newUDP(t *testing.T) transport.Transport {
+	tp := trackerudp.New(trackerudp.Config{})
+	t.Cleanup(func() { tp.Close() })
+	return tp
 }
 
 // TestWire drives each trackerkit Transport directly against the JS server,
