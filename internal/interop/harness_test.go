@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -61,5 +62,20 @@ func TestHarnessWebRTC(t *testing.T) {
 	ev := b.wait(t, webrtcTimeout, "connect", func(e jsEvent) bool { return e.Ev == "connect" })
 	if !ev.Initiator {
 		t.Errorf("b connected as answerer; the later peer should have offered")
+	}
+	ev = a.wait(t, webrtcTimeout, "answer", func(e jsEvent) bool { return e.Ev == "signal" })
+	checkLoopback(t, ev)
+}
+
+// checkLoopback checks that a JS peer's SDP offered only loopback candidates.
+func checkLoopback(t *testing.T, ev jsEvent) {
+	t.Helper()
+	if len(ev.Candidates) == 0 {
+		t.Errorf("JS %s has no ICE candidates", ev.Type)
+	}
+	for _, c := range ev.Candidates {
+		if a, err := netip.ParseAddr(c); err != nil || !a.IsLoopback() {
+			t.Errorf("JS %s offers ICE candidate %q, not loopback", ev.Type, c)
+		}
 	}
 }

@@ -31,16 +31,18 @@ type jsPeerConfig struct {
 
 // jsEvent is one line of peer.mjs's output.
 type jsEvent struct {
-	Ev         string `json:"ev"`
-	PeerID     string `json:"peerId"`
-	Complete   *int   `json:"complete"`
-	Incomplete *int   `json:"incomplete"`
-	Downloaded *int   `json:"downloaded"`
-	Addr       string `json:"addr"`
-	ID         string `json:"id"`
-	Initiator  bool   `json:"initiator"`
-	Data       string `json:"data"`
-	Msg        string `json:"msg"`
+	Ev         string   `json:"ev"`
+	PeerID     string   `json:"peerId"`
+	Complete   *int     `json:"complete"`
+	Incomplete *int     `json:"incomplete"`
+	Downloaded *int     `json:"downloaded"`
+	Addr       string   `json:"addr"`
+	ID         string   `json:"id"`
+	Initiator  bool     `json:"initiator"`
+	Data       string   `json:"data"`
+	Msg        string   `json:"msg"`
+	Type       string   `json:"type"`
+	Candidates []string `json:"candidates"`
 }
 
 // startJSPeer starts a JS peer; it announces "started" at once.

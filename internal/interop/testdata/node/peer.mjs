@@ -1,6 +1,6 @@
 // peer.mjs is one bittorrent-tracker Client (the JS peer) for the Go interop
 // tests. Run one per process: it is a real WebRTC peer on ws:// trackers
-// (rtcConfig with no ICE servers, so only host candidates on this machine).
+// (rtcConfig with no ICE servers, ICE bound to 127.0.0.1).
 //
 // Usage: node peer.mjs --announce URL --info-hash HEX40
 //          [--peer-id HEX40] [--port N] [--left N] [--numwant N] [--send TEXT]
@@ -12,6 +12,8 @@
 //   {"ev":"scrape","complete":N,"incomplete":N,"downloaded":N}
 //   {"ev":"peer","addr":"127.0.0.1:6881"}              an HTTP/UDP peer
 //   {"ev":"peer","id":HEX,"initiator":BOOL}            a WebRTC peer (signalling)
+//   {"ev":"signal","id":HEX,"type":"answer","candidates":["127.0.0.1"]}
+//                                                      our answer, sent
 //   {"ev":"connect","id":HEX,"initiator":BOOL}         its data channel is open
 //   {"ev":"data","id":HEX,"data":TEXT}                 bytes it received
 //   {"ev":"close","id":HEX} / {"ev":"peererror","id":HEX,"msg":TEXT}
@@ -52,7 +54,11 @@ const client = new Client({
   peerId,
   announce: [announce],
   port: Number(arg('--port', '6881')),
-  rtcConfig: { iceServers: [] },
+  // No ICE servers. node-datachannel (libjuice) leaves loopback out of its
+  // host candidates and offers the machine's other addresses instead;
+  // bindAddress (passed through by webrtc-polyfill) binds ICE to 127.0.0.1 so
+  // that the only candidate, and all WebRTC traffic, is on loopback.
+  rtcConfig: { iceServers: [], bindAddress: '127.0.0.1' },
   getAnnounceOpts: () => ({ left: state.left, numwant })
 })
 
@@ -70,6 +76,14 @@ client.on('peer', p => {
   const id = p.id
   const initiator = !!p.initiator
   out({ ev: 'peer', id, initiator })
+  // Our answer to a relayed offer (our own offers went out before the peer
+  // was known): its ICE candidates' addresses, to check they are loopback.
+  p.on('signal', s => {
+    const candidates = (s.sdp || '').split(/\r?\n/)
+      .filter(l => l.startsWith('a=candidate:'))
+      .map(l => l.split(' ')[4])
+    out({ ev: 'signal', id, type: s.type, candidates })
+  })
   p.on('connect', () => {
     open.add(p)
     out({ ev: 'connect', id, initiator })
