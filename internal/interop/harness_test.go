@@ -48,7 +48,7 @@ func TestHarnessWebRTC(t *testing.T) {
 	t.Parallel()
 	tr := startTracker(t, time.Minute)
 	ih := newInfoHash()
-	a := startJSPeer(t, jsPeerConfig{Announce: tr.wsURL(), InfoHash: ih, Left: 100, Send: "from-a"})
+	a := startJSPeer(t, jsPeerConfig{Announce: tr.wsURL(), InfoHash: ih, Left: 100, Send: "from-a", NoOffers: true})
 	tr.waitPeers(t, 0, 1) // a is in the swarm before b offers to it
 	b := startJSPeer(t, jsPeerConfig{Announce: tr.wsURL(), InfoHash: ih, Left: 100, Send: "from-b"})
 	got := b.wait(t, webrtcTimeout, "data from a", func(e jsEvent) bool { return e.Ev == "data" })

@@ -27,6 +27,10 @@ type jsPeerConfig struct {
 	Port     uint16  // the port it announces (HTTP/UDP); 0 means 6881
 	Left     int64   // bytes left; 0 announces as a seeder
 	Send     string  // written once on every open WebRTC data channel
+	// NoOffers announces with numwant 0: on a ws:// tracker the announce
+	// then carries no WebRTC offers, so it goes out at once instead of
+	// after the JS side's 5 s ICE wait. The peer still answers offers.
+	NoOffers bool
 }
 
 // jsEvent is one line of peer.mjs's output.
@@ -63,6 +67,9 @@ func startJSPeer(t *testing.T, cfg jsPeerConfig) *jsPeer {
 		"--peer-id", hex.EncodeToString(id[:]),
 		"--port", fmt.Sprint(port),
 		"--left", fmt.Sprint(cfg.Left),
+	}
+	if cfg.NoOffers {
+		args = append(args, "--numwant", "0")
 	}
 	if cfg.Send != "" {
 		args = append(args, "--send", cfg.Send)
