@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -29,21 +27,7 @@ var (
 	skipReason string
 )
 
-// minParallel is the default -test.parallel of this package: its tests
-// spend their time waiting on Node processes (the JS side waits 5 s for ICE
-// before each WebRTC offer or answer), not on the CPU, so more of them may
-// wait at once than GOMAXPROCS, go test's default.
-const minParallel = 8
-
 func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if f := flag.Lookup("test.parallel"); f != nil && !explicit {
-		if n, err := strconv.Atoi(f.Value.String()); err == nil && n < minParallel {
-			f.Value.Set(strconv.Itoa(minParallel))
-		}
-	}
 	if err := setup(); err != nil {
 		fmt.Fprintf(os.Stderr, "\ninterop: FAIL: %v\n\n", err)
 		os.Exit(1)
