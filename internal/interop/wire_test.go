@@ -31,19 +31,32 @@ type wireCase struct {
 func wireCases() []wireCase {
 	return []wireCase{
 		{
-			name: "http",
-			url:  (*jsTracker).httpURL,
-			newTransport: func(t *testing.T) transport.Transport {
-				tp := trackerhttp.New(trackerhttp.Config{})
-				t.Cleanup(func() { tp.Close() })
-				return tp
-			},
+			name:          "http",
+			url:           (*jsTracker).httpURL,
+			newTransport:  newHTTP,
+			loopback:      netip.MustParseAddr("127.0.0.1"),
+			peersReturned: true,
+		},
+		{
+			// A passkey in the query: the parameters follow with '&'.
+			name:          "http-passkey",
+			url:           func(tr *jsTracker) string { return tr.httpURL() + "?passkey=s3cr3t" },
+			newTransport:  newHTTP,
 			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
 		{
 			name:          "udp4",
 			url:           (*jsTracker).udp4URL,
+			newTransport:  newUDP,
+			loopback:      netip.MustParseAddr("127.0.0.1"),
+			peersReturned: true,
+		},
+		{
+			// A path and query: sent as BEP 41 URLData options, which the
+			// server ignores.
+			name:          "udp4-urldata",
+			url:           func(tr *jsTracker) string { return tr.udp4URL() + "/announce?passkey=s3cr3t" },
 			newTransport:  newUDP,
 			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
@@ -59,6 +72,12 @@ func wireCases() []wireCase {
 			peersReturned: false,
 		},
 	}
+}
+
+func newHTTP(t *testing.T) transport.Transport {
+	tp := trackerhttp.New(trackerhttp.Config{})
+	t.Cleanup(func() { tp.Close() })
+	return tp
 }
 
 func newUDP(t *testing.T) transport.Transport {
