@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -245,8 +246,8 @@ func dictPeers(list []byte, extra int) []peer.Peer {
 // ParseScrape decodes the body of an HTTP scrape reply (BEP 48). Like
 // ParseAnnounce it never panics and allocates in proportion to len(b).
 //
-// "files" is required (it may be empty). Entries whose key is not a 20-byte
-// info hash or whose value is not a dictionary are skipped; a count that is
+// "files" is required (it may be empty). Entries whose key is not an info
+// hash (see scrapeKey) or whose value is not a dictionary are skipped; a count that is
 // absent, negative or of the wrong type is -1. A "failure reason" is a
 // *transport.FailureError.
 func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
@@ -272,7 +273,8 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 	}
 	r := &transport.ScrapeResponse{Files: make(map[transport.InfoHash]transport.ScrapeStats)}
 	if !eachDictField(files, func(key, val []byte) {
-		if len(key) != len(transport.InfoHash{}) {
+		h, ok := scrapeKey(key)
+		if !ok {
 			return
 		}
 		st := transport.ScrapeStats{Complete: -1, Incomplete: -1, Downloaded: -1}
@@ -288,9 +290,33 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 		}) {
 			return
 		}
-		r.Files[transport.InfoHash(key)] = st
+		r.Files[h] = st
 	}) {
 		return nil, &transport.MalformedError{What: "files is not a dictionary"}
 	}
 	return r, nil
+}
+
+// scrapeKey returns the info hash a "files" key stands for. A key is the raw
+// 20 bytes; but bittorrent-tracker (the JS server, 11.x) writes the hash as a
+// JS string whose characters are the bytes, UTF-8 encoded, so each byte from
+// 0x80 up arrives as two. A key that is valid UTF-8 of exactly 20 characters,
+// none above U+00FF, is read back the way the JS client reads it.
+func scrapeKey(key []byte) (transport.InfoHash, bool) {
+	var h transport.InfoHash
+	if len(key) == len(h) {
+		return transport.InfoHash(key), true
+	}
+	if len(key) > 2*len(h) || !utf8.Valid(key) {
+		return h, false
+	}
+	i := 0
+	for _, r := range string(key) {
+		if i == len(h) || r > 0xff {
+			return h, false
+		}
+		h[i] = byte(r)
+		i++
+	}
+	return h, i == len(h)
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -268,5 +269,45 @@ func TestParseScrapeMalformed(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Errorf("ParseScrape(%q) = %v, want a MalformedError", in, err)
 		}
+	}
+}
+
+// TestParseScrapeUTF8Keys covers bittorrent-tracker's HTTP scrape replies,
+// whose "files" keys are the hash's bytes as characters, UTF-8 encoded.
+func TestParseScrapeUTF8Keys(t *testing.T) {
+	var h transport.InfoHash
+	for i := range h {
+		h[i] = byte(0x70 + i*7) // bytes both below and above 0x80
+	}
+	var utf8Key []rune
+	for _, b := range h {
+		utf8Key = append(utf8Key, rune(b))
+	}
+	tests := []struct {
+		name string
+		key  string
+		want bool
+	}{
+		{"raw 20 bytes", string(h[:]), true},
+		{"utf-8 of latin-1", string(utf8Key), true},
+		{"utf-8 with a rune above U+00FF", "\u0100" + string(utf8Key[1:]), false},
+		{"19 characters", string(utf8Key[1:]), false},
+		{"invalid utf-8 of other length", "\xff\xfe", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := fmt.Sprintf("d5:filesd%d:%sd8:completei3e10:downloadedi5e10:incompletei7eeee", len(tt.key), tt.key)
+			r, err := ParseScrape([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, ok := r.Files[h]
+			if ok != tt.want {
+				t.Fatalf("found = %v, want %v (files %v)", ok, tt.want, r.Files)
+			}
+			if ok && (st != transport.ScrapeStats{Complete: 3, Incomplete: 7, Downloaded: 5}) {
+				t.Fatalf("stats %+v", st)
+			}
+		})
 	}
 }

@@ -23,7 +23,7 @@ func FuzzParseConnectReply(f *testing.F) {
 
 func fuzzAnnounce(t *testing.T, b []byte, v6 bool) {
 	size := 6
-	if v6 {
+	if v6 && len(b) >= announceReplyLen && !ipv4RecordsOverIPv6(b[announceReplyLen:]) {
 		size = 18
 	}
 	resp, err := parseAnnounceReply(b, v6)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -151,7 +152,8 @@ func parseConnectReply(b []byte) (uint64, error) {
 }
 
 // parseAnnounceReply parses an announce reply (action 1). v6 says whether the
-// tracker was reached over IPv6: peers are then 18 bytes, else 6.
+// tracker was reached over IPv6: peers are then 18 bytes (BEP 15), else 6 —
+// unless ipv4RecordsOverIPv6 recognizes 6-byte records sent over IPv6.
 func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) {
 	if len(b) < announceReplyLen {
 		return nil, errShort
@@ -163,7 +165,7 @@ func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) 
 		return nil, &transport.MalformedError{What: fmt.Sprintf("negative interval or count (%d, %d, %d)", interval, leechers, seeders)}
 	}
 	decode := peer.DecodeCompactIPv4
-	if v6 {
+	if v6 && !ipv4RecordsOverIPv6(b[announceReplyLen:]) {
 		decode = peer.DecodeCompactIPv6
 	}
 	peers, err := decode(nil, b[announceReplyLen:])
@@ -216,4 +218,34 @@ func parseErrorReply(b []byte) string {
 		msg = msg[:n-1]
 	}
 	return string(msg)
+}
+
+// ipv4RecordsOverIPv6 reports whether the peer list of a reply that came over
+// IPv6 holds 6-byte IPv4 records instead of BEP 15's 18-byte ones, as
+// bittorrent-tracker (the JS server, 11.x) sends: it writes its IPv4 peers
+// whatever the socket's family. That is certain when the length is a
+// multiple of 6 but not of 18. When it is a multiple of both, the list is
+// read as IPv4 only if some 18-byte record holds an address no IPv6 peer
+// has (outside 2000::/3, fc00::/7, fe80::/10, ::1 and ::ffff:0:0/96): IPv4
+// records read as IPv6 almost always give one (127.0.0.1 reads as 7f00::).
+func ipv4RecordsOverIPv6(b []byte) bool {
+	if len(b)%peer.CompactIPv4Size != 0 {
+		return false
+	}
+	if len(b)%peer.CompactIPv6Size != 0 {
+		return true
+	}
+	for ; len(b) > 0; b = b[peer.CompactIPv6Size:] {
+		if !plausibleIPv6Peer(netip.AddrFrom16([16]byte(b[:16]))) {
+			return true
+		}
+	}
+	return false
+}
+
+func plausibleIPv6Peer(a netip.Addr) bool {
+	hi := a.As16()[0]
+	return hi&0xe0 == 0x20 || // 2000::/3 global unicast
+		hi&0xfe == 0xfc || // fc00::/7 unique local
+		a.IsLinkLocalUnicast() || a.IsLoopback() || a.Is4In6()
 }
