@@ -1,8 +1,7 @@
 package interop
 
-// Interop bugs found with the JS tracker. Each test passes once trackerkit
-// copes, and skips with a loud "KNOWN INTEROP BUG" message until then (so CI
-// stays green while the bug is open, and the message names what to fix).
+// Quirks of the JS tracker that this suite found, and that trackerkit now
+// copes with; these tests keep it so.
 
 import (
 	"context"
@@ -20,8 +19,8 @@ import (
 // of its scrape reply as JS strings, so each such byte goes out as two UTF-8
 // bytes: a 20-byte hash with two of them comes back as a 22-byte key. The JS
 // client copes (http-tracker.js: a key that does not have 20 bytes is
-// decoded as UTF-8 and its 20 characters taken as bytes). While trackerkit
-// does not, this test skips with a loud KNOWN INTEROP BUG message.
+// decoded as UTF-8 and its 20 characters taken as bytes), and so must
+// trackerkit.
 func TestHTTPScrapeHighBytes(t *testing.T) {
 	requireNode(t)
 	t.Parallel()
@@ -49,8 +48,7 @@ func TestHTTPScrapeHighBytes(t *testing.T) {
 	}
 	got, ok := sr.Files[ih]
 	if !ok {
-		t.Skipf("KNOWN INTEROP BUG: transport/http ParseScrape drops the JS server's UTF-8-encoded "+
-			"files key for info hash %v (got %d files); the JS client reads it", ih, len(sr.Files))
+		t.Fatalf("scrape: no stats for %v in %v: the JS server's UTF-8-encoded files key was not read", ih, sr.Files)
 	}
 	if want := (transport.ScrapeStats{Complete: 0, Incomplete: 1, Downloaded: 0}); got != want {
 		t.Errorf("scrape = %+v, want %+v", got, want)
@@ -67,10 +65,8 @@ func TestHTTPScrapeHighBytes(t *testing.T) {
 // family of the socket (makeUdpPacket writes "peers", never "peers6"); BEP
 // 15 says 18-byte records over IPv6. So every dual-stack swarm on this
 // server sends 6-byte records to IPv6 clients. The JS client cannot announce
-// to an IPv6 UDP URL at all. Doing better, trackerkit should keep the reply
-// (interval, counts), not fail the announce; whether it then reads the
-// records as IPv4 peers or drops them is its choice, and both pass here.
-// While the announce fails, this test skips with a loud KNOWN INTEROP BUG.
+// to an IPv6 UDP URL at all. Doing better, trackerkit keeps the reply and
+// reads those records as the IPv4 peers they are.
 func TestUDP6ReplyWithIPv4Peers(t *testing.T) {
 	requireNode(t)
 	t.Parallel()
@@ -99,15 +95,12 @@ func TestUDP6ReplyWithIPv4Peers(t *testing.T) {
 	s := tr.waitPeers(t, 0, 2) // the server took b either way
 	checkFamily(t, s, netip.MustParseAddr("::1"), 1)
 	if err != nil {
-		t.Skipf("KNOWN INTEROP BUG: transport/udp fails an IPv6 announce whose reply carries the JS "+
-			"server's 6-byte IPv4 peer records: %v", err)
+		t.Fatalf("b over udp6, with the server's 6-byte IPv4 peer records: %v", err)
 	}
 	if resp.Complete != 0 || resp.Incomplete != 2 {
 		t.Errorf("b over udp6: complete/incomplete = %d/%d, want 0/2", resp.Complete, resp.Incomplete)
 	}
-	for _, p := range resp.Peers {
-		if p.Addr != netip.MustParseAddrPort("127.0.0.1:50001") {
-			t.Errorf("b over udp6: peer %v; only a (127.0.0.1:50001) is in the swarm", p)
-		}
+	if len(resp.Peers) != 1 || resp.Peers[0].Addr != netip.MustParseAddrPort("127.0.0.1:50001") {
+		t.Errorf("b over udp6: peers %v, want only a (127.0.0.1:50001)", resp.Peers)
 	}
 }
