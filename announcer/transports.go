@@ -4,12 +4,15 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 	"github.com/trackerkit/trackerkit/transport/http"
 	"github.com/trackerkit/trackerkit/transport/udp"
+	"github.com/trackerkit/trackerkit/transport/webrtc"
 )
 
 // defaultTransports builds the transports NewClient uses for the schemes
 // Config.Transports does not name: one HTTP transport for "http" and
-// "https", one UDP transport for "udp". A transport whose schemes are all
-// overridden is not built.
+// "https", one UDP transport for "udp", one WebTorrent transport (WebSocket
+// tracker, WebRTC peers, no ICE servers) for "ws" and "wss". A transport
+// whose schemes are all overridden is not built. A Client that needs STUN or
+// TURN servers for WebRTC passes its own webrtc.New(webrtc.Config{...}).
 func defaultTransports(cfg *Config, skip func(scheme string) bool) []scheme {
 	var out []scheme
 	if !(skip("http") && skip("https")) {
@@ -20,6 +23,10 @@ func defaultTransports(cfg *Config, skip func(scheme string) bool) []scheme {
 	if !skip("udp") {
 		u := udp.New(udp.Config{Logger: cfg.Logger})
 		out = append(out, scheme{"udp", u, u.Close})
+	}
+	if !(skip("ws") && skip("wss")) {
+		w := webrtc.New(webrtc.Config{Logger: cfg.Logger})
+		out = append(out, scheme{"ws", w, w.Close}, scheme{"wss", w, nil})
 	}
 	return out
 }
