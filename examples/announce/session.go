@@ -96,6 +96,12 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		r.stopping = true
 		b.markStopping()
 		go func() {
+			ctx := ctx
+			if cfg.Duration > 0 { // -duration bounds the scrape too
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+				defer cancel()
+			}
 			err := sess.Scrape(ctx)
 			scrapeErr <- err
 			sess.Close()
