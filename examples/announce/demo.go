@@ -24,6 +24,7 @@ const demoName = "trackerkit demo"
 const (
 	demoInterval = 10 * time.Second
 	demoFloor    = 5 * time.Second
+	demoFailure  = "demo: this tracker refuses every torrent"
 )
 
 // demoPeers are the simulated members of the demo swarm: two seeders and
@@ -52,7 +53,7 @@ func runDemo(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
 	// A second tracker refuses the torrent, so that an error shows too.
 	refusing := mocktracker.New(mocktracker.Config{Interval: demoInterval})
 	defer refusing.Close()
-	refusing.SetHTTPFaults(mocktracker.HTTPFaults{FailureReason: "demo: this tracker refuses every torrent"})
+	refusing.SetHTTPFaults(mocktracker.HTTPFaults{FailureReason: demoFailure})
 	hash := transport.InfoHash(sha1.Sum([]byte(demoName)))
 	for i, p := range demoPeers {
 		var id peer.ID

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -81,10 +83,8 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		b.row(w.URL).LastError = w.Reason
 	}
 	out := newOutput(cfg, b, target, stdout, scrub)
-	if !cfg.JSON {
-		for _, w := range warnings {
-			fmt.Fprintln(stderr, "announce: "+oneLine(w.String()))
-		}
+	for _, w := range warnings { // a warning line each (the live view shows the row)
+		out.event(announcer.WarningEvent{Time: start, Tracker: w.URL, Message: w.String()})
 	}
 
 	r := &runLoop{cfg: cfg, sess: sess, board: b, out: out, scrub: scrub}
@@ -92,6 +92,11 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	if cfg.Scrape {
 		// One scrape round; nothing is started, so closing the Session
 		// afterwards sends nothing, and its event channel then closes.
+		// The Session passes over trackers that cannot be scraped: say so.
+		for _, u := range noScrape(target.Tiers) {
+			b.row(u).State, b.row(u).LastError = stateIgnored, noScrapeMessage
+			out.event(announcer.WarningEvent{Time: start, Tracker: u, Message: noScrapeMessage})
+		}
 		scrapeErr = make(chan error, 1)
 		r.stopping = true
 		b.markStopping()
@@ -112,6 +117,11 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	r.loop(ctx)
 	out.finish(time.Now())
+	if r.stopErr != nil {
+		if err := <-r.stopErr; err != nil {
+			fmt.Fprintf(stderr, "announce: some trackers were not told we stopped: %s\n", oneLine(scrub(err.Error())))
+		}
+	}
 	if scrapeErr != nil {
 		if err := <-scrapeErr; errors.Is(err, transport.ErrUnsupported) && !b.answered {
 			fmt.Fprintln(stderr, "announce: no tracker of TARGET supports scrape")
@@ -127,7 +137,8 @@ type runLoop struct {
 	board    *board
 	out      output
 	scrub    func(string) string
-	stopping bool // Stop (or the scrape round) is under way
+	stopping bool       // Stop (or the scrape round) is under way
+	stopErr  chan error // Stop's result, once stop was called
 }
 
 // loop shows events until the Session's event channel closes.
@@ -164,6 +175,9 @@ func (r *runLoop) loop(ctx context.Context) {
 			done = nil
 			r.stop()
 		case now := <-ticker.C:
+			if !r.stopping {
+				syncStatus(r.board, r.sess.Trackers())
+			}
 			r.out.tick(now)
 		}
 	}
@@ -178,7 +192,48 @@ func (r *runLoop) stop() {
 	}
 	r.stopping = true
 	r.board.markStopping()
-	go r.sess.Stop(context.Background()) // bounded by Config.StopTimeout
+	r.stopErr = make(chan error, 1)
+	go func() { r.stopErr <- r.sess.Stop(context.Background()) }() // bounded by Config.StopTimeout
+}
+
+// syncStatus refreshes the rows from the Session's own view, which knows
+// what events do not say: an announce in flight, and the next announce as
+// scheduled (the tracker's interval after the library's floor and cap).
+func syncStatus(b *board, statuses []announcer.TrackerStatus) {
+	for _, st := range statuses {
+		r, ok := b.byURL[st.URL]
+		if !ok {
+			continue
+		}
+		r.Next = st.NextAnnounce
+		switch st.State {
+		case announcer.StateAnnouncing:
+			r.State = stateAnnouncing
+		case announcer.StateOK:
+			r.State = stateOK
+		case announcer.StateBackingOff:
+			r.State = stateFailing
+		}
+	}
+}
+
+const noScrapeMessage = `no scrape: the URL has no "announce" path segment to turn into "scrape" (BEP 48)`
+
+// noScrape returns the HTTP(S) trackers (redacted) that have no scrape URL.
+func noScrape(tiers [][]string) []string {
+	var out []string
+	for _, tier := range tiers {
+		for _, raw := range tier {
+			u, err := url.Parse(raw)
+			if err != nil || !strings.HasPrefix(strings.ToLower(u.Scheme), "http") {
+				continue
+			}
+			if _, err := transport.ScrapeURL(u); err != nil {
+				out = append(out, transport.Redact(u))
+			}
+		}
+	}
+	return out
 }
 
 // newOutput picks the output: -json lines, the live view on a terminal, or
