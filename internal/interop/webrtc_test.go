@@ -52,6 +52,7 @@ func TestWebRTCWithJSClient(t *testing.T) {
 		if !ev.Initiator {
 			t.Errorf("the JS peer answered; it should have offered")
 		}
+		bigMessages(t, p.Peer, js, "go->js")
 		g.stop(t)
 		tr.waitPeers(t, 0, 1)
 	})
@@ -95,4 +96,59 @@ func readFull(c io.ReadWriteCloser, n int, timeout time.Duration) (string, error
 		<-done
 		return "", fmt.Errorf("no %d bytes within %v", n, timeout)
 	}
+}
+
+// bigMessages sends more than 16 KiB at once both ways (WebTorrent sends
+// 16 KiB blocks plus a header in one message): 40000 bytes from the JS
+// peer, 100000 from Go. sent is what Go already wrote to the JS peer.
+func bigMessages(t *testing.T, p peer.Peer, js *jsPeer, sent string) {
+	t.Helper()
+	js.send(t, "sendbytes 40000")
+	got, err := readFull(p.Conn, 40000, webrtcTimeout)
+	if err != nil || got != string(pattern(40000)) {
+		t.Errorf("go read %d bytes (%v), not the JS peer's 40000-byte pattern", len(got), err)
+	}
+
+	big := pattern(100000)
+	written := make(chan error, 1)
+	go func() {
+		_, err := p.Conn.Write(big)
+		written <- err
+	}()
+	total, sum := len(sent)+len(big), byteSum([]byte(sent))+byteSum(big)
+	ev := js.wait(t, webrtcTimeout, fmt.Sprintf("%d bytes in all from go", total), func(e jsEvent) bool {
+		return e.Ev == "data" && e.Total >= total
+	})
+	if ev.Total != total {
+		t.Errorf("JS peer got %d bytes, want %d", ev.Total, total)
+	}
+	if ev.Sum != sum {
+		t.Errorf("JS peer got %d bytes summing to %d, want %d", total, ev.Sum, sum)
+	}
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Errorf("go write: %v", err)
+		}
+	case <-time.After(webrtcTimeout):
+		t.Errorf("go write of %d bytes did not return", len(big))
+	}
+}
+
+// pattern returns n bytes, byte i being i % 251 (as peer.mjs's sendbytes).
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}
+
+// byteSum is the sum of b's bytes mod 2^32 (as peer.mjs's "sum").
+func byteSum(b []byte) uint32 {
+	var s uint32
+	for _, x := range b {
+		s += uint32(x)
+	}
+	return s
 }
