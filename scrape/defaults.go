@@ -7,12 +7,12 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 	"github.com/trackerkit/trackerkit/transport/udp"
+	"github.com/trackerkit/trackerkit/transport/webrtc"
 )
 
-// ErrNoTransport means the Scraper has no transport for a URL's scheme: a
-// standalone Scraper builds HTTP(S) and UDP transports itself, but not (yet)
-// WebSocket ones; pass Config.Transport to use those.
-var ErrNoTransport = errors.New("no transport for this URL scheme")
+// ErrNoTransport means the Scraper has no transport for a URL: the
+// Config.Transport function returned none.
+var ErrNoTransport = errors.New("no transport for this URL")
 
 // closingTransport is a transport the Scraper owns and closes.
 type closingTransport interface {
@@ -60,7 +60,8 @@ func (s *Scraper) newDefaultTransport(p string) (closingTransport, error) {
 		return trackerhttp.New(trackerhttp.Config{Logger: s.cfg.Logger}), nil
 	case "udp":
 		return udp.New(udp.Config{Logger: s.cfg.Logger}), nil
+	case "webrtc":
+		return webrtc.New(webrtc.Config{Logger: s.cfg.Logger}), nil
 	}
-	// transport/webrtc is not on main yet.
-	return nil, ErrNoTransport
+	return nil, ErrNoTransport // unreachable: parseTracker admits no other scheme
 }

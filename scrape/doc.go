@@ -43,8 +43,7 @@
 //
 // With no Config.Transport the Scraper builds its own transports on first
 // use and closes them in Close: transport/http's for http and https,
-// transport/udp's for udp. ws and wss need Config.Transport for now
-// (ErrNoTransport).
+// transport/udp's for udp and transport/webrtc's for ws and wss.
 //
 // # UDP and unknown torrents
 //

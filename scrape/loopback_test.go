@@ -164,3 +164,23 @@ func checkUDP(t *testing.T, res Results, hs []transport.InfoHash, known func(int
 		}
 	}
 }
+
+// TestLoopbackWS scrapes 200 hashes from the mock tracker's WebSocket front
+// end on loopback, with a standalone Scraper (transport/webrtc).
+func TestLoopbackWS(t *testing.T) {
+	hs := hashes(200)
+	known := func(i int) bool { return i%4 != 0 }
+	tr := seed(hs, known)
+	defer tr.Close()
+	announce, err := tr.ListenWS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{})
+	defer s.Close()
+	res, err := s.Scrape(t.Context(), announce, hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSeeded(t, res, hs, known)
+}

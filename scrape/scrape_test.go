@@ -423,12 +423,6 @@ func TestScrapeAllSharesBound(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	s := New(Config{})
-	// Standalone: no built-in WebSocket transport yet.
-	for _, u := range []string{"ws://127.0.0.1:1", "wss://127.0.0.1:1"} {
-		if _, err := s.Scrape(t.Context(), u, hashes(1)); !errors.Is(err, ErrNoTransport) {
-			t.Errorf("%s: %v", u, err)
-		}
-	}
 	// The HTTP transport is built on first use (port 1: refused, a failed batch).
 	res, err := s.Scrape(t.Context(), "http://127.0.0.1:1/announce", hashes(1))
 	if err != nil || res.Count(Failed) != 1 {

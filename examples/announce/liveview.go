@@ -34,6 +34,15 @@ type liveOutput struct {
 	drawn int  // lines of the previous frame
 	dirty bool // an event arrived since the last frame
 	last  time.Time
+	err   error // first write error
+}
+
+func (o *liveOutput) writeFailed() bool { return o.err != nil }
+
+func (o *liveOutput) write(s string) {
+	if o.err == nil {
+		_, o.err = io.WriteString(o.w, s)
+	}
 }
 
 func newLiveOutput(w io.Writer, b *board, title string) *liveOutput {
@@ -76,7 +85,7 @@ func (o *liveOutput) draw(now time.Time) {
 		sb.WriteByte('\n')
 	}
 	sb.WriteString(ansiClearBelow)
-	io.WriteString(o.w, sb.String())
+	o.write(sb.String())
 	o.drawn, o.dirty, o.last = len(lines), false, now
 }
 
@@ -89,7 +98,7 @@ func (o *liveOutput) finish(now time.Time) {
 	for _, l := range summaryLines(o.b, now) {
 		sb.WriteString(cut(l, o.width) + "\n")
 	}
-	io.WriteString(o.w, sb.String())
+	o.write(sb.String())
 }
 
 // renderBoard returns the lines of one frame, each at most width runes:

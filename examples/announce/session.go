@@ -2,19 +2,208 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
+
+	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
-// announceTarget runs the announces for target. Not wired yet: the
-// announcer (Client, Session) is not on main.
+// tickEvery is how often the live view may redraw.
+const tickEvery = 250 * time.Millisecond
+
+// announceTarget runs one Session for target until the run ends (-once:
+// every tracker tried once; -duration; ctx: Ctrl-C; -scrape: one scrape
+// round), stops it gracefully and returns the exit status.
+//
+// The CLI announces to every tracker at once (announcer.TiersAll) rather
+// than one tracker per tier: it is a tool for seeing what each tracker
+// answers, so every row of its view should be live.
 func announceTarget(ctx context.Context, cfg *Config, target *Target, warnings []droppedTracker, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "announce: not available yet: the announcer is not wired in")
-	return exitNoAnswer
+	return announceWith(ctx, cfg, target, warnings, nil, stdout, stderr)
 }
 
-// runDemo runs the embedded mock tracker demo. Not wired yet.
-func runDemo(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "announce: -demo not available yet")
-	return exitNoAnswer
+// announceWith is announceTarget with extra transports by scheme (the demo
+// passes a loopback-only WebRTC transport); the caller closes those.
+func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []droppedTracker, extra map[string]transport.Transport, stdout, stderr io.Writer) int {
+	var raw []string
+	for _, tier := range target.Tiers {
+		raw = append(raw, tier...)
+	}
+	scrub := newScrubber(raw)
+	redacted := make([]string, len(raw))
+	for i, u := range raw {
+		redacted[i] = transport.RedactString(u)
+	}
+
+	transports, closeTransports := cliTransports()
+	defer closeTransports()
+	for scheme, t := range extra {
+		transports[scheme] = t
+	}
+	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, Transports: transports}
+	if cfg.PeerIDSet {
+		ccfg.PeerID = cfg.PeerID
+	}
+	if cfg.NumWantSet {
+		ccfg.NumWant = cfg.NumWant
+	}
+	client, err := announcer.NewClient(ccfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
+		return exitUsage
+	}
+	defer client.Close()
+
+	left := int64(1)
+	switch {
+	case cfg.LeftSet:
+		left = cfg.Left
+	case target.Size >= 0:
+		left = target.Size
+	}
+	stats := announcer.Stats{Left: left}
+	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
+		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }})
+	if err != nil {
+		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
+		return exitUsage
+	}
+	defer sess.Close()
+
+	start := time.Now()
+	b := newBoard(start, redacted)
+	for _, w := range warnings {
+		b.row(w.URL).State = stateIgnored
+		b.row(w.URL).LastError = w.Reason
+	}
+	out := newOutput(cfg, b, target, stdout, scrub)
+	if !cfg.JSON {
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "announce: "+oneLine(w.String()))
+		}
+	}
+
+	r := &runLoop{cfg: cfg, sess: sess, board: b, out: out, scrub: scrub}
+	var scrapeErr chan error
+	if cfg.Scrape {
+		// One scrape round; nothing is started, so closing the Session
+		// afterwards sends nothing, and its event channel then closes.
+		scrapeErr = make(chan error, 1)
+		r.stopping = true
+		b.markStopping()
+		go func() {
+			ctx := ctx
+			if cfg.Duration > 0 { // -duration bounds the scrape too
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+				defer cancel()
+			}
+			err := sess.Scrape(ctx)
+			scrapeErr <- err
+			sess.Close()
+		}()
+	} else if err := sess.Start(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
+		return exitNoAnswer
+	}
+	r.loop(ctx)
+	out.finish(time.Now())
+	if scrapeErr != nil {
+		if err := <-scrapeErr; errors.Is(err, transport.ErrUnsupported) && !b.answered {
+			fmt.Fprintln(stderr, "announce: no tracker of TARGET supports scrape")
+		}
+	}
+	return b.exitStatus()
+}
+
+// runLoop is the event loop of one run.
+type runLoop struct {
+	cfg      *Config
+	sess     *announcer.Session
+	board    *board
+	out      output
+	scrub    func(string) string
+	stopping bool // Stop (or the scrape round) is under way
+}
+
+// loop shows events until the Session's event channel closes.
+func (r *runLoop) loop(ctx context.Context) {
+	var deadline <-chan time.Time
+	if r.cfg.Duration > 0 {
+		timer := time.NewTimer(r.cfg.Duration)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	ticker := time.NewTicker(tickEvery)
+	defer ticker.Stop()
+	done := ctx.Done()
+	for {
+		select {
+		case ev, ok := <-r.sess.Events():
+			if !ok {
+				return
+			}
+			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Peer.Conn != nil {
+				// The CLI only reports WebRTC peers; it owns and closes
+				// their data channels.
+				pe.Peer.Conn.Close()
+			}
+			r.board.apply(ev, r.scrub)
+			r.out.event(ev)
+			if r.out.writeFailed() || (r.cfg.Once && r.board.allTried()) {
+				r.stop()
+			}
+		case <-deadline:
+			deadline = nil
+			r.stop()
+		case <-done:
+			done = nil
+			r.stop()
+		case now := <-ticker.C:
+			r.out.tick(now)
+		}
+	}
+}
+
+// stop begins the graceful stop once: "stopped" goes to every tracker that
+// knew us, bounded by the library's stop deadline, while events keep being
+// shown; the event channel closes when it is over.
+func (r *runLoop) stop() {
+	if r.stopping {
+		return
+	}
+	r.stopping = true
+	r.board.markStopping()
+	go r.sess.Stop(context.Background()) // bounded by Config.StopTimeout
+}
+
+// newOutput picks the output: -json lines, the live view on a terminal, or
+// plain log lines.
+func newOutput(cfg *Config, b *board, target *Target, stdout io.Writer, scrub func(string) string) output {
+	if cfg.JSON {
+		return &jsonOutput{w: stdout, scrub: scrub}
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		title := target.InfoHash.String()
+		if target.Name != "" {
+			title = sanitize(target.Name) + " (" + title + ")"
+		}
+		return newLiveOutput(stdout, b, title)
+	}
+	return &logOutput{w: stdout, b: b, scrub: scrub}
+}
+
+// allTried reports whether every tracker in use has answered or failed at
+// least once (-once is then done).
+func (b *board) allTried() bool {
+	for _, r := range b.rows {
+		if r.State == stateWaiting || r.State == stateAnnouncing {
+			return false
+		}
+	}
+	return true
 }

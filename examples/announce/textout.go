@@ -18,6 +18,9 @@ type output interface {
 	tick(now time.Time)
 	// finish is called once at the end, after the last event.
 	finish(now time.Time)
+	// writeFailed reports that stdout stopped taking output (a closed
+	// pipe): the run then stops gracefully.
+	writeFailed() bool
 }
 
 var (

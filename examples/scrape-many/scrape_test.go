@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
+	"github.com/trackerkit/trackerkit/transport"
+)
+
+func TestScrapeMany(t *testing.T) {
+	tr := mocktracker.New(mocktracker.Config{})
+	defer tr.Close()
+	known := transport.InfoHash{0xaa}
+	tr.AddPeer(known, peer.ID{1}, netip.MustParseAddrPort("127.0.0.2:1"), 0)
+	u, err := tr.ListenHTTP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := known.String() + "\n\n" + transport.InfoHash{0xbb}.String() + " a comment\n"
+	hashes, err := readHashes(strings.NewReader(input))
+	if err != nil || len(hashes) != 2 {
+		t.Fatalf("readHashes: %v %v", hashes, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	if err := scrapeMany(ctx, u, hashes, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := known.String() + " seeders 1 leechers 0 downloaded 0\n" + transport.InfoHash{0xbb}.String() + " unknown to the tracker\n"
+	if out.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestReadHashesErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"xyz\n", "line 1"},
+		{"\n0123\n", "line 2"},
+	}
+	for _, tt := range tests {
+		if _, err := readHashes(strings.NewReader(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %s", tt.in, err, tt.want)
+		}
+	}
+}
