@@ -33,6 +33,10 @@ type Config struct {
 	Duration    time.Duration // -duration, 0: no limit
 
 	JSON, Once, Scrape, Demo bool
+
+	// webRTCWait, set by the demo, makes -once wait up to this long for a
+	// WebRTC peer once every tracker has answered.
+	webRTCWait time.Duration
 }
 
 const defaultPort = 6881

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/trackerkit/trackerkit/announcer"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -79,10 +80,16 @@ func runDemo(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
 	// WebRTC stays on loopback too: no ICE servers, loopback candidates only.
 	ws := webrtc.New(webrtc.Config{LoopbackOnly: true})
 	defer ws.Close()
+	// A simulated browser peer joins the swarm over the WebSocket tracker
+	// first, so the demo's offers reach it and a data channel opens.
+	if stopPeer, err := startDemoWebRTCPeer(ctx, hash, tiers[2][0]); err == nil {
+		defer stopPeer()
+	}
 
 	demo := *cfg
 	if demo.Duration == 0 {
 		demo.Once = true
+		demo.webRTCWait = demoWebRTCWait
 	}
 	if demo.MinInterval == 0 {
 		demo.MinInterval = demoFloor
@@ -90,4 +97,58 @@ func runDemo(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
 	target := &Target{InfoHash: hash, Name: demoName, Size: 64 << 20, Tiers: tiers}
 	announceWith(ctx, &demo, target, nil, map[string]transport.Transport{"ws": ws, "wss": ws}, stdout, stderr)
 	return exitAnswered // the demo ran
+}
+
+// demoWebRTCWait is how long a one-round demo waits, once every tracker
+// answered, for the WebRTC data channel to the simulated peer to open.
+const demoWebRTCWait = 5 * time.Second
+
+// startDemoWebRTCPeer runs a second trackerkit peer, a seeder, on the
+// WebSocket tracker at wsURL, as a browser would: it answers the demo's
+// WebRTC offers and greets each peer over the data channel. The returned
+// function stops it and waits for it.
+func startDemoWebRTCPeer(ctx context.Context, hash transport.InfoHash, wsURL string) (stop func(), err error) {
+	w := webrtc.New(webrtc.Config{LoopbackOnly: true})
+	var id peer.ID
+	copy(id[:], "-DM0001-webrtc-peer!")
+	c, err := announcer.NewClient(announcer.Config{PeerID: id, Transports: map[string]transport.Transport{"ws": w}})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	closeAll := func() { c.Close(); w.Close() }
+	s, err := c.NewSession(announcer.Torrent{InfoHash: hash, Tiers: [][]string{{wsURL}}}, announcer.SessionOptions{})
+	if err == nil {
+		err = s.Start(context.WithoutCancel(ctx))
+	}
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	joined := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for ev := range s.Events() {
+			switch e := ev.(type) {
+			case announcer.UpdateEvent:
+				select {
+				case <-joined:
+				default:
+					close(joined)
+				}
+			case announcer.PeerEvent:
+				if e.Peer.Conn != nil {
+					e.Peer.Conn.Write([]byte("hello from the demo's WebRTC peer\n"))
+					e.Peer.Conn.Close()
+				}
+			}
+		}
+	}()
+	select { // in the swarm before the demo announces, or give up waiting
+	case <-joined:
+	case <-time.After(5 * time.Second):
+	case <-ctx.Done():
+	}
+	return func() { closeAll(); <-drained }, nil
 }

@@ -63,8 +63,8 @@ func TestCLIDemoJSON(t *testing.T) {
 		seen[typ+"/"+asString(m["event"])] = true
 		switch typ {
 		case "peer":
-			if asString(m["addr"]) == "" {
-				t.Errorf("peer without addr: %v", m)
+			if webrtc := m["transport"] == "webrtc"; asString(m["addr"]) == "" && !webrtc || webrtc && asString(m["id"]) == "" {
+				t.Errorf("peer without addr (or WebRTC peer without id): %v", m)
 			}
 			transports[asString(m["transport"])] = true
 		case "update":
@@ -82,6 +82,11 @@ func TestCLIDemoJSON(t *testing.T) {
 	}
 	if !transports["http"] || !transports["udp"] {
 		t.Errorf("peers by transport %v, want http and udp", transports)
+	}
+	if !transports["webrtc"] {
+		// The simulated WebRTC peer is best effort (ICE on a loaded
+		// machine can take longer than the demo waits): say so, don't fail.
+		t.Logf("no webrtc peer in the demo this time (transports %v)", transports)
 	}
 }
 

@@ -139,6 +139,9 @@ type runLoop struct {
 	scrub    func(string) string
 	stopping bool       // Stop (or the scrape round) is under way
 	stopErr  chan error // Stop's result, once stop was called
+
+	sawWebRTC  bool             // a WebRTC peer arrived
+	webRTCWait <-chan time.Time // -once is done, but waits for a WebRTC peer
 }
 
 // loop shows events until the Session's event channel closes.
@@ -163,11 +166,23 @@ func (r *runLoop) loop(ctx context.Context) {
 				// their data channels.
 				pe.Peer.Conn.Close()
 			}
+			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Protocol == announcer.ProtocolWebRTC {
+				r.sawWebRTC = true
+			}
 			r.board.apply(ev, r.scrub)
 			r.out.event(ev)
-			if r.out.writeFailed() || (r.cfg.Once && r.board.allTried()) {
+			switch {
+			case r.out.writeFailed():
 				r.stop()
+			case r.cfg.Once && r.board.allTried():
+				if r.sawWebRTC || r.cfg.webRTCWait == 0 {
+					r.stop()
+				} else if r.webRTCWait == nil && !r.stopping {
+					r.webRTCWait = time.After(r.cfg.webRTCWait)
+				}
 			}
+		case <-r.webRTCWait:
+			r.stop()
 		case <-deadline:
 			deadline = nil
 			r.stop()

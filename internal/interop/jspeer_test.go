@@ -44,6 +44,9 @@ type jsEvent struct {
 	ID         string   `json:"id"`
 	Initiator  bool     `json:"initiator"`
 	Data       string   `json:"data"`
+	Len        int      `json:"len"`
+	Total      int      `json:"total"`
+	Sum        uint32   `json:"sum"`
 	Msg        string   `json:"msg"`
 	Type       string   `json:"type"`
 	Candidates []string `json:"candidates"`

@@ -1,68 +1,50 @@
 package interop
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
-	"net/url"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
-// TestMixedSwarmWire puts a JS client and a trackerkit transport in one
-// swarm on the JS server, over HTTP and over UDP (IPv4: the JS client cannot
-// use an IPv6 UDP URL), and checks that each sees the other.
-func TestMixedSwarmWire(t *testing.T) {
+// TestMixedSwarm puts a JS client and a trackerkit Session in one swarm on
+// the JS server, over HTTP and over UDP (IPv4: the JS client cannot use an
+// IPv6 UDP URL), and checks that each sees the other.
+func TestMixedSwarm(t *testing.T) {
 	requireNode(t)
 	t.Parallel()
-	for _, tc := range wireCases() {
-		if tc.name == "udp6" {
-			continue
-		}
+	for _, tc := range []struct {
+		name string
+		url  func(*jsTracker) string
+	}{
+		{"http", (*jsTracker).httpURL},
+		{"udp4", (*jsTracker).udp4URL},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr := startTracker(t, time.Minute)
-			tp := tc.newTransport(t)
-			u, err := url.Parse(tc.url(tr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
+			tr := startTracker(t, serverInterval)
 			ih := newInfoHash()
-
 			const jsPort, goPort = 51001, 51002
+
 			js := startJSPeer(t, jsPeerConfig{Announce: tc.url(tr), InfoHash: ih, Port: jsPort, Left: 0})
 			js.wait(t, statsTimeout, "update", func(e jsEvent) bool { return e.Ev == "update" })
 			tr.waitPeers(t, 1, 0)
 
-			req := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: goPort,
-				Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 7}
-			resp, err := tp.Announce(ctx, u, req)
-			if err != nil {
-				t.Fatalf("go started: %v", err)
-			}
-			want := netip.AddrPortFrom(tc.loopback, jsPort)
-			if !slices.ContainsFunc(resp.Peers, func(p peer.Peer) bool { return p.Addr == want }) {
-				t.Errorf("go peer got %v, lacks the JS peer %v", resp.Peers, want)
-			}
-			if resp.Complete != 1 || resp.Incomplete != 1 {
-				t.Errorf("go peer: complete/incomplete = %d/%d, want 1/1", resp.Complete, resp.Incomplete)
-			}
+			g := newSession(t, "go", tc.url(tr), ih, goPort, 1000)
+			g.start(t)
+			u, _ := g.waitUpdate(t, 0, transport.EventStarted)
+			checkCounts(t, "go started", u, 1, 1)
+			want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), jsPort)
+			g.waitPeer(t, eventTimeout, "the JS peer "+want.String(), func(p peer.Peer) bool { return p.Addr == want })
 			tr.waitPeers(t, 1, 1)
 
-			js.send(t, "update")
+			js.send(t, "update") // the JS client learns of us on its next announce
 			goAddr := fmt.Sprintf("127.0.0.1:%d", goPort)
-			js.wait(t, statsTimeout, "the go peer", func(e jsEvent) bool { return e.Ev == "peer" && e.Addr == goAddr })
+			js.wait(t, statsTimeout, "the go peer "+goAddr, func(e jsEvent) bool { return e.Ev == "peer" && e.Addr == goAddr })
 
-			req.Event, req.NumWant = transport.EventStopped, 0
-			if _, err := tp.Announce(ctx, u, req); err != nil {
-				t.Fatalf("go stopped: %v", err)
-			}
+			g.stop(t)
 			tr.waitPeers(t, 1, 0)
 		})
 	}

@@ -232,6 +232,9 @@ func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdi
 	} else {
 		list := make([]bdict, 0, len(res.Peers))
 		for _, p := range res.Peers {
+			if !p.Addr.Addr().IsValid() {
+				continue // a WebRTC member: it has no address to give
+			}
 			e := bdict{"ip": p.Addr.Addr().String(), "port": int(p.Addr.Port())}
 			if q.Get("no_peer_id") != "1" {
 				e["peer id"] = p.ID[:]

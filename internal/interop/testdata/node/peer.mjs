@@ -15,14 +15,19 @@
 //   {"ev":"signal","id":HEX,"type":"answer","candidates":["127.0.0.1"]}
 //                                                      our answer, sent
 //   {"ev":"connect","id":HEX,"initiator":BOOL}         its data channel is open
-//   {"ev":"data","id":HEX,"data":TEXT}                 bytes it received
+//   {"ev":"data","id":HEX,"len":N,"total":N,"sum":N,"data":TEXT}
+//                      one message received: its length, the bytes and the
+//                      sum of their values (mod 2^32) so far from this peer,
+//                      and its text when it has at most 256 bytes
 //   {"ev":"close","id":HEX} / {"ev":"peererror","id":HEX,"msg":TEXT}
 //   {"ev":"warning","msg":TEXT} / {"ev":"error","msg":TEXT}
 // initiator is true when this JS peer made the offer.
 // On every open data channel it writes TEXT (--send) once.
 //
 // Commands, one per stdin line: "update", "complete" (left becomes 0, then a
-// completed announce), "stop", "scrape", "send TEXT" (to every open channel).
+// completed announce), "stop", "scrape", "send TEXT" (to every open channel),
+// "sendbytes N" (N bytes, byte i being i % 251, in one write, to every open
+// channel).
 // It exits when stdin closes, or on SIGTERM/SIGINT.
 import { Client } from 'bittorrent-tracker'
 import { randomBytes } from 'node:crypto'
@@ -64,6 +69,13 @@ const client = new Client({
 
 const open = new Set()
 
+// pattern returns n bytes, byte i being i % 251: the Go side checks them.
+function pattern (n) {
+  const b = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) b[i] = i % 251
+  return b
+}
+
 client.on('error', err => out({ ev: 'error', msg: err.message }))
 client.on('warning', err => out({ ev: 'warning', msg: err.message }))
 client.on('update', d => out({ ev: 'update', complete: d.complete, incomplete: d.incomplete }))
@@ -89,7 +101,16 @@ client.on('peer', p => {
     out({ ev: 'connect', id, initiator })
     if (sendText != null) p.write(sendText)
   })
-  p.on('data', buf => out({ ev: 'data', id, data: Buffer.from(buf).toString('utf8') }))
+  let total = 0
+  let sum = 0
+  p.on('data', buf => {
+    const b = Buffer.from(buf)
+    total += b.length
+    for (const x of b) sum = (sum + x) >>> 0
+    const ev = { ev: 'data', id, len: b.length, total, sum }
+    if (b.length <= 256) ev.data = b.toString('utf8')
+    out(ev)
+  })
   p.on('close', () => {
     open.delete(p)
     out({ ev: 'close', id })
@@ -109,6 +130,7 @@ rl.on('line', line => {
     case 'stop': client.stop(); break
     case 'scrape': client.scrape(); break
     case 'send': for (const p of open) p.write(rest.join(' ')); break
+    case 'sendbytes': for (const p of open) p.write(pattern(Number(rest[0]))); break
     case '': break
     default: out({ ev: 'error', msg: `unknown command ${cmd}` })
   }
