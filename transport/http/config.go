@@ -17,6 +17,9 @@ const (
 	// tracker share them; more simultaneous announces wait for a free
 	// connection rather than opening hundreds of sockets to one tracker.
 	DefaultConnsPerHost = 16
+	// DefaultTimeout bounds one request: a tracker that accepts the
+	// connection and never answers must not hold an announce forever.
+	DefaultTimeout = 30 * time.Second
 )
 
 // Config configures a Transport. Every zero value is a documented default.
@@ -47,6 +50,13 @@ type Config struct {
 	// means none are followed.
 	MaxRedirects int
 
+	// Timeout bounds one announce or scrape: connecting, redirects and
+	// reading the reply. When it runs out the call fails with an error
+	// matching transport.ErrTimeout. The context given to each call can end
+	// it sooner. Default DefaultTimeout (30 s); negative: no limit but the
+	// context's.
+	Timeout time.Duration
+
 	// Logger receives debug lines (redacted URLs only). Default nil: no
 	// logging.
 	Logger *slog.Logger
@@ -64,6 +74,12 @@ func (c *Config) populate() (ownClient bool) {
 		c.MaxRedirects = DefaultMaxRedirects
 	case c.MaxRedirects < 0:
 		c.MaxRedirects = 0
+	}
+	switch {
+	case c.Timeout == 0:
+		c.Timeout = DefaultTimeout
+	case c.Timeout < 0:
+		c.Timeout = 0
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

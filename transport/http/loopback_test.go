@@ -386,6 +386,23 @@ func TestLoopbackContext(t *testing.T) {
 		}
 		checkTransportError(t, err, "scrape")
 	})
+	t.Run("config timeout", func(t *testing.T) {
+		tp := newTransport(t, Config{Timeout: 50 * time.Millisecond})
+		_, err := tp.Announce(context.Background(), u, announceReq(1, "-TK0001-abcdefghijkl"))
+		if !errors.Is(err, transport.ErrTimeout) || errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want transport.ErrTimeout", err)
+		}
+		checkTransportError(t, err, "announce")
+	})
+	t.Run("caller deadline wins over config timeout", func(t *testing.T) {
+		tp := newTransport(t, Config{Timeout: time.Hour})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := tp.Announce(ctx, u, announceReq(1, "-TK0001-abcdefghijkl"))
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, transport.ErrTimeout) {
+			t.Fatalf("got %v, want context.DeadlineExceeded only", err)
+		}
+	})
 }
 
 func TestLoopbackLogsRedacted(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -23,6 +24,7 @@ type Transport struct {
 	ownClient bool
 	userAgent string
 	maxReply  int64
+	timeout   time.Duration // 0: none
 	log       *slog.Logger
 	closed    atomic.Bool
 }
@@ -37,6 +39,7 @@ func New(cfg Config) *Transport {
 		ownClient: own,
 		userAgent: cfg.UserAgent,
 		maxReply:  cfg.MaxReplyBytes,
+		timeout:   cfg.Timeout,
 		log:       cfg.Logger,
 	}
 	maxRedirects, userCheck := cfg.MaxRedirects, cfg.Client.CheckRedirect
@@ -125,9 +128,33 @@ func (t *Transport) check(u *url.URL) error {
 	return nil
 }
 
-// get sends a GET for u and returns the body of a 200 reply. Every error it
-// returns is free of the URL (net/http's *url.Error is unwrapped).
+// get is do bounded by Config.Timeout: a request that runs out of time fails
+// with an error matching transport.ErrTimeout.
 func (t *Transport) get(ctx context.Context, u *url.URL) ([]byte, error) {
+	if t.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errRequestTimeout)
+		defer cancel()
+	}
+	body, err := t.do(ctx, u)
+	if err != nil && errors.Is(context.Cause(ctx), errRequestTimeout) {
+		return nil, &timeoutError{err: err}
+	}
+	return body, err
+}
+
+// errRequestTimeout is the cause of a request context ended by Timeout.
+var errRequestTimeout = errors.New("request timeout")
+
+// timeoutError matches transport.ErrTimeout and keeps what failed.
+type timeoutError struct{ err error }
+
+func (e *timeoutError) Error() string   { return transport.ErrTimeout.Error() + ": " + e.err.Error() }
+func (e *timeoutError) Unwrap() []error { return []error{transport.ErrTimeout, e.err} }
+
+// do sends a GET for u and returns the body of a 200 reply. Every error it
+// returns is free of the URL (net/http's *url.Error is unwrapped).
+func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
 	req := (&nethttp.Request{
 		Method: nethttp.MethodGet,
 		URL:    u,
