@@ -93,6 +93,18 @@ func (p *jsPeer) wait(t *testing.T, timeout time.Duration, what string, match fu
 	return ev
 }
 
+// find returns the first event so far that match accepts.
+func (p *jsPeer) find(match func(jsEvent) bool) (jsEvent, bool) {
+	lines, _ := p.stdout.snapshot(0)
+	for _, line := range lines {
+		var e jsEvent
+		if json.Unmarshal([]byte(line), &e) == nil && match(e) {
+			return e, true
+		}
+	}
+	return jsEvent{}, false
+}
+
 // waitFrom is wait from line index from on; it also returns the index after
 // the event, to wait for a later one.
 func (p *jsPeer) waitFrom(t *testing.T, from int, timeout time.Duration, match func(jsEvent) bool) (jsEvent, int, error) {

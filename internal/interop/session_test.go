@@ -177,6 +177,16 @@ func (g *goSession) waitPeer(t *testing.T, timeout time.Duration, what string, m
 	return e.(announcer.PeerEvent)
 }
 
+// findPeer returns the first PeerEvent so far that match accepts.
+func (g *goSession) findPeer(match func(peer.Peer) bool) (announcer.PeerEvent, bool) {
+	for _, e := range g.snapshot() {
+		if p, ok := e.(announcer.PeerEvent); ok && match(p.Peer) {
+			return p, true
+		}
+	}
+	return announcer.PeerEvent{}, false
+}
+
 // checkCounts checks an UpdateEvent's seeders and leechers.
 func checkCounts(t *testing.T, what string, u announcer.UpdateEvent, complete, incomplete int) {
 	t.Helper()

@@ -32,7 +32,7 @@ func TestSessions(t *testing.T) {
 		// WebRTC, where peers have IDs and data channels, not addresses.
 		loopback netip.Addr
 		// peers is false where this server returns no peers: its UDP
-		// replies carry IPv4 peers only (see TestWire).
+		// replies carry IPv4 peers only (see wireCases, udp6).
 		peers bool
 	}{
 		{"http", (*jsTracker).httpURL, netip.MustParseAddr("127.0.0.1"), true},

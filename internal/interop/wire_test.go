@@ -24,7 +24,7 @@ type wireCase struct {
 	// loopback is the address the server sees us at.
 	loopback netip.Addr
 	// peersReturned is false where the server never returns the swarm's
-	// peers (see TestWire's doc).
+	// peers (see the udp6 case).
 	peersReturned bool
 }
 
