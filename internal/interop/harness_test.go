@@ -3,6 +3,9 @@ package interop
 import (
 	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,6 +79,24 @@ func checkLoopback(t *testing.T, ev jsEvent) {
 	for _, c := range ev.Candidates {
 		if a, err := netip.ParseAddr(c); err != nil || !a.IsLoopback() {
 			t.Errorf("JS %s offers ICE candidate %q, not loopback", ev.Type, c)
+		}
+	}
+}
+
+// TestNodeFiles checks package.json is the one protocol.md gives, and opens
+// every file of the Node side: go test caches a passing run keyed on the
+// files its tests opened (TestMain's own reads do not count), so editing a
+// script or the lock file runs the suite again.
+func TestNodeFiles(t *testing.T) {
+	const want = `{"private":true,"type":"module","dependencies":{"bittorrent-tracker":"11.2.3"},` +
+		`"overrides":{"node-datachannel":"0.33.4"}}`
+	for _, f := range []string{"package.json", "package-lock.json", "server.mjs", "peer.mjs"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "node", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "package.json" && strings.TrimSpace(string(b)) != want {
+			t.Errorf("package.json = %s, want %s", b, want)
 		}
 	}
 }
