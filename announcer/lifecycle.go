@@ -123,17 +123,23 @@ func (s *Session) sendStopped(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	return errors.Join(eachTracker(targets, func(t *tracker) error { return s.stopOne(ctx, t) })...)
+}
+
+// eachTracker runs fn for every tracker at once and returns their errors,
+// in the order of targets, when all have returned.
+func eachTracker(targets []*tracker, fn func(*tracker) error) []error {
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.stopOne(ctx, t)
+			errs[i] = fn(t)
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errs
 }
 
 // stopRetryMin is the first wait before a failed stopped announce is sent

@@ -3,7 +3,6 @@ package announcer
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -39,16 +38,7 @@ func (s *Session) Scrape(ctx context.Context) error {
 	defer cancel()
 	defer context.AfterFunc(s.runCtx, cancel)()
 
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.scrapeOne(ctx, t)
-		}()
-	}
-	wg.Wait()
+	errs := eachTracker(targets, func(t *tracker) error { return s.scrapeOne(ctx, t) })
 	var failed []error
 	unsupported := 0
 	for _, err := range errs {
