@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -80,7 +81,17 @@ func jsonEvent(ev announcer.Event, scrub func(string) string) ([]byte, error) {
 	var v any
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		v = jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(e), Transport: e.Protocol, ID: e.Peer.ID.String()}
+		// One line per peer (a reply's peers come in one event): the
+		// lines stay small and easy to filter.
+		var lines [][]byte
+		for _, p := range e.Peers {
+			line, err := jsonLine(jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(p), Transport: e.Protocol, ID: p.ID.String()})
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+		}
+		return bytes.Join(lines, []byte("\n")), nil
 	case announcer.UpdateEvent:
 		v = jsonUpdate{
 			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
@@ -106,6 +117,11 @@ func jsonEvent(ev announcer.Event, scrub func(string) string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unknown event type %T", ev)
 	}
+	return jsonLine(v)
+}
+
+// jsonLine encodes v as one JSON line, without the newline.
+func jsonLine(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep "&" in URLs and messages readable
@@ -143,10 +159,10 @@ func shortErrText(err error) string {
 
 // peerAddr is "ip:port", "[ipv6]:port", "host:port", or "" when the peer has
 // no address (WebRTC).
-func peerAddr(e announcer.PeerEvent) string {
+func peerAddr(p peer.Peer) string {
 	switch {
-	case e.Peer.Host != "", e.Peer.Addr.IsValid():
-		return e.Peer.String()
+	case p.Host != "", p.Addr.IsValid():
+		return p.String()
 	default:
 		return ""
 	}

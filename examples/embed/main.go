@@ -52,10 +52,12 @@ func announce(ctx context.Context, hash transport.InfoHash, tracker string, w io
 	}
 	for ev := range sess.Events() {
 		switch e := ev.(type) {
-		case announcer.PeerEvent:
-			fmt.Fprintln(w, "peer", e.Peer, "from", e.Tracker)
-			if e.Peer.Conn != nil {
-				e.Peer.Conn.Close() // a WebRTC data channel: ours to use or close
+		case announcer.PeerEvent: // the peers of one reply, or one WebRTC peer
+			for _, p := range e.Peers {
+				fmt.Fprintln(w, "peer", p, "from", e.Tracker)
+				if p.Conn != nil {
+					p.Conn.Close() // a WebRTC data channel: ours to use or close
+				}
 			}
 		case announcer.UpdateEvent:
 			fmt.Fprintln(w, e.Tracker, "seeders", e.Complete, "leechers", e.Incomplete, "next in", e.Interval)
