@@ -2,7 +2,7 @@
 // trackerkit and reports what they answer: peers, swarm sizes, warnings and
 // errors, as a live view, plain log lines or JSON lines (-json).
 //
-//	go install github.com/trackerkit/trackerkit/examples/announce@latest
+//	go install ./examples/announce    # from a clone of trackerkit
 //	announce [flags] TARGET
 //	announce -demo
 //
