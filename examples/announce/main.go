@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -66,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s (see announce -h)\n", oneLine(err.Error()))
 		return exitUsage
+	}
+	if cfg.Version {
+		bi, ok := debug.ReadBuildInfo()
+		fmt.Fprint(stdout, versionText(bi, ok))
+		return exitAnswered
 	}
 	if cfg.Demo {
 		return runDemo(ctx, cfg, stdout, stderr)
