@@ -1,6 +1,7 @@
 package announcer
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -57,6 +58,10 @@ type UpdateEvent struct {
 	// Peers is the number of peers in this reply, duplicates included;
 	// the distinct ones follow in one PeerEvent.
 	Peers int
+	// ExternalIP is the address the tracker saw us coming from (BEP 24
+	// "external ip"), the zero Addr when it did not say. A client behind
+	// NAT can learn its public address from it.
+	ExternalIP netip.Addr
 }
 
 // ScrapeEvent is one torrent's statistics from one tracker.
