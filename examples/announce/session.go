@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -240,10 +239,10 @@ func noScrape(tiers [][]string) []string {
 	for _, tier := range tiers {
 		for _, raw := range tier {
 			u, err := url.Parse(raw)
-			if err != nil || !strings.HasPrefix(strings.ToLower(u.Scheme), "http") {
+			if err != nil {
 				continue
 			}
-			if _, err := transport.ScrapeURL(u); err != nil {
+			if p, ok := transport.Lookup(u.Scheme); ok && p.CheckScrape != nil && p.CheckScrape(u) != nil {
 				out = append(out, transport.Redact(u))
 			}
 		}
