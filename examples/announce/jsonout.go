@@ -46,10 +46,10 @@ type jsonUpdate struct {
 }
 
 type jsonScrape struct {
-	jsonHead   // its info_hash is the scraped torrent's
-	Complete   *int   `json:"complete"`
-	Incomplete *int   `json:"incomplete"`
-	Downloaded *int   `json:"downloaded"` // null when the tracker did not say
+	jsonHead        // its info_hash is the scraped torrent's
+	Complete   *int `json:"complete"`
+	Incomplete *int `json:"incomplete"`
+	Downloaded *int `json:"downloaded"` // null when the tracker did not say
 }
 
 type jsonWarning struct {

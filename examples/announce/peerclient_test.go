@@ -21,8 +21,8 @@ func TestPeerClient(t *testing.T) {
 		{"-TK0001-abcdefghijkl", "trackerkit 0.0.0.1"},
 		{"-BI3300-abcdefghijkl", "BiglyBT 3.3"},
 		{"-ZZ1234-abcdefghijkl", "ZZ 1.2.3.4"}, // unknown: its code
-		{"-WWabcd-abcdefghijkl", "WebTorrent"},  // version unreadable: the name
-		{"M7-10-3--abcdefghijk", ""},            // Mainline style: not Azureus
+		{"-WWabcd-abcdefghijkl", "WebTorrent"}, // version unreadable: the name
+		{"M7-10-3--abcdefghijk", ""},           // Mainline style: not Azureus
 		{"-TR40\x00-abcdefghijkl", ""},
 		{"--TR4050abcdefghijkl", ""},
 		{"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", ""},
