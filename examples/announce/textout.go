@@ -54,6 +54,9 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 		lines := make([]string, len(e.Peers))
 		for i, p := range e.Peers {
 			lines[i] = fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(p))), e.Protocol)
+			if c := peerClient(p.ID); c != "" {
+				lines[i] += fmt.Sprintf(" client=%q", c)
+			}
 			if !p.ID.IsZero() {
 				lines[i] += " id=" + p.ID.String()
 			}
@@ -104,6 +107,16 @@ func plural(n int, noun string) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// infoHashLine names the torrent once, at the start of the plain output
+// (log lines do not repeat it): "info hash: HEX (NAME)".
+func infoHashLine(target *Target) string {
+	s := "info hash: " + target.InfoHash.String()
+	if target.Name != "" {
+		s += " (" + sanitize(target.Name) + ")"
 	}
 	return s
 }
