@@ -83,8 +83,9 @@
 //
 // # Events
 //
-// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
-// ErrorEvent and DroppedEvent. The Session never waits for the consumer:
+// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent,
+// ScrapeSkippedEvent (a tracker Session.Scrape passed over, and why),
+// WarningEvent, ErrorEvent and DroppedEvent. The Session never waits for the consumer:
 // events wait in a bounded buffer (Config.EventBuffer, 256); while it is
 // full the newest are dropped and counted, and a DroppedEvent follows when
 // there is room. The channel is closed exactly once, after every goroutine
