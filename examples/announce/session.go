@@ -255,16 +255,14 @@ func (r *runLoop) skipped(e announcer.ScrapeSkippedEvent) announcer.WarningEvent
 // plain log lines.
 func newOutput(cfg *Config, b *board, target *Target, stdout io.Writer, scrub func(string) string) output {
 	if cfg.JSON {
-		return &jsonOutput{w: stdout, scrub: scrub}
+		return &jsonOutput{w: stdout, b: b, infoHash: target.InfoHash.String(), scrub: scrub}
 	}
 	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
-		title := target.InfoHash.String()
-		if target.Name != "" {
-			title = sanitize(target.Name) + " (" + title + ")"
-		}
-		return newLiveOutput(stdout, b, title)
+		return newLiveOutput(stdout, b, infoHashLine(target))
 	}
-	return &logOutput{w: stdout, b: b, scrub: scrub}
+	o := &logOutput{w: stdout, b: b, scrub: scrub}
+	o.println(infoHashLine(target))
+	return o
 }
 
 // allTried reports whether every tracker in use has answered or failed at
