@@ -34,6 +34,10 @@ type Config struct {
 
 	JSON, Once, Scrape, Demo bool
 
+	// Version (-version) prints the version and exits; every other flag
+	// and TARGET are then ignored, as Go tools do.
+	Version bool
+
 	// webRTCWait, set by the demo, makes -once wait up to this long for a
 	// WebRTC peer once every tracker has answered.
 	webRTCWait time.Duration
@@ -68,6 +72,7 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit")
 	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
 	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.BoolVar(&c.Version, "version", false, "print the module version and VCS revision, then exit")
 	fs.BoolVar(&c.Demo, "demo", false, "announce to an embedded mock tracker on loopback (HTTP, UDP, WebSocket) with simulated peers; no TARGET, no network")
 	return fs
 }
@@ -99,6 +104,9 @@ func parseArgs(args []string) (*Config, error) {
 		}
 		positional = append(positional, rest[0])
 		args = rest[1:]
+	}
+	if c.Version {
+		return c, nil
 	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -155,6 +163,7 @@ func printUsage(w io.Writer) {
 	fs.SetOutput(w)
 	fmt.Fprint(w, `Usage: announce [flags] TARGET
        announce -demo [flags]
+       announce -version
 
 Announce a torrent to its trackers and report peers, swarm sizes and errors.
 TARGET is a .torrent file, a magnet URI, or an info hash (40 hex or 32 base32
