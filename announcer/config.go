@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -33,6 +34,15 @@ const (
 	skippedRetry = 30 * time.Minute
 )
 
+// Values of Config.NumWant and SessionOptions.NumWant with a meaning of
+// their own (0 is the default there, so "none" needs a name).
+const (
+	// NumWantTracker leaves the number of peers to the tracker.
+	NumWantTracker = -1
+	// NumWantNone asks for no peers at all (numwant=0).
+	NumWantNone = math.MinInt
+)
+
 // Config configures a Client. The zero value is a working configuration:
 // every field's zero value means the default written in its documentation.
 type Config struct {
@@ -46,8 +56,10 @@ type Config struct {
 	Port uint16
 
 	// NumWant is how many peers each announce asks for. Default 50
-	// (DefaultNumWant, as the JavaScript client). A negative value leaves
-	// the number to the tracker (transport.NumWantDefault on the wire).
+	// (DefaultNumWant, as the JavaScript client). NumWantNone asks for no
+	// peers (numwant 0 on the wire: a seeding-only client, a swarm
+	// monitor); NumWantTracker, like any other negative value, leaves the
+	// number to the tracker (transport.NumWantDefault on the wire).
 	// Stopped announces always ask for 0. A Session may override it.
 	NumWant int
 

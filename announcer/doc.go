@@ -39,6 +39,26 @@
 // cancelled context. Client.Shutdown stops every Session; Client.Close
 // closes them.
 //
+// # What a Session announces
+//
+// SessionOptions.Stats (or Session.Update) gives the transfer totals. A
+// Session told nothing, and a torrent whose size is not known yet (a magnet
+// link before its metadata: Stats.Left LeftUnknown), announces as a leecher
+// of unknown size: left=16384 over HTTP and WebSocket, 2^64-1 over UDP, the
+// values of the JavaScript client; never as a seeder by accident. numwant is
+// Config.NumWant (50) unless the Session says otherwise; NumWantNone asks
+// for no peers (0 is the default, so "none" has a name), NumWantTracker
+// leaves it to the tracker, and stopped always asks for 0. The peer ID is
+// the Client's unless SessionOptions.PeerID gives the torrent its own.
+// SessionOptions.Params and ParamsFunc (called before each announce) add
+// custom parameters, as the JavaScript client's customParam: HTTP appends
+// them to the query after the announce's own and the tracker's own query,
+// WebSocket merges them into the announce message, UDP cannot carry them
+// (BEP 15 has no field) and leaves them out; a name the announce uses
+// itself, or that the tracker URL's query has (a passkey), is never
+// replaced. UpdateEvent.ExternalIP and TrackerStatus.ExternalIP report the
+// address a tracker saw us from (BEP 24 "external ip").
+//
 // # Scheduling
 //
 // After a successful announce the next one to that tracker is due after the

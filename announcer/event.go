@@ -1,6 +1,7 @@
 package announcer
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -48,6 +49,10 @@ type UpdateEvent struct {
 	Incomplete int
 	Interval   time.Duration // the interval the tracker asked for
 	Peers      int           // peers in this reply
+	// ExternalIP is the address the tracker saw us coming from (BEP 24
+	// "external ip"), the zero Addr when it did not say. A client behind
+	// NAT can learn its public address from it.
+	ExternalIP netip.Addr
 }
 
 // ScrapeEvent is one torrent's statistics from one tracker.

@@ -26,6 +26,7 @@ type fakeTransport struct {
 	extra  map[string][]peer.Peer // peers added to each reply, by host (duplicates allowed)
 	warn   map[string]string      // warning message by host
 	subs   map[string]func(peer.Peer)
+	extIP  netip.Addr // BEP 24 external ip in every reply
 
 	inflight, maxInflight map[string]int // by host
 }
@@ -48,6 +49,8 @@ type call struct {
 	Key     uint32
 	PeerID  peer.ID
 	Port    uint16
+	Params  url.Values
+	Hash    transport.InfoHash
 }
 
 func newFake(mt *mocktracker.Tracker) *fakeTransport {
@@ -127,7 +130,7 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 		f.mu.Unlock()
 	}()
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "announce", Event: req.Event, NumWant: req.NumWant,
-		Left: req.Left, Key: req.Key, PeerID: req.PeerID, Port: req.Port})
+		Left: req.Left, Key: req.Key, PeerID: req.PeerID, Port: req.Port, Params: req.Params, Hash: req.InfoHash})
 	if err := f.apply(ctx, "announce", u); err != nil {
 		return nil, err
 	}
@@ -138,10 +141,10 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 	})
 	f.mu.Lock()
 	peers := append(res.Peers, f.extra[u.Host]...)
-	warning := f.warn[u.Host]
+	warning, extIP := f.warn[u.Host], f.extIP
 	f.mu.Unlock()
 	return &transport.AnnounceResponse{Interval: res.Interval, MinInterval: res.MinInterval,
-		Complete: res.Complete, Incomplete: res.Incomplete, Peers: peers, Warning: warning}, nil
+		Complete: res.Complete, Incomplete: res.Incomplete, Peers: peers, Warning: warning, ExternalIP: extIP}, nil
 }
 
 func (f *fakeTransport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {

@@ -91,7 +91,7 @@ func TestLifecycle(t *testing.T) {
 func TestCompletedOnlyWhenDownloaded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{}) // Stats nil: Left 0
+		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{Stats: func() Stats { return Stats{} }}) // a seeder: Left 0
 		s.Start(context.Background())
 		synctest.Wait()
 		s.Complete()

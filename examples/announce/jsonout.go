@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -39,6 +40,7 @@ type jsonUpdate struct {
 	Incomplete *int    `json:"incomplete"` // null when the tracker did not say
 	Interval   float64 `json:"interval"`   // seconds
 	Peers      int     `json:"peers"`
+	ExternalIP *string `json:"external_ip"` // BEP 24: our address as the tracker saw it; null when it did not say
 }
 
 type jsonScrape struct {
@@ -60,6 +62,15 @@ type jsonError struct {
 	Failures int    `json:"failures"`           // consecutive failures, 0 when not counted (skipped)
 	GaveUp   bool   `json:"gave_up"`            // the tracker will not be tried again
 	NextTry  string `json:"next_try,omitempty"` // RFC 3339; absent when gave_up
+}
+
+// addrText returns nil for the zero Addr (not said), else its text.
+func addrText(a netip.Addr) *string {
+	if !a.IsValid() {
+		return nil
+	}
+	s := a.String()
+	return &s
 }
 
 // count returns nil for the library's "unknown" (-1).
@@ -85,7 +96,7 @@ func jsonEvent(ev announcer.Event, scrub func(string) string) ([]byte, error) {
 		v = jsonUpdate{
 			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
 			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
-			Interval: e.Interval.Seconds(), Peers: e.Peers,
+			Interval: e.Interval.Seconds(), Peers: e.Peers, ExternalIP: addrText(e.ExternalIP),
 		}
 	case announcer.ScrapeEvent:
 		v = jsonScrape{

@@ -39,7 +39,7 @@ func sampleEvents() []announcer.Event {
 			Peer: peer.Peer{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}},
 		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peer: peer.Peer{ID: id}},
 		announcer.UpdateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
-			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5},
+			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5, ExternalIP: netip.MustParseAddr("203.0.113.9")},
 		announcer.UpdateEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,
 			Complete: -1, Incomplete: -1, Interval: 1500 * time.Millisecond, Peers: 0},
 		announcer.UpdateEvent{Time: t0, Tracker: red, Event: transport.EventStopped, Complete: 0, Incomplete: 0, Interval: time.Minute},
@@ -95,7 +95,7 @@ func checkJSONLines(t *testing.T, out []byte) []map[string]any {
 	t.Helper()
 	required := map[string][]string{
 		"peer":    {"addr", "transport"},
-		"update":  {"event", "complete", "incomplete", "interval", "peers"},
+		"update":  {"event", "complete", "incomplete", "interval", "peers", "external_ip"},
 		"scrape":  {"info_hash", "complete", "incomplete", "downloaded"},
 		"warning": {"message"},
 		"error":   {"error"},

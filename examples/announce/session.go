@@ -52,6 +52,9 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	if cfg.NumWantSet {
 		ccfg.NumWant = cfg.NumWant
+		if cfg.NumWant == 0 {
+			ccfg.NumWant = announcer.NumWantNone // 0 is the library's default
+		}
 	}
 	client, err := announcer.NewClient(ccfg)
 	if err != nil {
@@ -60,7 +63,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	defer client.Close()
 
-	left := int64(1)
+	left := int64(announcer.LeftUnknown) // a leecher of unknown size (a magnet without metadata)
 	switch {
 	case cfg.LeftSet:
 		left = cfg.Left
@@ -69,7 +72,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	stats := announcer.Stats{Left: left}
 	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
-		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }})
+		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params})
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
 		return exitUsage

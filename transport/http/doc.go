@@ -13,10 +13,13 @@
 // byte, since private trackers keep passkeys there. info_hash and peer_id
 // are the raw bytes percent-encoded one by one (RFC 3986 unreserved bytes
 // stay literal, every other byte is %XX in upper case). The announce sends,
-// in this order: info_hash, peer_id, port, uploaded, downloaded, left (negative
-// counters are sent as 0), event (absent for a regular announce), compact=1,
+// in this order: info_hash, peer_id, port, uploaded, downloaded (negative
+// counters are sent as 0), left (16384 for transport.LeftUnknown, as the
+// JavaScript client does when it does not know the size), event (absent for a regular announce), compact=1,
 // numwant (absent for transport.NumWantDefault), key (8 upper-case hex
-// digits) and trackerid (when the request carries one). It never sends ip,
+// digits) and trackerid (when the request carries one), then the request's
+// Params sorted by name, except those named like one of the above or like a
+// parameter of the tracker's own query. It never sends ip,
 // ipv4 or ipv6 (BEP 7 discourages them; the tracker sees our address). The
 // fragment of a URL is never sent. gzip is asked for with Accept-Encoding and
 // decoded here.

@@ -63,7 +63,9 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 	if err := t.check(u); err != nil {
 		return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
 	}
-	r := withQuery(u, func(q []byte) []byte { return appendAnnounceQuery(q, req) })
+	r := withQuery(u, func(q []byte) []byte {
+		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
+	})
 	body, err := t.get(ctx, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse

@@ -15,6 +15,11 @@
 // Hostnames are resolved through Config.Resolver with a small cache; of the
 // addresses found, the first whose family this host can use is taken.
 //
+// An announce of unknown size (transport.LeftUnknown) sends left 2^64-1, as
+// the JavaScript client does. A request's Params (custom parameters) are not
+// sent: BEP 15 has no field for them (the tracker URL's own path and query do
+// go out, as BEP 41 URLData).
+//
 // # Retransmission
 //
 // A request is resent when no reply came within 15 s * 2^n, n = 0..8

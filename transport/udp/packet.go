@@ -3,6 +3,7 @@ package udp
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -62,7 +63,11 @@ func appendAnnounce(b []byte, p announcePacket) []byte {
 	b = append(b, r.InfoHash[:]...)
 	b = append(b, r.PeerID[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Downloaded))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Left))
+	left := uint64(r.Left)
+	if r.Left < 0 { // transport.LeftUnknown: a leecher of unknown size, as the JavaScript client sends it
+		left = math.MaxUint64
+	}
+	b = binary.BigEndian.AppendUint64(b, left)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Uploaded))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Event))
 	b = binary.BigEndian.AppendUint32(b, 0) // ip: let the tracker use the source address

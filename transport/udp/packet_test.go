@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,24 @@ func TestAppendAnnounce(t *testing.T) {
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %#x, want %#x", c.name, c.got, c.want)
+		}
+	}
+}
+
+// An unknown size goes out as 2^64-1 (the JavaScript client's value), for
+// any negative Left; custom parameters have no place in a BEP 15 packet.
+func TestAppendAnnounceLeftUnknown(t *testing.T) {
+	for _, left := range []int64{transport.LeftUnknown, -7} {
+		req := &transport.AnnounceRequest{Left: left, NumWant: 0, Params: url.Values{"x": {"1"}}}
+		b := appendAnnounce(nil, announcePacket{Req: req})
+		if len(b) != 98 {
+			t.Fatalf("len %d: params must not reach the packet", len(b))
+		}
+		if got := binary.BigEndian.Uint64(b[64:]); got != math.MaxUint64 {
+			t.Errorf("left %d: wire %#x, want 2^64-1", left, got)
+		}
+		if got := binary.BigEndian.Uint32(b[92:]); got != 0 {
+			t.Errorf("numwant %d, want 0", got)
 		}
 	}
 }

@@ -17,6 +17,12 @@
 // it and must close it. Peers for an info hash nobody subscribed to are not
 // sought, and offers relayed for it are not answered.
 //
+// An announce message carries the request's Params (custom parameters)
+// merged in, names sorted, one value as a JSON string, several as an array
+// of strings; a name the message uses itself (action, info_hash, left, ...)
+// is left out. An announce of unknown size (transport.LeftUnknown) sends
+// left 16384, as over HTTP.
+//
 // # Lifecycle
 //
 // A socket opens on the first Announce or Scrape and closes once no torrent

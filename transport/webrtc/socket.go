@@ -218,6 +218,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 		Left:       req.Left,
 		Event:      req.Event,
 		TrackerID:  req.TrackerID,
+		Params:     req.Params,
 	}
 }
 
