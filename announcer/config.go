@@ -19,7 +19,7 @@ const PeerIDPrefix = "-TK0001-"
 const (
 	DefaultPort          = 6881
 	DefaultNumWant       = 50
-	DefaultUserAgent     = "trackerkit/0.1"
+	DefaultUserAgent     = transport.DefaultUserAgent // "trackerkit/0.1"
 	DefaultIntervalFloor = time.Minute
 	DefaultIntervalCap   = 2 * time.Hour
 	DefaultRetryMin      = 15 * time.Second
@@ -126,9 +126,10 @@ type Config struct {
 
 	// Transports maps URL schemes ("http", "https", "udp", "ws", "wss") to
 	// the Transport that serves them, overriding the defaults NewClient
-	// builds for those schemes. The Client does not Close transports given
-	// here; it does close the defaults it built. A scheme mapped to nil
-	// removes the default.
+	// builds from the scheme registry (transport.Register) for those
+	// schemes. The Client does not Close transports given here; it does
+	// close the defaults it built. A scheme mapped to nil removes the
+	// default.
 	Transports map[string]transport.Transport
 }
 

@@ -21,7 +21,8 @@ type Event interface {
 }
 
 // Protocol names used in events: "http" (also https), "udp", "webrtc" (ws,
-// wss).
+// wss). They are the Name of each built-in transport.Protocol; a transport
+// registered by the embedding program reports its own Name.
 const (
 	ProtocolHTTP   = "http"
 	ProtocolUDP    = "udp"

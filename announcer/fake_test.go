@@ -11,6 +11,7 @@ import (
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
+	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 )
 
 // fakeTransport is an in-process transport.Transport that calls a
@@ -149,7 +150,7 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 
 func (f *fakeTransport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "scrape"})
-	if _, err := transport.ScrapeURL(u); err != nil && u.Scheme != "udp" {
+	if _, err := trackerhttp.ScrapeURL(u); err != nil && u.Scheme != "udp" {
 		return nil, err
 	}
 	if err := f.apply(ctx, "scrape", u); err != nil {
@@ -163,6 +164,9 @@ func (f *fakeTransport) Scrape(ctx context.Context, u *url.URL, req *transport.S
 	}
 	return out, nil
 }
+
+// Close does nothing: the fake owns no sockets.
+func (f *fakeTransport) Close() error { return nil }
 
 // peerSourceFake adds transport.PeerSource to fakeTransport (a WebTorrent
 // tracker's asynchronous peers).

@@ -137,11 +137,7 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 // wrap makes err a *transport.Error for t unless it is one already (a
 // user-supplied transport may return anything).
 func (s *Session) wrap(op string, t *tracker, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	return &transport.Error{Op: op, URL: t.url.redacted, Err: err}
+	return transport.Wrap(op, t.url.redacted, err)
 }
 
 // request builds an announce request with the current stats.

@@ -78,19 +78,19 @@
 //     over the HTTP status when a non-200 reply carries one (some trackers
 //     refuse with 400 and a failure reason).
 //   - *transport.StatusError: a status other than 200 (410 matches
-//     transport.ErrPermanent, 5xx transport.ErrTemporary, 414 on a scrape
-//     means fewer hashes per request).
+//     transport.ErrPermanent, 5xx transport.ErrTemporary). A 414 on a
+//     scrape also matches transport.ErrBatchTooLarge: send fewer hashes.
 //   - *transport.MalformedError: the reply does not parse (a broken gzip
 //     stream included); *SyntaxError inside for broken bencode.
 //   - *transport.TooLargeError: more than Config.MaxReplyBytes on the wire
 //     or after decompression.
 //   - *RedirectError (ErrTooManyRedirects): more than Config.MaxRedirects.
-//   - transport.ErrSkipped (with the dial error): the dial failed with
-//     ENETUNREACH, EADDRNOTAVAIL or EAFNOSUPPORT, i.e. this host has no route
-//     for the tracker's address family.
+//   - transport.ErrSkipped (a *transport.SkippedError with the dial error):
+//     the dial failed in a way transport.Unroutable classifies as "this host
+//     has no route for the tracker's address family".
 //   - transport.ErrUnsupported: a URL that is not http(s), or a scrape of a
 //     URL without an "announce" segment.
-//   - net.ErrClosed after Close; context.Canceled and
+//   - transport.ErrClosed (which wraps net.ErrClosed) after Close; context.Canceled and
 //     context.DeadlineExceeded (errors.Is) when the context ends.
 //
 // # Connections

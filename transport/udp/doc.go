@@ -8,11 +8,12 @@
 // address. Config.Strict also checks the source.
 //
 // Connection IDs are cached per tracker address for Config.ConnectionIDTTL
-// (60 s) and shared by all torrents; concurrent requests to one tracker that
+// and shared by all torrents; concurrent requests to one tracker that
 // need a new ID share one connect. An error reply that says the ID is stale
 // ("Connection ID missmatch.") costs one reconnect and retry.
 //
-// Hostnames are resolved through Config.Resolver with a small cache; of the
+// Hostnames are resolved through a transport.Resolver (Config.DNS, shared
+// with the Client's other transports, or the Transport's own); of the
 // addresses found, the first whose family this host can use is taken.
 //
 // An announce of unknown size (transport.LeftUnknown) sends left 2^64-1, as
@@ -27,7 +28,7 @@
 // schedule: n counts every timeout of the call, the connect's included, so an
 // announce that needed a connect after three timeouts waits 120 s next. When
 // the ID expires between resends, the resend is preceded by a new connect.
-// After the last wait (3840 s) the call fails with an error wrapping
+// After the last wait (3840 s with the BEP 15 schedule) the call fails with an error wrapping
 // transport.ErrTimeout; the caller's context usually ends it sooner. A stuck
 // tracker delays no other: every request waits on its own timer, and no
 // goroutine is started per request.
