@@ -148,11 +148,10 @@ func (s *Session) Events() <-chan Event { return s.events.out }
 // the end of ctx, which stops it as Stop does (stopped announces bounded by
 // Config.StopTimeout), so a cancelled context never loses a stopped.
 // Start fails with ErrStarted when called twice and ErrClosed after the
-// Session ended.
+// Session ended. Started with a context that has already ended, it sends
+// nothing, ends the Session (Events and Done are closed) and returns the
+// context's error.
 func (s *Session) Start(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	switch s.life {
 	case lifeNew:
@@ -162,6 +161,15 @@ func (s *Session) Start(ctx context.Context) error {
 	default:
 		s.mu.Unlock()
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		// Ended before it began: no tracker knows us, so nothing is owed.
+		// The Session ends as Stop ends one never started, closing Events
+		// and Done, so a consumer ranging over Events is not left waiting.
+		s.life = lifeClosing
+		s.mu.Unlock()
+		s.end()
+		return err
 	}
 	s.life = lifeRunning
 	s.subscribeLocked()

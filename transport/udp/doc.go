@@ -39,9 +39,14 @@
 // become *transport.FailureError with the tracker's text verbatim (one
 // trailing NUL removed). A tracker whose address family this host cannot use
 // (no socket for the family, ENETUNREACH or EADDRNOTAVAIL on send) fails with
-// transport.ErrSkipped. Replies that are too short, carry an unknown
-// transaction ID or an unexpected action are ignored; a reply whose peer list
-// is not a whole number of peers is a *transport.MalformedError.
+// transport.ErrSkipped. Datagrams shorter than the 8-byte header, or that
+// carry an unknown transaction ID or an action that is neither the expected
+// one nor an error, are ignored. A reply with our transaction ID and the
+// expected action that is too short is the tracker's answer: the request
+// fails at once with a *TruncatedError (opentracker answers an announce for
+// a torrent it does not track with 8 bytes). It, and a reply whose peer list
+// is not a whole number of peers (a *transport.MalformedError), match
+// transport.ErrMalformed.
 //
 // # Scrape
 //

@@ -2,7 +2,6 @@ package udp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -144,14 +143,10 @@ func header(b []byte) (action, txid uint32, ok bool) {
 	return binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), true
 }
 
-// errShort marks a reply too short for its action: it is ignored, like a
-// datagram that never came, and the request is retransmitted.
-var errShort = errors.New("udp: reply too short")
-
 // parseConnectReply returns the connection id of a connect reply (action 0).
 func parseConnectReply(b []byte) (uint64, error) {
 	if len(b) < connectLen {
-		return 0, errShort
+		return 0, &TruncatedError{Action: "connect", Len: len(b), Min: connectLen}
 	}
 	return binary.BigEndian.Uint64(b[8:]), nil
 }
@@ -161,7 +156,7 @@ func parseConnectReply(b []byte) (uint64, error) {
 // unless ipv4RecordsOverIPv6 recognizes 6-byte records sent over IPv6.
 func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) {
 	if len(b) < announceReplyLen {
-		return nil, errShort
+		return nil, &TruncatedError{Action: "announce", Len: len(b), Min: announceReplyLen}
 	}
 	interval := int32(binary.BigEndian.Uint32(b[8:]))
 	leechers := int32(binary.BigEndian.Uint32(b[12:]))
@@ -191,7 +186,7 @@ func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) 
 // extra entries are ignored.
 func parseScrapeReply(b []byte, n int) ([]transport.ScrapeStats, error) {
 	if len(b) < scrapeReplyHeader {
-		return nil, errShort
+		return nil, &TruncatedError{Action: "scrape", Len: len(b), Min: scrapeReplyHeader}
 	}
 	body := b[scrapeReplyHeader:]
 	if len(body)%scrapeEntryLen != 0 {

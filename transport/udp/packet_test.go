@@ -161,7 +161,8 @@ func TestParseAnnounceReply(t *testing.T) {
 		{"v6 bytes on a v4 tracker", reply(1, []uint32{1800, 2, 3}, v6peer), false, []string{"32.32.32.32:8224", "32.32.32.32:8224", "32.32.32.32:80"}, nil},
 		{"partial peer", reply(1, []uint32{1800, 2, 3}, v4peer[:5]), false, nil, transport.ErrMalformed},
 		{"negative interval", reply(1, []uint32{0xffffffff, 2, 3}, nil), false, nil, transport.ErrMalformed},
-		{"short", reply(1, []uint32{1800, 2}, nil), false, nil, errShort},
+		{"short", reply(1, []uint32{1800, 2}, nil), false, nil, transport.ErrMalformed},
+		{"opentracker refusal", reply(1, nil, nil), false, nil, transport.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +204,7 @@ func TestParseScrapeReply(t *testing.T) {
 		{"more than asked", reply(2, []uint32{5, 6, 7, 1, 2, 3}, nil), 1, []transport.ScrapeStats{{Complete: 5, Downloaded: 6, Incomplete: 7}}, nil},
 		{"ragged", reply(2, []uint32{5, 6}, nil), 1, nil, transport.ErrMalformed},
 		{"negative", reply(2, []uint32{5, 0x80000000, 7}, nil), 1, nil, transport.ErrMalformed},
-		{"short", []byte{0, 0, 0, 2, 0}, 1, nil, errShort},
+		{"short", []byte{0, 0, 0, 2, 0}, 1, nil, transport.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,7 +245,8 @@ func TestParseErrorAndConnectReply(t *testing.T) {
 	if id, err := parseConnectReply(reply(0, []uint32{1, 2}, nil)); err != nil || id != 1<<32|2 {
 		t.Fatalf("connect id %x %v", id, err)
 	}
-	if _, err := parseConnectReply(reply(0, []uint32{1}, nil)); err != errShort {
+	var te *TruncatedError
+	if _, err := parseConnectReply(reply(0, []uint32{1}, nil)); !errors.As(err, &te) || te.Len != 12 || !errors.Is(err, transport.ErrMalformed) {
 		t.Fatalf("short connect reply: %v", err)
 	}
 }
