@@ -33,13 +33,11 @@ func TestAnnounce(t *testing.T) {
 			// The run ends once the output says what we wait for (or after
 			// a generous bound, then failing below): no wall-clock deadline
 			// decides the outcome.
-			// The tracker counts the seeder added above and us (a Session
-			// without Stats reports Left 0: a seeder).
-			wants := []string{"peer 127.0.0.9:6881", "seeders 2"}
+			wants := []string{"peer 127.0.0.9:6881", "seeders 1 leechers 1"} // we are the leecher
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			out := &watchWriter{wants: wants, done: cancel}
-			if err := announce(ctx, hash, u, out); err != nil {
+			if err := announce(ctx, hash, u, NewProgress(1000), out); err != nil {
 				t.Fatal(err)
 			}
 			for _, want := range wants {
