@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -18,7 +19,7 @@ const PeerIDPrefix = "-TK0001-"
 const (
 	DefaultPort          = 6881
 	DefaultNumWant       = 50
-	DefaultUserAgent     = "trackerkit/0.1"
+	DefaultUserAgent     = transport.DefaultUserAgent // "trackerkit/0.1"
 	DefaultIntervalFloor = time.Minute
 	DefaultIntervalCap   = 2 * time.Hour
 	DefaultRetryMin      = 15 * time.Second
@@ -31,6 +32,15 @@ const (
 	// family waits before it is tried again (clamped to the interval floor
 	// and cap): the host may gain a route meanwhile.
 	skippedRetry = 30 * time.Minute
+)
+
+// Values of Config.NumWant and SessionOptions.NumWant with a meaning of
+// their own (0 is the default there, so "none" needs a name).
+const (
+	// NumWantTracker leaves the number of peers to the tracker.
+	NumWantTracker = -1
+	// NumWantNone asks for no peers at all (numwant=0).
+	NumWantNone = math.MinInt
 )
 
 // Config configures a Client. The zero value is a working configuration:
@@ -46,8 +56,10 @@ type Config struct {
 	Port uint16
 
 	// NumWant is how many peers each announce asks for. Default 50
-	// (DefaultNumWant, as the JavaScript client). A negative value leaves
-	// the number to the tracker (transport.NumWantDefault on the wire).
+	// (DefaultNumWant, as the JavaScript client). NumWantNone asks for no
+	// peers (numwant 0 on the wire: a seeding-only client, a swarm
+	// monitor); NumWantTracker, like any other negative value, leaves the
+	// number to the tracker (transport.NumWantDefault on the wire).
 	// Stopped announces always ask for 0. A Session may override it.
 	NumWant int
 
@@ -114,9 +126,10 @@ type Config struct {
 
 	// Transports maps URL schemes ("http", "https", "udp", "ws", "wss") to
 	// the Transport that serves them, overriding the defaults NewClient
-	// builds for those schemes. The Client does not Close transports given
-	// here; it does close the defaults it built. A scheme mapped to nil
-	// removes the default.
+	// builds from the scheme registry (transport.Register) for those
+	// schemes. The Client does not Close transports given here; it does
+	// close the defaults it built. A scheme mapped to nil removes the
+	// default.
 	Transports map[string]transport.Transport
 }
 

@@ -1,6 +1,7 @@
 package announcer
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -20,7 +21,8 @@ type Event interface {
 }
 
 // Protocol names used in events: "http" (also https), "udp", "webrtc" (ws,
-// wss).
+// wss). They are the Name of each built-in transport.Protocol; a transport
+// registered by the embedding program reports its own Name.
 const (
 	ProtocolHTTP   = "http"
 	ProtocolUDP    = "udp"
@@ -48,6 +50,10 @@ type UpdateEvent struct {
 	Incomplete int
 	Interval   time.Duration // the interval the tracker asked for
 	Peers      int           // peers in this reply
+	// ExternalIP is the address the tracker saw us coming from (BEP 24
+	// "external ip"), the zero Addr when it did not say. A client behind
+	// NAT can learn its public address from it.
+	ExternalIP netip.Addr
 }
 
 // ScrapeEvent is one torrent's statistics from one tracker.

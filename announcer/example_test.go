@@ -26,6 +26,8 @@ func (p inProcess) Scrape(context.Context, *url.URL, *transport.ScrapeRequest) (
 	return nil, transport.ErrUnsupported
 }
 
+func (p inProcess) Close() error { return nil }
+
 func Example() {
 	tracker := mocktracker.New(mocktracker.Config{})
 	defer tracker.Close()

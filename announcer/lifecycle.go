@@ -161,6 +161,9 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 			s.mu.Lock()
 			t.started, t.last = false, now
 			t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, 0
+			if resp.ExternalIP.IsValid() {
+				t.externalIP = resp.ExternalIP
+			}
 			s.mu.Unlock()
 			for _, p := range resp.Peers { // numwant 0: a tracker sending peers anyway
 				if p.Conn != nil {
@@ -168,7 +171,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 				}
 			}
 			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, Event: transport.EventStopped,
-				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval})
+				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval, ExternalIP: resp.ExternalIP})
 			return nil
 		}
 		final := ctx.Err() != nil || errors.Is(err, transport.ErrSkipped) ||

@@ -91,7 +91,7 @@ func TestLifecycle(t *testing.T) {
 func TestCompletedOnlyWhenDownloaded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{}) // Stats nil: Left 0
+		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{Stats: func() Stats { return Stats{} }}) // a seeder: Left 0
 		s.Start(context.Background())
 		synctest.Wait()
 		s.Complete()
@@ -251,4 +251,53 @@ func TestClientShutdown(t *testing.T) {
 			t.Fatalf("events %v", got)
 		}
 	})
+}
+
+// Every way a Session ends without running closes Events and Done: Start
+// with a context that has already ended (cancelled, deadline passed), Stop
+// or Close of a Session never started. Nothing is sent to a tracker.
+func TestEndWithoutRunning(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	tests := []struct {
+		name    string
+		end     func(*Session) error
+		wantErr error
+	}{
+		{"Start with a cancelled context", func(s *Session) error { return s.Start(cancelled) }, context.Canceled},
+		{"Start with an expired context", func(s *Session) error { return s.Start(expired) }, context.DeadlineExceeded},
+		{"Stop before Start", func(s *Session) error { return s.Stop(context.Background()) }, nil},
+		{"Close before Start", func(s *Session) error { return s.Close() }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				s := e.session([][]string{{"http://t1.test/announce"}, {"udp://t2.test:1"}}, SessionOptions{})
+				col := collect(s)
+				if err := tt.end(s); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				synctest.Wait()
+				select {
+				case <-s.Done():
+				default:
+					t.Fatal("Done not closed")
+				}
+				select {
+				case <-col.done:
+				default:
+					t.Fatal("Events not closed")
+				}
+				if n := len(e.fake.Calls("")); n != 0 {
+					t.Fatalf("%d calls to trackers", n)
+				}
+				if err := s.Start(context.Background()); !errors.Is(err, ErrClosed) {
+					t.Fatalf("Start after the end: %v", err)
+				}
+			})
+		})
+	}
 }

@@ -276,7 +276,7 @@ func TestPeriodicScrape(t *testing.T) {
 		s.Close()
 		<-col.done
 		sc := ofType[ScrapeEvent](col.all())
-		if len(sc) != 3 || sc[0].InfoHash != testHash || sc[0].Stats.Complete != 1 {
+		if len(sc) != 3 || sc[0].InfoHash != testHash || sc[0].Stats.Incomplete != 1 { // Stats nil: a leecher
 			t.Fatalf("scrape events %+v", sc)
 		}
 	})

@@ -3,9 +3,11 @@ package announcer
 import (
 	"context"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -27,9 +29,12 @@ type Session struct {
 	c           *Client
 	hash        transport.InfoHash
 	key         uint32
+	peerID      peer.ID
 	port        uint16
 	numWant     int32
 	statsFn     func() Stats
+	params      url.Values
+	paramsFn    func() url.Values
 	scrapeEvery time.Duration
 
 	trackers []*tracker    // every URL, in tier order
@@ -67,9 +72,16 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		hash:        t.InfoHash,
 		key:         opts.Key,
 		port:        opts.Port,
+		peerID:      opts.PeerID,
 		statsFn:     opts.Stats,
+		params:      opts.Params,
+		paramsFn:    opts.ParamsFunc,
 		scrapeEvery: opts.ScrapeInterval,
+		reported:    Stats{Left: LeftUnknown},
 		done:        make(chan struct{}),
+	}
+	if s.peerID.IsZero() {
+		s.peerID = c.cfg.PeerID
 	}
 	if s.key == 0 {
 		s.key = rand.Uint32()
@@ -77,11 +89,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.port == 0 {
 		s.port = c.cfg.Port
 	}
-	numWant := opts.NumWant
-	if numWant == 0 {
-		numWant = c.cfg.NumWant
-	}
-	s.numWant = int32(min(max(numWant, transport.NumWantDefault), 1<<20))
+	s.numWant = resolveNumWant(opts.NumWant, c.cfg.NumWant)
 	if s.scrapeEvery > 0 {
 		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
 	}
@@ -102,6 +110,20 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	c.sessions[s] = struct{}{}
 	c.mu.Unlock()
 	return s, nil
+}
+
+// resolveNumWant returns the numwant to send for a Session's option and the
+// Client's (already defaulted) value: 0 for NumWantNone,
+// transport.NumWantDefault for any other negative value, at most 2^20.
+func resolveNumWant(session, client int) int32 {
+	n := session
+	if n == 0 {
+		n = client
+	}
+	if n == NumWantNone {
+		return 0
+	}
+	return int32(min(max(n, transport.NumWantDefault), 1<<20))
 }
 
 // InfoHash returns the torrent's info hash.
@@ -126,11 +148,10 @@ func (s *Session) Events() <-chan Event { return s.events.out }
 // the end of ctx, which stops it as Stop does (stopped announces bounded by
 // Config.StopTimeout), so a cancelled context never loses a stopped.
 // Start fails with ErrStarted when called twice and ErrClosed after the
-// Session ended.
+// Session ended. Started with a context that has already ended, it sends
+// nothing, ends the Session (Events and Done are closed) and returns the
+// context's error.
 func (s *Session) Start(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	switch s.life {
 	case lifeNew:
@@ -140,6 +161,15 @@ func (s *Session) Start(ctx context.Context) error {
 	default:
 		s.mu.Unlock()
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		// Ended before it began: no tracker knows us, so nothing is owed.
+		// The Session ends as Stop ends one never started, closing Events
+		// and Done, so a consumer ranging over Events is not left waiting.
+		s.life = lifeClosing
+		s.mu.Unlock()
+		s.end()
+		return err
 	}
 	s.life = lifeRunning
 	s.subscribeLocked()
@@ -176,7 +206,9 @@ func (s *Session) Announce() {
 
 // Update records new transfer totals and forces an announce as Announce
 // does. The totals are those reported from now on unless
-// SessionOptions.Stats is set, which then takes precedence.
+// SessionOptions.Stats is set, which then takes precedence. Until the
+// first Update, a Session without SessionOptions.Stats reports Left
+// LeftUnknown (a leecher of unknown size).
 func (s *Session) Update(st Stats) {
 	s.mu.Lock()
 	s.reported = st
@@ -221,6 +253,7 @@ func (s *Session) Trackers() []TrackerStatus {
 			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
 			Interval: t.interval, MinInterval: t.minInterval,
 			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
+			ExternalIP: t.externalIP,
 		}
 	}
 	return out

@@ -1,6 +1,9 @@
 package announcer
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // State is where one tracker of a Session stands.
 type State uint8
@@ -78,4 +81,8 @@ type TrackerStatus struct {
 	// Started reports whether the tracker acknowledged our "started" (and
 	// so will be sent "stopped").
 	Started bool
+	// ExternalIP is the address the tracker last said it saw us coming
+	// from (BEP 24), kept until a later reply says otherwise; the zero
+	// Addr until one did.
+	ExternalIP netip.Addr
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -35,6 +36,7 @@ type tracker struct {
 	lastErr     error
 	warning     string
 	trackerID   string
+	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
 	bo          *backoff.ExponentialBackOff // nil while healthy
 }
 
@@ -94,6 +96,9 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	t.next = now.Add(s.c.clampInterval(resp.Interval))
 	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
 	t.warning = resp.Warning
+	if resp.ExternalIP.IsValid() {
+		t.externalIP = resp.ExternalIP
+	}
 	if resp.TrackerID != "" {
 		t.trackerID = resp.TrackerID
 	}
@@ -132,11 +137,7 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 // wrap makes err a *transport.Error for t unless it is one already (a
 // user-supplied transport may return anything).
 func (s *Session) wrap(op string, t *tracker, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	return &transport.Error{Op: op, URL: t.url.redacted, Err: err}
+	return transport.Wrap(op, t.url.redacted, err)
 }
 
 // request builds an announce request with the current stats.
@@ -148,7 +149,7 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 	}
 	return &transport.AnnounceRequest{
 		InfoHash:   s.hash,
-		PeerID:     s.c.cfg.PeerID,
+		PeerID:     s.peerID,
 		Port:       s.port,
 		Uploaded:   st.Uploaded,
 		Downloaded: st.Downloaded,
@@ -157,7 +158,28 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 		NumWant:    numWant,
 		Key:        s.key,
 		TrackerID:  trackerID,
+		Params:     s.announceParams(),
 	}
+}
+
+// announceParams returns the custom parameters of the next announce: the
+// static ones, with those of ParamsFunc replacing them name by name.
+func (s *Session) announceParams() url.Values {
+	if s.paramsFn == nil {
+		return s.params // shared: transports never modify a request
+	}
+	fresh := s.paramsFn()
+	if len(s.params) == 0 {
+		return fresh
+	}
+	out := make(url.Values, len(s.params)+len(fresh))
+	for k, v := range s.params {
+		out[k] = v
+	}
+	for k, v := range fresh {
+		out[k] = v
+	}
+	return out
 }
 
 // failed records a failed announce and decides what comes next: a skipped
@@ -207,7 +229,7 @@ func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.Anno
 	s.events.push(UpdateEvent{
 		Time: now, Tracker: t.url.redacted, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
-		Interval: resp.Interval, Peers: len(resp.Peers),
+		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})

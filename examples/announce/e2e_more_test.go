@@ -325,6 +325,9 @@ func TestRunLogLines(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
+	} // The torrent is named once, first, labelled.
+	if first, _, _ := strings.Cut(r.stdout, "\n"); first != "info hash: "+testHash || strings.Count(r.stdout, testHash) != 1 {
+		t.Errorf("plain output does not name the info hash once, on its first line:\n%s", r.stdout)
 	}
 }
 

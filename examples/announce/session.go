@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -52,6 +51,9 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	if cfg.NumWantSet {
 		ccfg.NumWant = cfg.NumWant
+		if cfg.NumWant == 0 {
+			ccfg.NumWant = announcer.NumWantNone // 0 is the library's default
+		}
 	}
 	client, err := announcer.NewClient(ccfg)
 	if err != nil {
@@ -60,7 +62,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	defer client.Close()
 
-	left := int64(1)
+	left := int64(announcer.LeftUnknown) // a leecher of unknown size (a magnet without metadata)
 	switch {
 	case cfg.LeftSet:
 		left = cfg.Left
@@ -69,7 +71,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	stats := announcer.Stats{Left: left}
 	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
-		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }})
+		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params})
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
 		return exitUsage
@@ -240,10 +242,10 @@ func noScrape(tiers [][]string) []string {
 	for _, tier := range tiers {
 		for _, raw := range tier {
 			u, err := url.Parse(raw)
-			if err != nil || !strings.HasPrefix(strings.ToLower(u.Scheme), "http") {
+			if err != nil {
 				continue
 			}
-			if _, err := transport.ScrapeURL(u); err != nil {
+			if p, ok := transport.Lookup(u.Scheme); ok && p.CheckScrape != nil && p.CheckScrape(u) != nil {
 				out = append(out, transport.Redact(u))
 			}
 		}
@@ -255,16 +257,14 @@ func noScrape(tiers [][]string) []string {
 // plain log lines.
 func newOutput(cfg *Config, b *board, target *Target, stdout io.Writer, scrub func(string) string) output {
 	if cfg.JSON {
-		return &jsonOutput{w: stdout, scrub: scrub}
+		return &jsonOutput{w: stdout, b: b, infoHash: target.InfoHash.String(), scrub: scrub}
 	}
 	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
-		title := target.InfoHash.String()
-		if target.Name != "" {
-			title = sanitize(target.Name) + " (" + title + ")"
-		}
-		return newLiveOutput(stdout, b, title)
+		return newLiveOutput(stdout, b, infoHashLine(target))
 	}
-	return &logOutput{w: stdout, b: b, scrub: scrub}
+	o := &logOutput{w: stdout, b: b, scrub: scrub}
+	o.println(infoHashLine(target))
+	return o
 }
 
 // allTried reports whether every tracker in use has answered or failed at

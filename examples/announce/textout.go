@@ -51,6 +51,9 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
 		s := fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(e))), e.Protocol)
+		if c := peerClient(e.Peer.ID); c != "" {
+			s += fmt.Sprintf(" client=%q", c)
+		}
 		if !e.Peer.ID.IsZero() {
 			s += " id=" + e.Peer.ID.String()
 		}
@@ -100,6 +103,16 @@ func plural(n int, noun string) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// infoHashLine names the torrent once, at the start of the plain output
+// (log lines do not repeat it): "info hash: HEX (NAME)".
+func infoHashLine(target *Target) string {
+	s := "info hash: " + target.InfoHash.String()
+	if target.Name != "" {
+		s += " (" + sanitize(target.Name) + ")"
 	}
 	return s
 }

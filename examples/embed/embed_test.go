@@ -32,10 +32,10 @@ func TestAnnounce(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			var out bytes.Buffer
-			if err := announce(ctx, hash, u, &out); err != nil {
+			if err := announce(ctx, hash, u, NewProgress(1000), &out); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"peer 127.0.0.9:6881", "seeders 1"} {
+			for _, want := range []string{"peer 127.0.0.9:6881", "seeders 1 leechers 1"} { // we are the leecher
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())
 				}

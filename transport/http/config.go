@@ -5,11 +5,15 @@ import (
 	"net"
 	nethttp "net/http"
 	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // Defaults of Config's zero values.
 const (
-	DefaultUserAgent     = "trackerkit/0.1"
+	// DefaultUserAgent is transport.DefaultUserAgent, named here too
+	// because Config.UserAgent documents it.
+	DefaultUserAgent     = transport.DefaultUserAgent
 	DefaultMaxReplyBytes = 1 << 20
 	DefaultMaxRedirects  = 5
 	// DefaultConnsPerHost is how many connections the default client keeps

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -61,9 +60,11 @@ func New(cfg Config) *Transport {
 func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	const op = "announce"
 	if err := t.check(u); err != nil {
-		return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+		return nil, transport.Wrap(op, transport.Redact(u), err)
 	}
-	r := withQuery(u, func(q []byte) []byte { return appendAnnounceQuery(q, req) })
+	r := withQuery(u, func(q []byte) []byte {
+		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
+	})
 	body, err := t.get(ctx, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
@@ -73,26 +74,30 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 		}
 	}
 	t.log.Debug("announce failed", "url", transport.Redact(u), "err", err)
-	return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+	return nil, transport.Wrap(op, transport.Redact(u), err)
 }
 
 // Scrape asks the tracker whose announce URL is announceURL for the
-// statistics of req.InfoHashes, at the scrape URL transport.ScrapeURL
-// derives (an announce URL without an "announce" segment cannot be scraped:
+// statistics of req.InfoHashes, at the scrape URL ScrapeURL derives (an
+// announce URL without an "announce" segment cannot be scraped:
 // transport.ErrUnsupported). Each hash is sent as its own info_hash
-// parameter; a tracker that finds the URL too long answers 414, which is a
-// *transport.StatusError the caller can react to by sending fewer hashes.
+// parameter; a tracker that finds the URL too long answers 414, which
+// becomes an error matching transport.ErrBatchTooLarge (and the
+// *transport.StatusError) so the caller sends fewer hashes.
 func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
 	const op = "scrape"
 	if err := t.check(announceURL); err != nil {
-		return nil, &transport.Error{Op: op, URL: transport.Redact(announceURL), Err: err}
+		return nil, transport.Wrap(op, transport.Redact(announceURL), err)
 	}
-	su, err := transport.ScrapeURL(announceURL)
+	su, err := ScrapeURL(announceURL)
 	if err != nil {
 		return nil, err // already a *transport.Error with the redacted URL
 	}
 	r := withQuery(su, func(q []byte) []byte { return appendScrapeQuery(q, req.InfoHashes) })
 	body, err := t.get(ctx, r)
+	if se := (*transport.StatusError)(nil); errors.As(err, &se) && se.Code == nethttp.StatusRequestURITooLong {
+		err = &batchTooLargeError{status: se}
+	}
 	if err == nil {
 		var resp *transport.ScrapeResponse
 		if resp, err = ParseScrape(body); err == nil {
@@ -101,11 +106,11 @@ func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *trans
 		}
 	}
 	t.log.Debug("scrape failed", "url", transport.Redact(su), "err", err)
-	return nil, &transport.Error{Op: op, URL: transport.Redact(su), Err: err}
+	return nil, transport.Wrap(op, transport.Redact(su), err)
 }
 
 // Close closes the idle connections of the default client and makes later
-// calls fail with net.ErrClosed; calls already in flight finish (their
+// calls fail with transport.ErrClosed; calls already in flight finish (their
 // contexts bound them). A Config.Client is left alone: its owner closes it.
 // Close is idempotent and always returns nil.
 func (t *Transport) Close() error {
@@ -120,7 +125,7 @@ func (t *Transport) Close() error {
 
 func (t *Transport) check(u *url.URL) error {
 	if t.closed.Load() {
-		return net.ErrClosed
+		return transport.ErrClosed
 	}
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return transport.ErrUnsupported
@@ -249,16 +254,17 @@ func requestError(err error) error {
 	for errors.As(err, &ue) {
 		err = ue.Err
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" &&
-		(errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)) {
-		return &skippedError{err: err}
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+		return transport.Skipped(err)
 	}
 	return err
 }
 
-// skippedError matches transport.ErrSkipped and keeps the dial error.
-type skippedError struct{ err error }
+// batchTooLargeError is a scrape refused with 414 URI Too Long: it matches
+// transport.ErrBatchTooLarge and keeps the status.
+type batchTooLargeError struct{ status *transport.StatusError }
 
-func (e *skippedError) Error() string   { return transport.ErrSkipped.Error() + ": " + e.err.Error() }
-func (e *skippedError) Unwrap() []error { return []error{transport.ErrSkipped, e.err} }
+func (e *batchTooLargeError) Error() string {
+	return transport.ErrBatchTooLarge.Error() + ": " + e.status.Error()
+}
+func (e *batchTooLargeError) Unwrap() []error { return []error{transport.ErrBatchTooLarge, e.status} }

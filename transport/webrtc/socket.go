@@ -139,7 +139,7 @@ func (s *socket) withdraw(r *request) {
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	start := time.Now()
 	fail := func(err error) (*transport.AnnounceResponse, error) {
-		return nil, &transport.Error{Op: "announce", URL: s.redacted, Err: err}
+		return nil, transport.Wrap("announce", s.redacted, err)
 	}
 	h := req.InfoHash
 	n := 0
@@ -218,6 +218,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 		Left:       req.Left,
 		Event:      req.Event,
 		TrackerID:  req.TrackerID,
+		Params:     req.Params,
 	}
 }
 
@@ -225,7 +226,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*transport.ScrapeResponse, error) {
 	start := time.Now()
 	fail := func(err error) (*transport.ScrapeResponse, error) {
-		return nil, &transport.Error{Op: "scrape", URL: s.redacted, Err: err}
+		return nil, transport.Wrap("scrape", s.redacted, err)
 	}
 	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan result, 1)}
 	s.enqueue(r)
