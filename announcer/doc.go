@@ -87,9 +87,10 @@
 //
 // # Events
 //
-// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
-// ErrorEvent and DroppedEvent. The Session never waits for the consumer:
-// events wait in a bounded buffer (Config.EventBuffer); while it is
+// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent,
+// ScrapeSkippedEvent (a tracker Session.Scrape passed over, and why),
+// WarningEvent, ErrorEvent and DroppedEvent. The Session never waits for
+// the consumer: events wait in a bounded buffer (Config.EventBuffer); while it is
 // full the newest are dropped and counted, and a DroppedEvent follows when
 // there is room. The channel is closed exactly once, after every goroutine
 // of the Session has exited; events still buffered then are delivered for

@@ -2,6 +2,8 @@ package announcer
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -195,6 +197,46 @@ func TestCustomParams(t *testing.T) {
 			if c.Params != nil {
 				t.Errorf("no params: %v", c.Params)
 			}
+		}
+	})
+}
+
+// Session.Scrape says which trackers it passed over and why: no scrape URL
+// (BEP 48, as the transport says), or given up (an unusable URL, a 410).
+func TestScrapeSkipped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}, {"http://noscrape.test/x"}, {"gopher://g.test/announce"},
+			{"http://gone.test/announce"}}, SessionOptions{})
+		e.fake.setFaults("gone.test", fault{err: &transport.StatusError{Code: 410}})
+		col := collect(s)
+		s.Start(context.Background())
+		synctest.Wait()
+		if err := s.Scrape(context.Background()); err != nil {
+			t.Fatalf("Scrape: %v", err)
+		}
+		s.Close()
+		<-col.done
+		got := map[string]SkipReason{}
+		for _, ev := range ofType[ScrapeSkippedEvent](col.all()) {
+			got[ev.Tracker] = ev.Reason
+			if ev.Err == nil {
+				t.Errorf("%s: no cause", ev.Tracker)
+			}
+			if ev.Reason == SkipNoScrape && !errors.Is(ev.Err, transport.ErrUnsupported) {
+				t.Errorf("%s: cause %v", ev.Tracker, ev.Err)
+			}
+		}
+		want := map[string]SkipReason{"http://noscrape.test/REDACTED": SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
+			"http://gone.test/announce": SkipGaveUp}
+		if !maps.Equal(got, want) {
+			t.Errorf("skipped %v, want %v", got, want)
+		}
+		if n := len(ofType[ScrapeEvent](col.all())); n != 1 {
+			t.Errorf("%d scrape events, want 1", n)
+		}
+		if SkipNoScrape.String() != "no scrape URL" || SkipGaveUp.String() != "gave up" || SkipReason(0).String() != "unknown" {
+			t.Error("SkipReason strings")
 		}
 	})
 }

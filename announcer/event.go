@@ -9,8 +9,9 @@ import (
 )
 
 // Event is one thing a Session learned. It is a sealed interface: the
-// concrete types are PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
-// ErrorEvent and DroppedEvent; read them with a type switch.
+// concrete types are PeerEvent, UpdateEvent, ScrapeEvent,
+// ScrapeSkippedEvent, WarningEvent, ErrorEvent and DroppedEvent; read them
+// with a type switch (and ignore types you do not know: more may come).
 //
 // Tracker URLs in events are redacted (see transport.Redact): they are safe
 // to log and display.
@@ -64,6 +65,42 @@ type ScrapeEvent struct {
 	Stats    transport.ScrapeStats
 }
 
+// ScrapeSkippedEvent says that Session.Scrape did not scrape a tracker, and
+// why, so that a UI need not work it out again from the URL.
+type ScrapeSkippedEvent struct {
+	Time    time.Time
+	Tracker string // redacted URL
+	Reason  SkipReason
+	// Err is the cause: the transport's error wrapping
+	// transport.ErrUnsupported for SkipNoScrape, the error that made the
+	// Session give the URL up for SkipGaveUp (nil if none was recorded).
+	Err error
+}
+
+// SkipReason says why Session.Scrape passed over a tracker.
+type SkipReason uint8
+
+const (
+	// SkipNoScrape: the tracker cannot be scraped. For HTTP, the last path
+	// segment of the announce URL does not start with "announce", so BEP 48
+	// gives it no scrape URL.
+	SkipNoScrape SkipReason = iota + 1
+	// SkipGaveUp: the URL is given up (HTTP 410, BEP 31 "retry in: never",
+	// an unsupported scheme or an unparsable URL): nothing is sent to it.
+	SkipGaveUp
+)
+
+// String returns "no scrape URL" or "gave up".
+func (r SkipReason) String() string {
+	switch r {
+	case SkipNoScrape:
+		return "no scrape URL"
+	case SkipGaveUp:
+		return "gave up"
+	}
+	return "unknown"
+}
+
 // WarningEvent is a tracker's "warning message": the reply was still used.
 type WarningEvent struct {
 	Time    time.Time
@@ -96,16 +133,18 @@ type DroppedEvent struct {
 	Count int
 }
 
-func (e PeerEvent) When() time.Time    { return e.Time }
-func (e UpdateEvent) When() time.Time  { return e.Time }
-func (e ScrapeEvent) When() time.Time  { return e.Time }
-func (e WarningEvent) When() time.Time { return e.Time }
-func (e ErrorEvent) When() time.Time   { return e.Time }
-func (e DroppedEvent) When() time.Time { return e.Time }
+func (e PeerEvent) When() time.Time          { return e.Time }
+func (e UpdateEvent) When() time.Time        { return e.Time }
+func (e ScrapeEvent) When() time.Time        { return e.Time }
+func (e ScrapeSkippedEvent) When() time.Time { return e.Time }
+func (e WarningEvent) When() time.Time       { return e.Time }
+func (e ErrorEvent) When() time.Time         { return e.Time }
+func (e DroppedEvent) When() time.Time       { return e.Time }
 
-func (PeerEvent) isEvent()    {}
-func (UpdateEvent) isEvent()  {}
-func (ScrapeEvent) isEvent()  {}
-func (WarningEvent) isEvent() {}
-func (ErrorEvent) isEvent()   {}
-func (DroppedEvent) isEvent() {}
+func (PeerEvent) isEvent()          {}
+func (UpdateEvent) isEvent()        {}
+func (ScrapeEvent) isEvent()        {}
+func (ScrapeSkippedEvent) isEvent() {}
+func (WarningEvent) isEvent()       {}
+func (ErrorEvent) isEvent()         {}
+func (DroppedEvent) isEvent()       {}
