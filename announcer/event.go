@@ -30,14 +30,21 @@ const (
 	ProtocolWebRTC = "webrtc"
 )
 
-// PeerEvent is one peer from one tracker. Within one reply the same peer is
-// not emitted twice. A WebRTC peer carries its open data channel in Peer.Conn:
-// the receiver owns it and must close it.
+// PeerEvent is peers from one tracker: all the peers of one announce reply
+// at once (it follows that reply's UpdateEvent), or one WebRTC peer as its
+// connection opens. Within one reply the same peer is not listed twice, and a
+// reply with no peers has no PeerEvent.
+//
+// A WebRTC peer carries its open data channel in Conn: the receiver owns it
+// and must close it. WebRTC peers are delivered one event each, as each
+// connection opens, so that none waits for another.
+//
+// Peers is the receiver's: the Session keeps no reference to it.
 type PeerEvent struct {
 	Time     time.Time
 	Tracker  string // redacted URL
 	Protocol string // ProtocolHTTP, ProtocolUDP or ProtocolWebRTC
-	Peer     peer.Peer
+	Peers    []peer.Peer
 }
 
 // UpdateEvent is one successful announce.
@@ -50,7 +57,9 @@ type UpdateEvent struct {
 	Complete   int
 	Incomplete int
 	Interval   time.Duration // the interval the tracker asked for
-	Peers      int           // peers in this reply
+	// Peers is the number of peers in this reply, duplicates included;
+	// the distinct ones follow in one PeerEvent.
+	Peers int
 	// ExternalIP is the address the tracker saw us coming from (BEP 24
 	// "external ip"), the zero Addr when it did not say. A client behind
 	// NAT can learn its public address from it.

@@ -209,7 +209,7 @@ func (s *Session) subscribeLocked() {
 		}
 		redacted := t.url.redacted
 		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, s.hash, func(p peer.Peer) {
-			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peer: p})
+			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
 		}))
 	}
 }

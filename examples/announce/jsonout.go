@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -94,7 +95,17 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 	var v any
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		v = jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(e), Transport: e.Protocol, ID: e.Peer.ID.String(), Client: peerClient(e.Peer.ID)}
+		// One line per peer (a reply's peers come in one event): the
+		// lines stay small and easy to filter.
+		var lines [][]byte
+		for _, p := range e.Peers {
+			line, err := jsonLine(jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(p), Transport: e.Protocol, ID: p.ID.String(), Client: peerClient(p.ID)})
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+		}
+		return bytes.Join(lines, []byte("\n")), nil
 	case announcer.UpdateEvent:
 		v = jsonUpdate{
 			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
@@ -166,10 +177,10 @@ func shortErrText(err error) string {
 
 // peerAddr is "ip:port", "[ipv6]:port", "host:port", or "" when the peer has
 // no address (WebRTC).
-func peerAddr(e announcer.PeerEvent) string {
+func peerAddr(p peer.Peer) string {
 	switch {
-	case e.Peer.Host != "", e.Peer.Addr.IsValid():
-		return e.Peer.String()
+	case p.Host != "", p.Addr.IsValid():
+		return p.String()
 	default:
 		return ""
 	}

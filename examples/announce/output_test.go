@@ -33,12 +33,12 @@ func sampleEvents() []announcer.Event {
 	copy(id[:], "-TK0001-abcdefghijkl")
 	return []announcer.Event{
 		announcer.PeerEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Protocol: announcer.ProtocolUDP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}},
-		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peer: peer.Peer{ID: id}},
+			Peers: []peer.Peer{{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}}},
+		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peers: []peer.Peer{{ID: id}}},
 		announcer.UpdateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
 			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5, ExternalIP: netip.MustParseAddr("203.0.113.9")},
 		announcer.UpdateEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,

@@ -158,10 +158,14 @@ func (r *runLoop) loop(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Peer.Conn != nil {
+			if pe, isPeer := ev.(announcer.PeerEvent); isPeer {
 				// The CLI only reports WebRTC peers; it owns and closes
 				// their data channels.
-				pe.Peer.Conn.Close()
+				for _, p := range pe.Peers {
+					if p.Conn != nil {
+						p.Conn.Close()
+					}
+				}
 			}
 			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Protocol == announcer.ProtocolWebRTC {
 				r.sawWebRTC = true

@@ -63,13 +63,13 @@ func TestSessionsMeet(t *testing.T) {
 			t.Fatal("no PeerEvent")
 		}
 	}
-	defer ea.Peer.Conn.Close()
-	defer eb.Peer.Conn.Close()
-	if ea.Peer.ID != id(50) || eb.Peer.ID != id(1) {
-		t.Fatalf("ids %v %v", ea.Peer.ID, eb.Peer.ID)
+	defer ea.Peers[0].Conn.Close()
+	defer eb.Peers[0].Conn.Close()
+	if ea.Peers[0].ID != id(50) || eb.Peers[0].ID != id(1) {
+		t.Fatalf("ids %v %v", ea.Peers[0].ID, eb.Peers[0].ID)
 	}
-	exchange(t, ea.Peer.Conn, eb.Peer.Conn, []byte("from a's session"))
-	exchange(t, eb.Peer.Conn, ea.Peer.Conn, []byte("from b's session"))
+	exchange(t, ea.Peers[0].Conn, eb.Peers[0].Conn, []byte("from a's session"))
+	exchange(t, eb.Peers[0].Conn, ea.Peers[0].Conn, []byte("from b's session"))
 
 	// The tracker drops both sockets: the transports re-announce both
 	// torrents, with offers, and the sessions meet again.
@@ -78,7 +78,7 @@ func TestSessionsMeet(t *testing.T) {
 	for _, ch := range []<-chan announcer.PeerEvent{pa, pb} {
 		select {
 		case e := <-ch:
-			defer e.Peer.Conn.Close()
+			defer e.Peers[0].Conn.Close()
 		case <-time.After(20 * time.Second):
 			t.Fatal("no PeerEvent after the reconnect")
 		}
