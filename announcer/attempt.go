@@ -82,6 +82,7 @@ func (s *Session) runAttempt(ctx context.Context, a *attempt) {
 		// A late answer of a tracker another one of its tier beat: it
 		// knows us now (stopped will be sent) but stands by.
 		t.state, t.next = StateIdle, time.Time{}
+		s.stateChangedLocked(t, time.Now())
 	case w.active == t && !w.running && s.life == lifeRunning:
 		// An event announce (completed) to the tracker in use outside a
 		// round: its interval starts again from this reply.

@@ -119,6 +119,9 @@ func (s *Session) end() {
 	for _, t := range s.trackers {
 		if t.state != StateGaveUp {
 			t.state, t.next = StateStopped, time.Time{}
+			if s.ran { // a Session never started has nothing to tell
+				s.stateChangedLocked(t, time.Now())
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -216,6 +219,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	trackerID := t.trackerID
 	if t.state != StateGaveUp {
 		t.state = StateStopping
+		s.stateChangedLocked(t, time.Now())
 	}
 	s.mu.Unlock()
 	req := s.request(transport.EventStopped, trackerID)

@@ -38,6 +38,8 @@ type tracker struct {
 	warning     string
 	trackerID   string
 	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
+	shown       State                       // the state the last StateEvent carried
 	bo          *backoff.ExponentialBackOff // nil while healthy
 	inflight    *attempt                    // the announce on the wire, if any
 }
@@ -77,6 +79,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	prev := t.state
 	t.state = StateAnnouncing
 	bound := s.c.attemptTimeout(t)
+	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
 	req := s.request(ev, trackerID)
@@ -87,6 +90,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 		if t.state == StateAnnouncing {
 			t.state = prev
 		}
+		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
 		return outcomeAborted, err
 	}
@@ -114,6 +118,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	case transport.EventCompleted:
 		t.leecher = false
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 
 	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
@@ -142,9 +147,15 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 		callCtx, cancel = context.WithTimeoutCause(ctx, bound, errAttemptTimeout)
 		defer cancel()
 	}
+	sent := time.Now()
 	resp, err := t.tr.Announce(callCtx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err == nil {
+		s.mu.Lock()
+		t.recordRTTLocked(time.Since(sent))
+		s.mu.Unlock()
 	}
 	if err != nil && ctx.Err() == nil && context.Cause(callCtx) == errAttemptTimeout {
 		err = timeoutErr(bound)
@@ -241,6 +252,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		t.next = now.Add(s.c.retryDelay(t, retryIn))
 		ev.Failures, ev.NextTry = t.failures, t.next
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)
