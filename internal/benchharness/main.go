@@ -278,4 +278,3 @@ func minMedMax(xs []float64) (lo, med, hi float64) {
 	}
 	return s[0], med, s[n-1]
 }
-
