@@ -41,6 +41,7 @@ type config struct {
 	tracker                           string
 	install, udp, http                bool
 	timeout                           time.Duration
+	cpuProfile                        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.install, "install", true, "apt-get install opentracker when it is missing (as root)")
 	protos := fs.String("protocols", "udp,http", "protocols to measure")
 	fs.DurationVar(&c.timeout, "timeout", 3*time.Minute, "limit of each phase")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of trackerkit's phases (not the bare clients') to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -175,6 +177,13 @@ func run(ctx context.Context, cfg config, out io.Writer) (results, error) {
 			})},
 		}
 	}
+	var prof *profiler
+	if cfg.cpuProfile != "" {
+		if prof, err = newProfiler(cfg.cpuProfile); err != nil {
+			return nil, err
+		}
+		defer prof.close()
+	}
 	res := results{}
 	for r := range cfg.rounds {
 		// Interleaved: each protocol's ceiling and trackerkit run back to
@@ -186,7 +195,14 @@ func run(ctx context.Context, cfg config, out io.Writer) (results, error) {
 			}
 			for _, s := range order {
 				runtime.GC()
+				profiled := prof != nil && strings.Contains(s.name, "trackerkit")
+				if profiled {
+					prof.resume()
+				}
 				p, err := s.run(ctx)
+				if profiled {
+					prof.pause()
+				}
 				if err != nil {
 					return res, fmt.Errorf("round %d, %s: %w", r+1, s.name, err)
 				}
