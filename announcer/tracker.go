@@ -38,6 +38,8 @@ type tracker struct {
 	warning     string
 	trackerID   string
 	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
+	shown       State                       // the state the last StateEvent carried
 	bo          *backoff.ExponentialBackOff // nil while healthy
 }
 
@@ -74,6 +76,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	trackerID := t.trackerID
 	prev := t.state
 	t.state = StateAnnouncing
+	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
 	req := s.request(ev, trackerID)
@@ -82,6 +85,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	if err != nil && ctx.Err() != nil {
 		s.mu.Lock()
 		t.state = prev
+		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
 		return outcomeAborted
 	}
@@ -109,6 +113,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	case transport.EventCompleted:
 		t.leecher = false
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 
 	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
@@ -125,9 +130,15 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 		return nil, s.wrap("announce", t, err)
 	}
 	defer s.c.release(t.url)
+	sent := time.Now()
 	resp, err := t.tr.Announce(ctx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err == nil {
+		s.mu.Lock()
+		t.recordRTTLocked(time.Since(sent))
+		s.mu.Unlock()
 	}
 	if err != nil {
 		return nil, s.wrap("announce", t, err)
@@ -214,6 +225,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		t.next = now.Add(s.c.retryDelay(t, retryIn))
 		ev.Failures, ev.NextTry = t.failures, t.next
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)
