@@ -98,7 +98,9 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.scrapeEvery > 0 {
 		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
 	}
-	hybrid := !s.hashV2.IsZero() && s.hash != (transport.InfoHash{})
+	// A v1 hash equal to the truncated v2 one is a v2-only torrent given
+	// twice: announced once.
+	hybrid := !s.hashV2.IsZero() && s.hash != (transport.InfoHash{}) && s.hash != s.hashV2.Truncated()
 	if s.hash == (transport.InfoHash{}) && !s.hashV2.IsZero() {
 		s.hash = s.hashV2.Truncated() // v2-only
 	}
