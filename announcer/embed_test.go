@@ -328,7 +328,9 @@ func TestHybridTorrent(t *testing.T) {
 			v2[i] = byte(0xc0 + i)
 		}
 		short := v2.Truncated()
-		p := func(i int) netip.AddrPort { return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 6881) }
+		p := func(i int) netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 6881)
+		}
 		e.mt.AddPeer(testHash, peer.ID{1}, p(1), 0)
 		e.mt.AddPeer(testHash, peer.ID{2}, p(2), 0)
 		e.mt.AddPeer(short, peer.ID{2}, p(2), 0)
