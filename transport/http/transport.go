@@ -26,6 +26,7 @@ type Transport struct {
 	timeout   time.Duration // 0: none
 	log       *slog.Logger
 	closed    atomic.Bool
+	net       *network // the default client's dialer and family pools; nil with a Config.Client
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -40,6 +41,9 @@ func New(cfg Config) *Transport {
 		maxReply:  cfg.MaxReplyBytes,
 		timeout:   cfg.Timeout,
 		log:       cfg.Logger,
+	}
+	if own {
+		t.net = newNetwork(&cfg, &t.client)
 	}
 	maxRedirects, userCheck := cfg.MaxRedirects, cfg.Client.CheckRedirect
 	t.client.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
@@ -119,6 +123,12 @@ func (t *Transport) Close() error {
 	}
 	if t.ownClient {
 		t.client.CloseIdleConnections()
+		for _, c := range t.net.byFamily {
+			if c != nil {
+				c.CloseIdleConnections()
+			}
+		}
+		t.net.close()
 	}
 	return nil
 }
@@ -126,6 +136,9 @@ func (t *Transport) Close() error {
 func (t *Transport) check(u *url.URL) error {
 	if t.closed.Load() {
 		return transport.ErrClosed
+	}
+	if t.net != nil && t.net.err != nil {
+		return t.net.err
 	}
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return transport.ErrUnsupported
@@ -168,7 +181,7 @@ func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
 			"Accept-Encoding": {"gzip"},
 		},
 	}).WithContext(ctx)
-	resp, err := t.client.Do(req)
+	resp, err := t.clientFor(ctx).Do(req)
 	if err != nil {
 		return nil, requestError(err)
 	}
