@@ -69,7 +69,7 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 	r := withQuery(u, func(q []byte) []byte {
 		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
 	})
-	body, err := t.get(ctx, r)
+	body, err := t.get(withFamily(ctx, req.Family), r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
 		if resp, err = ParseAnnounce(body); err == nil {
