@@ -87,9 +87,16 @@
 //
 // # Events
 //
-// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
-// ErrorEvent and DroppedEvent. The Session never waits for the consumer:
-// events wait in a bounded buffer (Config.EventBuffer); while it is
+// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent,
+// ScrapeSkippedEvent (a tracker Session.Scrape passed over, and why),
+// WarningEvent, ErrorEvent, DroppedEvent and, with
+// SessionOptions.StateEvents, a StateEvent each time a tracker's state
+// changes, carrying its TrackerStatus (round-trip times included), so a UI
+// follows its trackers from events alone. A successful announce gives one
+// UpdateEvent, then (when the tracker sent peers) one PeerEvent holding all
+// the distinct peers of that reply; a WebRTC peer gives one PeerEvent of its
+// own when its data channel opens. The Session never waits for the
+// consumer: events wait in a bounded buffer (Config.EventBuffer); while it is
 // full the newest are dropped and counted, and a DroppedEvent follows when
 // there is room. The channel is closed exactly once, after every goroutine
 // of the Session has exited; events still buffered then are delivered for

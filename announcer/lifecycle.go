@@ -100,6 +100,9 @@ func (s *Session) end() {
 	for _, t := range s.trackers {
 		if t.state != StateGaveUp {
 			t.state, t.next = StateStopped, time.Time{}
+			if s.ran { // a Session never started has nothing to tell
+				s.stateChangedLocked(t, time.Now())
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -119,6 +122,7 @@ func (s *Session) sendStopped(ctx context.Context) error {
 	for _, t := range s.trackers {
 		if t.started && t.tr != nil && t.state != StateGaveUp {
 			t.state = StateStopping
+			s.stateChangedLocked(t, time.Now())
 			targets = append(targets, t)
 		}
 	}
@@ -209,7 +213,7 @@ func (s *Session) subscribeLocked() {
 		}
 		redacted := t.url.redacted
 		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, s.hash, func(p peer.Peer) {
-			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peer: p})
+			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
 		}))
 	}
 }

@@ -35,6 +35,7 @@ type Session struct {
 	statsFn     func() Stats
 	params      url.Values
 	paramsFn    func() url.Values
+	stateEvents bool
 	scrapeEvery time.Duration
 
 	trackers []*tracker    // every URL, in tier order
@@ -50,6 +51,7 @@ type Session struct {
 	mu        sync.Mutex
 	life      life
 	completed bool
+	ran       bool               // Start was called: end reports the trackers stopped
 	reported  Stats              // the totals given to Update
 	stopAfter func() bool        // unregisters Start's context watch
 	abort     context.CancelFunc // ends a Stop in progress (Close)
@@ -76,6 +78,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		statsFn:     opts.Stats,
 		params:      opts.Params,
 		paramsFn:    opts.ParamsFunc,
+		stateEvents: opts.StateEvents,
 		scrapeEvery: opts.ScrapeInterval,
 		reported:    Stats{Left: LeftUnknown},
 		done:        make(chan struct{}),
@@ -172,6 +175,7 @@ func (s *Session) Start(ctx context.Context) error {
 		return err
 	}
 	s.life = lifeRunning
+	s.ran = true
 	s.subscribeLocked()
 	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
 		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
@@ -247,14 +251,7 @@ func (s *Session) Trackers() []TrackerStatus {
 	defer s.mu.Unlock()
 	out := make([]TrackerStatus, len(s.trackers))
 	for i, t := range s.trackers {
-		out[i] = TrackerStatus{
-			URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
-			LastAnnounce: t.last, NextAnnounce: t.next,
-			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
-			Interval: t.interval, MinInterval: t.minInterval,
-			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
-			ExternalIP: t.externalIP,
-		}
+		out[i] = t.statusLocked()
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package announcer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/netip"
@@ -37,6 +38,8 @@ type tracker struct {
 	warning     string
 	trackerID   string
 	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
+	shown       State                       // the state the last StateEvent carried
 	bo          *backoff.ExponentialBackOff // nil while healthy
 }
 
@@ -65,7 +68,7 @@ func (t *tracker) pendingEvent(completed bool) transport.Event {
 }
 
 // announce sends one announce to t (never the stopped one: see stop) and
-// records the result. It emits UpdateEvent, WarningEvent and PeerEvents on
+// records the result. It emits UpdateEvent, WarningEvent and a PeerEvent on
 // success, ErrorEvent on failure.
 func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	s.mu.Lock()
@@ -73,6 +76,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	trackerID := t.trackerID
 	prev := t.state
 	t.state = StateAnnouncing
+	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
 	req := s.request(ev, trackerID)
@@ -81,6 +85,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	if err != nil && ctx.Err() != nil {
 		s.mu.Lock()
 		t.state = prev
+		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
 		return outcomeAborted
 	}
@@ -108,6 +113,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	case transport.EventCompleted:
 		t.leecher = false
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 
 	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
@@ -124,9 +130,15 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 		return nil, s.wrap("announce", t, err)
 	}
 	defer s.c.release(t.url)
+	sent := time.Now()
 	resp, err := t.tr.Announce(ctx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err == nil {
+		s.mu.Lock()
+		t.recordRTTLocked(time.Since(sent))
+		s.mu.Unlock()
 	}
 	if err != nil {
 		return nil, s.wrap("announce", t, err)
@@ -213,6 +225,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		t.next = now.Add(s.c.retryDelay(t, retryIn))
 		ev.Failures, ev.NextTry = t.failures, t.next
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)
@@ -224,7 +237,9 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 }
 
 // emitReply emits the events of one successful announce: the update, the
-// warning if any, and each distinct peer once.
+// warning if any, and the distinct peers together in one PeerEvent. Each is
+// pushed without blocking and without a goroutine of its own (see
+// eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
 		Time: now, Tracker: t.url.redacted, Event: ev,
@@ -234,25 +249,71 @@ func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.Anno
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
-	if len(resp.Peers) == 0 {
-		return
+	if peers := distinctPeers(resp.Peers); len(peers) > 0 {
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
 	}
-	seen := make(map[peerKey]struct{}, len(resp.Peers))
-	for _, p := range resp.Peers {
-		k := peerKey{addr: p.Addr, host: p.Host}
-		if !p.Addr.IsValid() && p.Host == "" {
-			k.id = p.ID // a peer known only by ID (WebRTC)
+}
+
+// distinctPeers returns peers without repeats (the first of each is kept; a
+// repeat's WebRTC connection is closed). Without repeats, the common case,
+// it returns peers itself and allocates nothing: a reply of up to
+// dedupTableMax peers is checked with an open-addressing table on the
+// stack, a larger one with a map.
+func distinctPeers(peers []peer.Peer) []peer.Peer {
+	if len(peers) < 2 {
+		return peers
+	}
+	if len(peers) <= dedupTableMax {
+		var table [2 * dedupTableMax]int16 // 1 + index into peers; 0: empty
+		mask := uint64(len(table) - 1)
+		clean := true
+	fill:
+		for i := range peers {
+			k := keyOf(&peers[i])
+			for h := k.hash() & mask; ; h = (h + 1) & mask {
+				j := table[h]
+				if j == 0 {
+					table[h] = int16(i + 1)
+					break
+				}
+				if keyOf(&peers[j-1]) == k {
+					clean = false
+					break fill
+				}
+			}
 		}
-		if _, dup := seen[k]; dup {
-			if p.Conn != nil {
-				p.Conn.Close()
+		if clean {
+			return peers
+		}
+	}
+	seen := make(map[peerKey]struct{}, len(peers))
+	var out []peer.Peer // nil until the first repeat
+	for i := range peers {
+		p := &peers[i]
+		k := keyOf(p)
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			if out != nil {
+				out = append(out, *p)
 			}
 			continue
 		}
-		seen[k] = struct{}{}
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peer: p})
+		if out == nil {
+			out = append(make([]peer.Peer, 0, len(peers)), peers[:i]...)
+		}
+		if p.Conn != nil {
+			p.Conn.Close()
+		}
 	}
+	if out == nil {
+		return peers
+	}
+	return out
 }
+
+// dedupTableMax is the largest reply checked for repeats without
+// allocating (a 512-byte table on the stack).
+const dedupTableMax = 128
 
 // peerKey identifies a peer within one reply: by address (or host name and
 // port), or by ID when it has no address.
@@ -260,4 +321,35 @@ type peerKey struct {
 	addr netip.AddrPort
 	host string
 	id   peer.ID
+}
+
+func keyOf(p *peer.Peer) peerKey {
+	k := peerKey{addr: p.Addr, host: p.Host}
+	if !p.Addr.IsValid() && p.Host == "" {
+		k.id = p.ID // a peer known only by ID (WebRTC)
+	}
+	return k
+}
+
+// hash mixes the key's bytes, eight at a time, and finishes with MurmurHash3's
+// fmix64 so that every input bit reaches the low bits the table uses.
+func (k peerKey) hash() uint64 {
+	const m = 0x9e3779b97f4a7c15
+	mix := func(h, w uint64) uint64 { h = (h ^ w) * m; return h ^ h>>32 }
+	a := k.addr.Addr().As16() // zeros for the zero Addr
+	h := mix(uint64(k.addr.Port())+1, binary.LittleEndian.Uint64(a[:8]))
+	h = mix(h, binary.LittleEndian.Uint64(a[8:]))
+	for i := 0; i < len(k.host); i++ {
+		h = mix(h, uint64(k.host[i]))
+	}
+	if !k.id.IsZero() {
+		h = mix(h, binary.LittleEndian.Uint64(k.id[:8]))
+		h = mix(h, binary.LittleEndian.Uint64(k.id[8:16]))
+		h = mix(h, uint64(binary.LittleEndian.Uint32(k.id[16:])))
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
 }

@@ -189,6 +189,7 @@ func (w *worker) succeeded(t *tracker) {
 		for _, o := range tier {
 			if o != t && o.state == StateOK {
 				o.state, o.next = StateIdle, time.Time{}
+				s.stateChangedLocked(o, time.Now())
 			}
 		}
 	}

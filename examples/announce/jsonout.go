@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -47,6 +48,21 @@ type jsonUpdate struct {
 	ExternalIP *string `json:"external_ip"` // BEP 24: our address as the tracker saw it; null when it did not say
 }
 
+type jsonState struct {
+	jsonHead
+	State       string   `json:"state"`         // announcer.State text: "idle", "announcing", "ok", "backing off", ...
+	From        string   `json:"from"`          // the state before
+	Complete    *int     `json:"complete"`      // seeders from the last answer; null until known
+	Incomplete  *int     `json:"incomplete"`    // leechers from the last answer; null until known
+	Peers       int      `json:"peers"`         // peers in the last reply
+	Failures    int      `json:"failures"`      // consecutive failures
+	Next        *string  `json:"next_announce"` // RFC 3339; null when none is planned
+	RTT         *float64 `json:"rtt"`           // seconds, last successful announce; null until one
+	SmoothedRTT *float64 `json:"smoothed_rtt"`  // seconds, RFC 6298 average; null until one
+	LastError   *string  `json:"last_error"`    // null when none
+	ExternalIP  *string  `json:"external_ip"`   // BEP 24, last said; null until said
+}
+
 type jsonScrape struct {
 	jsonHead        // its info_hash is the scraped torrent's
 	Complete   *int `json:"complete"`
@@ -76,6 +92,15 @@ func addrText(a netip.Addr) *string {
 	return &s
 }
 
+// seconds returns nil for 0 (not measured), else d in seconds.
+func seconds(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
+}
+
 // count returns nil for the library's "unknown" (-1).
 func count(n int) *int {
 	if n < 0 {
@@ -94,13 +119,39 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 	var v any
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		v = jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(e), Transport: e.Protocol, ID: e.Peer.ID.String(), Client: peerClient(e.Peer.ID)}
+		// One line per peer (a reply's peers come in one event): the
+		// lines stay small and easy to filter.
+		var lines [][]byte
+		for _, p := range e.Peers {
+			line, err := jsonLine(jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(p), Transport: e.Protocol, ID: p.ID.String(), Client: peerClient(p.ID)})
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, line)
+		}
+		return bytes.Join(lines, []byte("\n")), nil
 	case announcer.UpdateEvent:
 		v = jsonUpdate{
 			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
 			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
 			Interval: e.Interval.Seconds(), Peers: e.Peers, ExternalIP: addrText(e.ExternalIP),
 		}
+	case announcer.StateEvent:
+		st := e.Status
+		js := jsonState{
+			jsonHead: head("state", e.Tracker), State: st.State.String(), From: e.From.String(),
+			Complete: count(st.Seeders), Incomplete: count(st.Leechers), Peers: st.Peers, Failures: st.Failures,
+			RTT: seconds(st.RTT), SmoothedRTT: seconds(st.SmoothedRTT), ExternalIP: addrText(st.ExternalIP),
+		}
+		if !st.NextAnnounce.IsZero() {
+			next := st.NextAnnounce.UTC().Format(jsonTimeFormat)
+			js.Next = &next
+		}
+		if st.LastError != nil {
+			msg := scrub(errText(st.LastError))
+			js.LastError = &msg
+		}
+		v = js
 	case announcer.ScrapeEvent:
 		h := head("scrape", e.Tracker)
 		if e.InfoHash != (transport.InfoHash{}) {
@@ -166,10 +217,10 @@ func shortErrText(err error) string {
 
 // peerAddr is "ip:port", "[ipv6]:port", "host:port", or "" when the peer has
 // no address (WebRTC).
-func peerAddr(e announcer.PeerEvent) string {
+func peerAddr(p peer.Peer) string {
 	switch {
-	case e.Peer.Host != "", e.Peer.Addr.IsValid():
-		return e.Peer.String()
+	case p.Host != "", p.Addr.IsValid():
+		return p.String()
 	default:
 		return ""
 	}

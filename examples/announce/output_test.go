@@ -33,12 +33,12 @@ func sampleEvents() []announcer.Event {
 	copy(id[:], "-TK0001-abcdefghijkl")
 	return []announcer.Event{
 		announcer.PeerEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Protocol: announcer.ProtocolUDP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}},
-		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peer: peer.Peer{ID: id}},
+			Peers: []peer.Peer{{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}}},
+		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peers: []peer.Peer{{ID: id}}},
 		announcer.UpdateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
 			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5, ExternalIP: netip.MustParseAddr("203.0.113.9")},
 		announcer.UpdateEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,
@@ -55,6 +55,14 @@ func sampleEvents() []announcer.Event {
 		announcer.ErrorEvent{Time: t0, Tracker: red, Failures: 1, GaveUp: true,
 			Err: errors.New("leaky lower layer: Get " + rawPrivate + ": boom")},
 		announcer.DroppedEvent{Time: t0, Count: 12},
+		announcer.StateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: "udp://127.0.0.1:6969", State: announcer.StateOK, Seeders: 3, Leechers: 2, Peers: 5,
+				NextAnnounce: t0.Add(30 * time.Minute), RTT: 12 * time.Millisecond, SmoothedRTT: 15 * time.Millisecond,
+				ExternalIP: netip.MustParseAddr("2001:db8::9")}},
+		announcer.StateEvent{Time: t0, Tracker: red, From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: red, State: announcer.StateBackingOff, Seeders: -1, Leechers: -1, Failures: 1,
+				NextAnnounce: t0.Add(15 * time.Second),
+				LastError:    errors.New("Get " + rawPrivate + ": connection refused")}},
 	}
 }
 
@@ -130,6 +138,7 @@ func checkJSONLines(t *testing.T, out []byte) []map[string]any {
 	required := map[string][]string{
 		"peer":    {"addr", "transport"},
 		"update":  {"event", "complete", "incomplete", "interval", "peers", "external_ip"},
+		"state":   {"state", "from", "complete", "incomplete", "peers", "failures", "next_announce", "rtt", "smoothed_rtt", "last_error", "external_ip"},
 		"scrape":  {"info_hash", "complete", "incomplete", "downloaded"},
 		"warning": {"message"},
 		"error":   {"error"},

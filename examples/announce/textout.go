@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -49,15 +50,18 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 	clean := func(s string) string { return sanitize(scrub(s)) }
 	ts := ev.When().Format(logTimeFormat)
 	switch e := ev.(type) {
-	case announcer.PeerEvent:
-		s := fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(e))), e.Protocol)
-		if c := peerClient(e.Peer.ID); c != "" {
-			s += fmt.Sprintf(" client=%q", c)
+	case announcer.PeerEvent: // one line per peer of the reply
+		lines := make([]string, len(e.Peers))
+		for i, p := range e.Peers {
+			lines[i] = fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(p))), e.Protocol)
+			if c := peerClient(p.ID); c != "" {
+				lines[i] += fmt.Sprintf(" client=%q", c)
+			}
+			if !p.ID.IsZero() {
+				lines[i] += " id=" + p.ID.String()
+			}
 		}
-		if !e.Peer.ID.IsZero() {
-			s += " id=" + e.Peer.ID.String()
-		}
-		return s
+		return strings.Join(lines, "\n")
 	case announcer.UpdateEvent:
 		ev := e.Event.String()
 		if ev == "" {
@@ -131,9 +135,14 @@ func (o *logOutput) println(s string) {
 	}
 }
 
-func (o *logOutput) event(ev announcer.Event) { o.println(logLine(ev, o.scrub)) }
-func (o *logOutput) tick(time.Time)           {}
-func (o *logOutput) writeFailed() bool        { return o.err != nil }
+func (o *logOutput) event(ev announcer.Event) {
+	if _, isState := ev.(announcer.StateEvent); isState {
+		return // the update and error lines say what happened; state lines are for -json
+	}
+	o.println(logLine(ev, o.scrub))
+}
+func (o *logOutput) tick(time.Time)    {}
+func (o *logOutput) writeFailed() bool { return o.err != nil }
 func (o *logOutput) finish(now time.Time) {
 	for _, l := range summaryLines(o.b, now) {
 		o.println(l)

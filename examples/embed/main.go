@@ -79,10 +79,12 @@ func announce(ctx context.Context, hash transport.InfoHash, tracker string, p *P
 	}
 	for ev := range sess.Events() {
 		switch e := ev.(type) {
-		case announcer.PeerEvent:
-			fmt.Fprintln(w, "peer", e.Peer, "from", e.Tracker)
-			if e.Peer.Conn != nil {
-				e.Peer.Conn.Close() // a WebRTC data channel: ours to use or close
+		case announcer.PeerEvent: // the peers of one reply, or one WebRTC peer
+			for _, pr := range e.Peers {
+				fmt.Fprintln(w, "peer", pr, "from", e.Tracker)
+				if pr.Conn != nil {
+					pr.Conn.Close() // a WebRTC data channel: ours to use or close
+				}
 			}
 		case announcer.UpdateEvent:
 			fmt.Fprintln(w, e.Tracker, "seeders", e.Complete, "leechers", e.Incomplete, "next in", e.Interval)

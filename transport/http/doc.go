@@ -45,9 +45,11 @@
 //     decimal string), or "never" (RetryNever, matching
 //     transport.ErrPermanent). Zero, negative, overflowing or other values
 //     are ignored: the failure stands, without retry advice.
-//   - "interval" is required: missing, negative, not an integer, or too large
-//     for a time.Duration is a *transport.MalformedError. Zero is passed on;
-//     the announcer applies its own floor.
+//   - "interval" is required: missing or not an integer is a
+//     *transport.MalformedError. A number out of range is clamped, never
+//     malformed: negative is 0, and anything beyond what a time.Duration
+//     holds (2^63 and more included) is the largest Duration; the announcer
+//     then applies its floor and cap. "min interval" is clamped the same way.
 //   - Optional fields ("min interval", "complete", "incomplete", "tracker id",
 //     "warning message", "external ip") of the wrong type or out of range are
 //     ignored as if absent: the reply is still usable. Absent counts are -1.
@@ -64,6 +66,9 @@
 //     that is not 20 bytes) is skipped, so one bad entry does not cost the
 //     other peers. Hostnames are kept in peer.Peer.Host, unresolved. Peers
 //     with port 0 are dropped, as in package peer.
+//   - At most MaxPeersPerReply peers are taken from one reply (the first
+//     ones: dictionary or compact IPv4 peers, then IPv6); the rest are
+//     dropped, so one reply's cost is bounded whatever the tracker sends.
 //   - Scrape: "files" is required (it may be empty); entries whose key is
 //     not 20 bytes or whose value is not a dictionary are skipped; absent or
 //     invalid counts are -1.
