@@ -171,6 +171,8 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
+		Family:     s.c.cfg.Family,
+		IP:         s.c.cfg.AnnounceIP,
 	}
 }
 
