@@ -43,10 +43,13 @@ type Session struct {
 	urls     []*trackerURL // interned URLs to release at the end
 	events   eventQueue
 
-	runCtx    context.Context // ends when the Session ends: aborts announces and scrapes
-	cancelRun context.CancelFunc
-	wg        sync.WaitGroup // running workers and Scrape calls
-	done      chan struct{}  // closed when the Session has ended
+	runCtx     context.Context // ends when Stop or Close begins: ends workers and scrapes
+	cancelRun  context.CancelFunc
+	callCtx    context.Context // ends at Close or the end of Stop: aborts announces in flight
+	cancelCall context.CancelFunc
+	wg         sync.WaitGroup // running workers and Scrape calls
+	flights    sync.WaitGroup // announce attempts in flight (see attempt)
+	done       chan struct{}  // closed when the Session has ended
 
 	mu        sync.Mutex
 	life      life
@@ -102,11 +105,13 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	}
 	s.events.init(c.cfg.EventBuffer, c.cfg.EventLinger, &c.wg, c.closing)
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
 
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		s.cancelRun()
+		s.cancelCall()
 		c.releaseURLs(s.urls)
 		return nil, ErrClosed
 	}
@@ -221,18 +226,32 @@ func (s *Session) Update(st Stats) {
 }
 
 // Complete says the download finished. Each tracker that acknowledged our
-// "started" while we were downloading (Left > 0) is sent "completed" once,
-// as soon as its min interval allows; a Session that started as a seeder
+// "started" while we were downloading (Left > 0) is sent "completed" at
+// once, once: an event is not a re-announce, so min interval does not hold
+// it back (it holds back Announce and Update only). A tracker with an
+// announce in flight is sent it as soon as that one is answered; one that
+// cannot be reached keeps it pending, for its next announce or for Stop,
+// which sends it before "stopped". A Session that started as a seeder
 // sends none. Report Left 0 from then on. Later calls do nothing.
 func (s *Session) Complete() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.completed {
-		s.mu.Unlock()
 		return
 	}
 	s.completed = true
-	s.mu.Unlock()
-	s.Announce()
+	if s.life != lifeRunning {
+		return
+	}
+	for _, w := range s.workers {
+		for _, tier := range w.tiers {
+			for _, t := range tier {
+				if t.state != StateGaveUp && t.pendingEvent(true) == transport.EventCompleted && t.inflight == nil {
+					s.startAttemptLocked(t, w)
+				}
+			}
+		}
+	}
 }
 
 // stats returns the totals to report now.

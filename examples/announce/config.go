@@ -44,7 +44,7 @@ type Config struct {
 	AnnounceIP netip.Addr       // -ip, sent as ip= / the UDP ip field
 	Family     transport.Family // -4 or -6
 	proxyRaw   string           // -proxy as given, checked into Proxy
-	Duration    time.Duration // -duration, 0: no limit
+	Duration   time.Duration    // -duration, 0: no limit
 
 	JSON, Once, Scrape, Demo bool
 

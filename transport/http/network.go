@@ -17,6 +17,7 @@ import (
 type network struct {
 	dialer   *netdial.Dialer
 	byFamily [2]*nethttp.Client // FamilyIPv4, FamilyIPv6; nil with a Config.Client
+	events   [2]*nethttp.Client // their event clients (see eventClient)
 	err      error              // a proxy that cannot be used: every request fails with it
 }
 
@@ -56,30 +57,47 @@ func (n *network) families(ctx context.Context, u *url.URL) ([]transport.Family,
 }
 
 func (n *network) close() {
-	if n != nil && n.dialer != nil {
+	if n == nil {
+		return
+	}
+	for _, cs := range [][2]*nethttp.Client{n.byFamily, n.events} {
+		for _, c := range cs {
+			if c != nil {
+				c.CloseIdleConnections()
+			}
+		}
+	}
+	if n.dialer != nil {
 		n.dialer.Close()
 	}
 }
 
-type familyKey struct{}
-
-// withFamily records the family an announce is forced to, for clientFor.
-func withFamily(ctx context.Context, f transport.Family) context.Context {
-	if f == transport.FamilyAny {
-		return ctx
+// addEventClients gives each family client its event client.
+func (n *network) addEventClients() {
+	for i, c := range n.byFamily {
+		if c != nil {
+			n.events[i] = eventClient(c)
+		}
 	}
-	return context.WithValue(ctx, familyKey{}, f)
 }
 
-// clientFor returns the client serving the request's family.
-func (t *Transport) clientFor(ctx context.Context) *nethttp.Client {
-	if t.net != nil {
-		switch f, _ := ctx.Value(familyKey{}).(transport.Family); f {
-		case transport.FamilyIPv4:
-			return t.net.byFamily[0]
-		case transport.FamilyIPv6:
-			return t.net.byFamily[1]
+// clientFor returns the client serving an announce forced to family f, an
+// event announce (completed, stopped) on the event clients.
+func (t *Transport) clientFor(f transport.Family, event bool) *nethttp.Client {
+	if t.net != nil && f != transport.FamilyAny {
+		i := 0
+		if f == transport.FamilyIPv6 {
+			i = 1
 		}
+		if c := t.net.byFamily[i]; c != nil {
+			if event {
+				return t.net.events[i]
+			}
+			return c
+		}
+	}
+	if event {
+		return t.events
 	}
 	return &t.client
 }

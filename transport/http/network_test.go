@@ -94,6 +94,13 @@ func TestProxies(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v", err)
 			}
+			if err == nil { // event announces have a pool of their own: through the proxy too
+				stopped := announceReq(1, "-TK0001-aaaaaaaaaaaa")
+				stopped.Event = transport.EventStopped
+				if _, err := tp.Announce(t.Context(), u, stopped); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err != nil {
 				checkTransportError(t, err, "announce")
 				for _, secret := range []string{"WRONGPW", "alice"} {
@@ -113,8 +120,11 @@ func TestProxies(t *testing.T) {
 				t.Fatal("the tracker saw no request")
 			}
 			got := tt.px.Targets()[relayed:]
-			if len(got) != 1 || got[0] != "tcp "+u.Host {
-				t.Fatalf("proxy relayed %v, want one tunnel to %s", got, u.Host)
+			if len(got) != 2 || got[0] != "tcp "+u.Host || got[1] != got[0] {
+				t.Fatalf("proxy relayed %v, want two tunnels (announces, events) to %s", got, u.Host)
+			}
+			if len(after)-len(before) != 2 {
+				t.Fatalf("tracker saw %d requests, want 2", len(after)-len(before))
 			}
 		})
 	}
