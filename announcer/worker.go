@@ -26,6 +26,8 @@ type worker struct {
 	finished bool        // every tracker given up: nothing left to do
 	forced   bool        // an announce was forced since the round began
 	active   *tracker    // answered the last round; nil while failing
+	retired  bool        // replaced by SetTrackers: does nothing more
+	redo     bool        // SetPort: the round in progress is followed by another
 	roundAt  time.Time   // when the next round starts
 	scrapeAt time.Time   // next periodic scrape; zero: none
 }
@@ -48,7 +50,7 @@ func (w *worker) host() *hostLimit { return w.tiers[0][0].url.limit }
 func (w *worker) runIfRunning() {
 	s := w.s
 	s.mu.Lock()
-	if s.life != lifeRunning {
+	if s.life != lifeRunning || w.retired {
 		w.running = false
 		s.mu.Unlock()
 		return
@@ -65,7 +67,7 @@ func (w *worker) fire() {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w.running || w.finished || s.life != lifeRunning {
+	if w.running || w.finished || w.retired || s.life != lifeRunning {
 		return
 	}
 	w.running = true
@@ -82,7 +84,7 @@ func (w *worker) run() {
 		now := time.Now()
 		s.mu.Lock()
 		roundAt, scrapeAt, active := w.roundAt, w.scrapeAt, w.active
-		if ctx.Err() != nil || s.life != lifeRunning { // ending: halt waits for us
+		if ctx.Err() != nil || s.life != lifeRunning || w.retired { // ending: halt waits for us
 			w.running = false
 			s.mu.Unlock()
 			return
@@ -182,6 +184,9 @@ func (w *worker) roundTier(ctx context.Context, tier []*tracker) (won bool, retr
 	// launchLocked asks the next tracker that can be asked now; false when
 	// none is left.
 	launchLocked := func(now time.Time) bool {
+		if w.retired {
+			return false
+		}
 		for ; next < len(tier); next++ {
 			t := tier[next]
 			if t.state == StateGaveUp {
@@ -287,9 +292,16 @@ func (w *worker) succeeded(t *tracker) {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if w.retired {
+		return // SetTrackers gave its trackers to other workers
+	}
 	w.active, w.roundAt = t, t.next
 	if w.forced {
 		w.forceLocked()
+	}
+	if w.redo { // SetPort during the round: announce the new port now
+		w.redo = false
+		w.roundAt = time.Now()
 	}
 	for _, tier := range w.tiers {
 		for _, o := range tier {
