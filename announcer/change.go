@@ -174,14 +174,15 @@ func (w *worker) reannounceLocked(now time.Time) {
 	if w.finished || w.retired {
 		return
 	}
-	w.redo = w.running // a round in progress may have sent the old port
 	w.roundAt = now
 	if w.active != nil {
 		w.active.next = now
 	}
-	if !w.running && w.timer != nil {
-		w.armLocked(now)
+	if w.round != nil {
+		w.redo = true // the round in progress may have sent the old port
+		return
 	}
+	w.armLocked(now)
 }
 
 // AnnounceTo forces an announce to one tracker, named by its URL as given
@@ -212,7 +213,7 @@ func (s *Session) AnnounceTo(url string) error {
 		if w.active == t {
 			w.forced = true
 			w.forceLocked()
-			if !w.running && !w.finished && w.timer != nil {
+			if w.round == nil && !w.finished {
 				w.armLocked(now)
 			}
 			continue
