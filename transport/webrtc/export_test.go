@@ -4,9 +4,7 @@ package webrtc
 
 // LivePeerConns is the number of PeerConnections t holds open.
 func (t *Transport) LivePeerConns() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
+	return t.offers.live()
 }
 
 // Sockets is the number of tracker sockets t holds.
