@@ -28,8 +28,8 @@ var ErrClosed = fmt.Errorf("webrtc: transport closed: %w", net.ErrClosed)
 // torrent announced through it. Create it with New and release it with Close.
 type Transport struct {
 	cfg    Config
-	engine *engine        // makes the PeerConnections
-	offers *offerManager  // owns them, and their budget
+	engine *engine       // makes the PeerConnections
+	offers *offerManager // owns them, and their budget
 	log    *slog.Logger
 
 	ctx    context.Context // ends at Close
