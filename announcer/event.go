@@ -48,6 +48,9 @@ type UpdateEvent struct {
 	Incomplete int
 	Interval   time.Duration // the interval the tracker asked for
 	Peers      int           // peers in this reply
+	// Offers and OffersWanted: the WebRTC offers the announce carried and
+	// how many it should have (see TrackerStatus.Offers); 0 for HTTP, UDP.
+	Offers, OffersWanted int
 }
 
 // ScrapeEvent is one torrent's statistics from one tracker.

@@ -221,6 +221,7 @@ func (s *Session) Trackers() []TrackerStatus {
 			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
 			Interval: t.interval, MinInterval: t.minInterval,
 			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
+			Offers: t.offers, OffersWanted: t.offersWanted,
 		}
 	}
 	return out

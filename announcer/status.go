@@ -26,17 +26,23 @@ const (
 	StateStopping
 	// StateStopped: the Session has ended.
 	StateStopped
+	// StateReconnecting: the transport's connection to the tracker is down
+	// and it reconnects by itself (a WebSocket tracker's socket dropped);
+	// the announce is sent again at NextAnnounce, when the transport
+	// redials. Not counted as a failure (see transport.ErrReconnecting).
+	StateReconnecting
 )
 
 var stateNames = [...]string{
-	StateIdle:       "idle",
-	StateAnnouncing: "announcing",
-	StateOK:         "ok",
-	StateBackingOff: "backing off",
-	StateSkipped:    "skipped",
-	StateGaveUp:     "gave up",
-	StateStopping:   "stopping",
-	StateStopped:    "stopped",
+	StateIdle:         "idle",
+	StateAnnouncing:   "announcing",
+	StateOK:           "ok",
+	StateBackingOff:   "backing off",
+	StateSkipped:      "skipped",
+	StateGaveUp:       "gave up",
+	StateStopping:     "stopping",
+	StateStopped:      "stopped",
+	StateReconnecting: "reconnecting",
 }
 
 // String returns the state in lower case words, e.g. "backing off".
@@ -78,4 +84,10 @@ type TrackerStatus struct {
 	// Started reports whether the tracker acknowledged our "started" (and
 	// so will be sent "stopped").
 	Started bool
+	// Offers is how many WebRTC offers the last successful announce
+	// carried, and OffersWanted how many it should have (both 0 for
+	// HTTP and UDP). Fewer means the WebRTC transport's budget of pending
+	// connections was shared among more torrents than it can serve at once;
+	// the torrent is then served first in the next round.
+	Offers, OffersWanted int
 }

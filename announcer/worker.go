@@ -146,7 +146,7 @@ func (w *worker) round(ctx context.Context) bool {
 			if state == StateGaveUp {
 				continue
 			}
-			if (state == StateBackingOff || state == StateSkipped) && next.After(time.Now()) {
+			if (state == StateBackingOff || state == StateSkipped || state == StateReconnecting) && next.After(time.Now()) {
 				retryAt = earliest(retryAt, next)
 				continue
 			}
