@@ -21,8 +21,9 @@ type Client struct {
 	cfg        Config
 	log        *slog.Logger
 	transports map[string]transport.Transport
-	owned      []func() error // Close of the default transports built here
-	sem        chan struct{}  // announce slots across trackers; nil: unlimited
+	owned      []transport.Transport // the default transports built here, closed by Close
+	dns        *transport.Resolver   // the DNS cache the default transports share
+	sem        chan struct{}         // announce slots across trackers; nil: unlimited
 
 	mu       sync.Mutex
 	closed   bool
@@ -50,32 +51,15 @@ type trackerURL struct {
 func NewClient(cfg Config) (*Client, error) {
 	cfg.populate()
 	c := &Client{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		transports: make(map[string]transport.Transport),
-		closing:    make(chan struct{}),
-		sessions:   make(map[*Session]struct{}),
-		urls:       make(map[string]*trackerURL),
-		hosts:      make(map[string]*hostLimit),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		closing:  make(chan struct{}),
+		sessions: make(map[*Session]struct{}),
+		urls:     make(map[string]*trackerURL),
+		hosts:    make(map[string]*hostLimit),
 	}
-	given := make(map[string]transport.Transport, len(cfg.Transports))
-	for scheme, tr := range cfg.Transports {
-		given[strings.ToLower(scheme)] = tr
-	}
-	skip := func(scheme string) bool { _, ok := given[scheme]; return ok }
-	for _, d := range defaultTransports(&c.cfg, skip) {
-		if d.close != nil {
-			c.owned = append(c.owned, d.close)
-		}
-		if !skip(d.name) {
-			c.transports[d.name] = d.t
-		}
-	}
-	for scheme, tr := range given {
-		if tr != nil {
-			c.transports[scheme] = tr
-		}
-	}
+	c.dns = transport.NewResolver(transport.ResolverConfig{})
+	c.transports, c.owned = buildTransports(&c.cfg, c.dns)
 	if n := cfg.MaxConcurrentAnnounces; n > 0 {
 		c.sem = make(chan struct{}, n)
 	}
@@ -115,9 +99,10 @@ func (c *Client) Close() error {
 	}
 	c.wg.Wait()
 	var errs []error
-	for _, closeFn := range c.owned {
-		errs = append(errs, closeFn())
+	for _, tr := range c.owned {
+		errs = append(errs, tr.Close())
 	}
+	errs = append(errs, c.dns.Close())
 	return errors.Join(errs...)
 }
 
@@ -202,16 +187,4 @@ func (c *Client) releaseURLs(urls []*trackerURL) {
 			}
 		}
 	}
-}
-
-func protocolOf(scheme string) string {
-	switch scheme {
-	case "http", "https":
-		return ProtocolHTTP
-	case "udp":
-		return ProtocolUDP
-	case "ws", "wss":
-		return ProtocolWebRTC
-	}
-	return scheme
 }

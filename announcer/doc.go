@@ -1,5 +1,9 @@
 // Package announcer keeps torrents announced to their trackers.
 //
+// Every default (intervals, retries, limits, buffers, timeouts) is written
+// once, in the documentation of its Config or SessionOptions field and in
+// its Default constant; this overview names the fields only.
+//
 // A Client is made once per process and holds what sessions share: the UDP
 // sockets, the HTTP client, the WebSocket pool, the connection-ID and DNS
 // caches (all inside its transports), the limits on requests in flight, the
@@ -10,7 +14,7 @@
 // typed Events. A worker holds a goroutine only while it announces; between
 // announces it is a single timer, so ten thousand idle torrents cost no
 // goroutine stacks. Due workers run on the goroutines of their tracker's
-// endpoint, at most Config.MaxAnnouncesPerTracker (64) at once, and queue
+// endpoint, at most Config.MaxAnnouncesPerTracker at once, and queue
 // beyond that: a tracker serving thousands of our torrents is announced to
 // at the pace it answers.
 //
@@ -32,25 +36,45 @@
 //
 // Stop ends the announce goroutines, then sends "stopped" with numwant 0, in
 // parallel, to every tracker that acknowledged "started", retrying failures
-// under one deadline: the earlier of Stop's context and Config.StopTimeout
-// (5 s). It returns by that deadline even when every tracker is dead.
+// under one deadline: the earlier of Stop's context and Config.StopTimeout.
+// It returns by that deadline even when every tracker is dead.
 // Close ends a Session at once and sends nothing. The end of Start's
 // context stops the Session as Stop does, so a stopped is never lost to a
 // cancelled context. Client.Shutdown stops every Session; Client.Close
 // closes them.
 //
+// # What a Session announces
+//
+// SessionOptions.Stats (or Session.Update) gives the transfer totals. A
+// Session told nothing, and a torrent whose size is not known yet (a magnet
+// link before its metadata: Stats.Left LeftUnknown), announces as a leecher
+// of unknown size: left=16384 over HTTP and WebSocket, 2^64-1 over UDP, the
+// values of the JavaScript client; never as a seeder by accident. numwant is
+// Config.NumWant (50) unless the Session says otherwise; NumWantNone asks
+// for no peers (0 is the default, so "none" has a name), NumWantTracker
+// leaves it to the tracker, and stopped always asks for 0. The peer ID is
+// the Client's unless SessionOptions.PeerID gives the torrent its own.
+// SessionOptions.Params and ParamsFunc (called before each announce) add
+// custom parameters, as the JavaScript client's customParam: HTTP appends
+// them to the query after the announce's own and the tracker's own query,
+// WebSocket merges them into the announce message, UDP cannot carry them
+// (BEP 15 has no field) and leaves them out; a name the announce uses
+// itself, or that the tracker URL's query has (a passkey), is never
+// replaced. UpdateEvent.ExternalIP and TrackerStatus.ExternalIP report the
+// address a tracker saw us from (BEP 24 "external ip").
+//
 // # Scheduling
 //
 // After a successful announce the next one to that tracker is due after the
-// tracker's interval, clamped to [Config.IntervalFloor, Config.IntervalCap]
-// (1 minute, 2 hours). Announce and Update force one, never sooner than the
+// tracker's interval, clamped to [Config.IntervalFloor, Config.IntervalCap].
+// Announce and Update force one, never sooner than the
 // tracker's min interval (at least IntervalFloor) after the last. A failure
-// backs off exponentially from Config.RetryMin (15 s), doubling, jittered by
-// ±50%, up to Config.RetryMax (1 h), reset by a success; a BEP 31 "retry
+// backs off exponentially from Config.RetryMin, doubling, jittered by
+// ±50%, up to Config.RetryMax, reset by a success; a BEP 31 "retry
 // in" replaces the backoff step. "retry in: never", HTTP 410 and other
 // permanent errors give the URL up (ErrorEvent.GaveUp). A tracker skipped
 // because this host has no route to its address family
-// (transport.ErrSkipped) is not failing: it is tried again 30 minutes later.
+// (transport.ErrSkipped) is not failing: it is tried again much later (the host may gain a route).
 //
 // # Tiers
 //
@@ -63,13 +87,20 @@
 //
 // # Events
 //
-// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent, WarningEvent,
-// ErrorEvent and DroppedEvent. The Session never waits for the consumer:
-// events wait in a bounded buffer (Config.EventBuffer, 256); while it is
+// Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent,
+// ScrapeSkippedEvent (a tracker Session.Scrape passed over, and why),
+// WarningEvent, ErrorEvent, DroppedEvent and, with
+// SessionOptions.StateEvents, a StateEvent each time a tracker's state
+// changes, carrying its TrackerStatus (round-trip times included), so a UI
+// follows its trackers from events alone. A successful announce gives one
+// UpdateEvent, then (when the tracker sent peers) one PeerEvent holding all
+// the distinct peers of that reply; a WebRTC peer gives one PeerEvent of its
+// own when its data channel opens. The Session never waits for the
+// consumer: events wait in a bounded buffer (Config.EventBuffer); while it is
 // full the newest are dropped and counted, and a DroppedEvent follows when
 // there is room. The channel is closed exactly once, after every goroutine
 // of the Session has exited; events still buffered then are delivered for
-// up to Config.EventLinger (5 s), so a consumer that never reads stalls
+// up to Config.EventLinger, so a consumer that never reads stalls
 // nothing and leaks nothing.
 //
 // # Secrets

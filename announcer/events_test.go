@@ -28,7 +28,7 @@ func TestReplyEvents(t *testing.T) {
 		}
 		e.fake.extra["a.test"] = []peer.Peer{addrPeer(0), addrPeer(0), {Host: "h.test", Addr: netip.AddrPortFrom(netip.Addr{}, 1)}, {Host: "h.test", Addr: netip.AddrPortFrom(netip.Addr{}, 1)}}
 		e.fake.warn["a.test"] = "be nice"
-		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{}) // a leecher of unknown size
 		col := collect(s)
 		s.Start(context.Background())
 		synctest.Wait()
@@ -36,24 +36,27 @@ func TestReplyEvents(t *testing.T) {
 		<-col.done
 		evs := col.all()
 		up := ofType[UpdateEvent](evs)
-		if len(up) != 1 || up[0].Complete != 4 || up[0].Incomplete != 0 || up[0].Peers != 7 || up[0].Interval != 30*time.Minute {
+		if len(up) != 1 || up[0].Complete != 3 || up[0].Incomplete != 1 || up[0].Peers != 7 || up[0].Interval != 30*time.Minute {
 			t.Fatalf("updates %+v", up)
 		}
 		if w := ofType[WarningEvent](evs); len(w) != 1 || w[0].Message != "be nice" {
 			t.Fatalf("warnings %+v", w)
 		}
-		peers := ofType[PeerEvent](evs)
-		if len(peers) != 4 { // 3 from the swarm (one duplicated by extra), one host
-			t.Fatalf("%d peer events: %+v", len(peers), peers)
+		pes := ofType[PeerEvent](evs)
+		if len(pes) != 1 || pes[0].Protocol != ProtocolHTTP || pes[0].Tracker != "http://a.test/announce" {
+			t.Fatalf("peer events: %+v", pes)
+		}
+		if peers := pes[0].Peers; len(peers) != 4 { // 3 from the swarm (one duplicated by extra), one host
+			t.Fatalf("%d peers: %+v", len(peers), peers)
 		}
 		seen := map[string]bool{}
-		for _, p := range peers {
-			if seen[p.Peer.String()] || p.Protocol != ProtocolHTTP || p.Tracker != "http://a.test/announce" {
-				t.Errorf("peer event %+v", p)
+		for _, p := range pes[0].Peers {
+			if seen[p.String()] {
+				t.Errorf("peer %v twice", p)
 			}
-			seen[p.Peer.String()] = true
+			seen[p.String()] = true
 		}
-		if st := s.Trackers()[0]; st.Peers != 7 || st.Seeders != 4 || st.Warning != "be nice" {
+		if st := s.Trackers()[0]; st.Peers != 7 || st.Seeders != 3 || st.Warning != "be nice" {
 			t.Errorf("status %+v", st)
 		}
 	})
@@ -129,10 +132,10 @@ func TestDroppedEvent(t *testing.T) {
 					dropped += ev.Count
 					notices++
 				case PeerEvent:
-					if ev.Peer.ID[0] <= last || ev.Protocol != ProtocolWebRTC {
+					if len(ev.Peers) != 1 || ev.Peers[0].ID[0] <= last || ev.Protocol != ProtocolWebRTC {
 						t.Fatalf("peer %+v after %d", ev, last)
 					}
-					last = ev.Peer.ID[0]
+					last = ev.Peers[0].ID[0]
 					delivered++
 				default:
 					t.Fatalf("unexpected %#v", ev)
@@ -145,7 +148,7 @@ func TestDroppedEvent(t *testing.T) {
 			t.Fatalf("%d delivered, %d dropped in %d notices", delivered, dropped, notices)
 		}
 		ps.deliver("w.test", peer.Peer{ID: peer.ID{9}})
-		if pe := (<-s.Events()).(PeerEvent); pe.Peer.ID[0] != 9 {
+		if pe := (<-s.Events()).(PeerEvent); len(pe.Peers) != 1 || pe.Peers[0].ID[0] != 9 {
 			t.Fatalf("after the drop notice: %+v", pe)
 		}
 		s.Close()
@@ -218,7 +221,8 @@ func TestScrape(t *testing.T) {
 	})
 }
 
-// The forwarder of a Session that ended earlier is abandoned at Client.Close.
+// Client.Close does not wait for the consumer of a Session that ended
+// earlier: what the channel buffers stays readable, then it is closed.
 func TestClientCloseAbandonsEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
@@ -231,8 +235,37 @@ func TestClientCloseAbandonsEvents(t *testing.T) {
 		if d := time.Since(t0); d != 0 {
 			t.Fatalf("Client.Close waited %v for an unread event", d)
 		}
-		if _, ok := <-s.Events(); ok {
-			t.Fatal("channel open after Client.Close")
+		n := 0
+		for range s.Events() {
+			n++
+		}
+		if n > 1 {
+			t.Fatalf("%d events after Client.Close, want at most the update", n)
+		}
+	})
+}
+
+// The forwarder of a Session whose consumer lags is abandoned at
+// Client.Close: the backlog is discarded, the channel closed.
+func TestClientCloseAbandonsBacklog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
+		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		ps := peerSourceFake{e.fake}
+		var closed atomic.Int32
+		for i := range 3 * eventChanCap {
+			ps.deliver("w.test", peer.Peer{ID: peer.ID{byte(i + 1)}, Conn: countingConn{&closed}})
+		}
+		s.Close()
+		e.c.Close()
+		n := 0
+		for range s.Events() {
+			n++
+		}
+		if n != 0 || closed.Load() != 3*eventChanCap {
+			t.Fatalf("%d events read after Client.Close, %d connections closed", n, closed.Load())
 		}
 	})
 }

@@ -26,6 +26,8 @@ func (p inProcess) Scrape(context.Context, *url.URL, *transport.ScrapeRequest) (
 	return nil, transport.ErrUnsupported
 }
 
+func (p inProcess) Close() error { return nil }
+
 func Example() {
 	tracker := mocktracker.New(mocktracker.Config{})
 	defer tracker.Close()
@@ -47,8 +49,10 @@ func Example() {
 
 	for ev := range session.Events() {
 		switch ev := ev.(type) {
-		case announcer.PeerEvent:
-			fmt.Println("peer", ev.Peer, "from", ev.Tracker)
+		case announcer.PeerEvent: // the peers of one reply, or one WebRTC peer
+			for _, p := range ev.Peers {
+				fmt.Println("peer", p, "from", ev.Tracker)
+			}
 		case announcer.UpdateEvent:
 			fmt.Printf("%s: %s, %d seeders, %d leechers, next in %v\n",
 				ev.Tracker, ev.Event, ev.Complete, ev.Incomplete, ev.Interval)

@@ -11,6 +11,7 @@ import (
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
+	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 )
 
 // fakeTransport is an in-process transport.Transport that calls a
@@ -26,6 +27,7 @@ type fakeTransport struct {
 	extra  map[string][]peer.Peer // peers added to each reply, by host (duplicates allowed)
 	warn   map[string]string      // warning message by host
 	subs   map[string]func(peer.Peer)
+	extIP  netip.Addr // BEP 24 external ip in every reply
 
 	inflight, maxInflight map[string]int // by host
 }
@@ -48,6 +50,8 @@ type call struct {
 	Key     uint32
 	PeerID  peer.ID
 	Port    uint16
+	Params  url.Values
+	Hash    transport.InfoHash
 }
 
 func newFake(mt *mocktracker.Tracker) *fakeTransport {
@@ -127,7 +131,7 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 		f.mu.Unlock()
 	}()
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "announce", Event: req.Event, NumWant: req.NumWant,
-		Left: req.Left, Key: req.Key, PeerID: req.PeerID, Port: req.Port})
+		Left: req.Left, Key: req.Key, PeerID: req.PeerID, Port: req.Port, Params: req.Params, Hash: req.InfoHash})
 	if err := f.apply(ctx, "announce", u); err != nil {
 		return nil, err
 	}
@@ -138,15 +142,15 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 	})
 	f.mu.Lock()
 	peers := append(res.Peers, f.extra[u.Host]...)
-	warning := f.warn[u.Host]
+	warning, extIP := f.warn[u.Host], f.extIP
 	f.mu.Unlock()
 	return &transport.AnnounceResponse{Interval: res.Interval, MinInterval: res.MinInterval,
-		Complete: res.Complete, Incomplete: res.Incomplete, Peers: peers, Warning: warning}, nil
+		Complete: res.Complete, Incomplete: res.Incomplete, Peers: peers, Warning: warning, ExternalIP: extIP}, nil
 }
 
 func (f *fakeTransport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
 	f.record(call{Time: time.Now(), Host: u.Host, Op: "scrape"})
-	if _, err := transport.ScrapeURL(u); err != nil && u.Scheme != "udp" {
+	if _, err := trackerhttp.ScrapeURL(u); err != nil && u.Scheme != "udp" {
 		return nil, err
 	}
 	if err := f.apply(ctx, "scrape", u); err != nil {
@@ -160,6 +164,9 @@ func (f *fakeTransport) Scrape(ctx context.Context, u *url.URL, req *transport.S
 	}
 	return out, nil
 }
+
+// Close does nothing: the fake owns no sockets.
+func (f *fakeTransport) Close() error { return nil }
 
 // peerSourceFake adds transport.PeerSource to fakeTransport (a WebTorrent
 // tracker's asynchronous peers).

@@ -33,10 +33,11 @@ func TestLifecycle(t *testing.T) {
 		time.Sleep(30*time.Minute + time.Second)
 		synctest.Wait()
 		left = 0
+		tComplete := time.Now()
 		s.Complete()
 		s.Complete() // once only
 		synctest.Wait()
-		time.Sleep(2 * time.Minute) // completed is due at last + IntervalFloor
+		time.Sleep(2 * time.Minute)
 		synctest.Wait()
 		if err := s.Stop(context.Background()); err != nil {
 			t.Fatal(err)
@@ -51,8 +52,8 @@ func TestLifecycle(t *testing.T) {
 		if d := calls[1].Time.Sub(t0); d != 30*time.Minute {
 			t.Errorf("scheduled announce after %v, want the 30m interval", d)
 		}
-		if d := calls[2].Time.Sub(calls[1].Time); d != time.Minute {
-			t.Errorf("completed %v after the last announce, want the 1m floor", d)
+		if !calls[2].Time.Equal(tComplete) {
+			t.Errorf("completed %v after Complete, want at once (an event is not held by min interval)", calls[2].Time.Sub(tComplete))
 		}
 		if calls[3].NumWant != 0 || calls[0].NumWant != DefaultNumWant {
 			t.Errorf("numwant started %d stopped %d", calls[0].NumWant, calls[3].NumWant)
@@ -91,14 +92,15 @@ func TestLifecycle(t *testing.T) {
 func TestCompletedOnlyWhenDownloaded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{}) // Stats nil: Left 0
+		s := e.session([][]string{{"udp://t1.test:1"}}, SessionOptions{Stats: func() Stats { return Stats{} }}) // a seeder: Left 0
 		s.Start(context.Background())
 		synctest.Wait()
 		s.Complete()
-		time.Sleep(time.Hour)
+		time.Sleep(45 * time.Minute)
 		s.Stop(context.Background())
 		got := events(e.fake.Calls("t1.test:1"))
-		want := []transport.Event{transport.EventStarted, transport.EventNone, transport.EventNone, transport.EventStopped}
+		// Complete forces nothing: the scheduled announce after 30 minutes.
+		want := []transport.Event{transport.EventStarted, transport.EventNone, transport.EventStopped}
 		if !slices.Equal(got, want) {
 			t.Fatalf("events %v, want %v", got, want)
 		}
@@ -127,8 +129,9 @@ func TestCloseSendsNothing(t *testing.T) {
 	})
 }
 
-// Stop with trackers that never answer returns by the stop timeout, and
-// stopped goes only to trackers that acknowledged started.
+// Stop with trackers that never answer returns by the stop timeout;
+// stopped goes to trackers that acknowledged started, and to one whose
+// started is still unanswered (half-way through the deadline).
 func TestStopDeadTrackers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
@@ -146,8 +149,8 @@ func TestStopDeadTrackers(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Stop: %v", err)
 		}
-		if n := len(e.fake.Calls("never.test")); n != 1 {
-			t.Errorf("never.test: %d calls, want only the unanswered started", n)
+		if calls := e.fake.Calls("never.test"); len(calls) < 2 || calls[1].Event != transport.EventStopped || !calls[1].Time.Equal(t0.Add(DefaultStopTimeout/2)) {
+			t.Errorf("never.test: %v, want the unanswered started, then stopped half-way through the deadline", calls)
 		}
 		if calls := e.fake.Calls("b.test"); len(calls) < 3 {
 			t.Errorf("b.test: stopped not retried within the deadline: %v", events(calls))
@@ -251,4 +254,53 @@ func TestClientShutdown(t *testing.T) {
 			t.Fatalf("events %v", got)
 		}
 	})
+}
+
+// Every way a Session ends without running closes Events and Done: Start
+// with a context that has already ended (cancelled, deadline passed), Stop
+// or Close of a Session never started. Nothing is sent to a tracker.
+func TestEndWithoutRunning(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	tests := []struct {
+		name    string
+		end     func(*Session) error
+		wantErr error
+	}{
+		{"Start with a cancelled context", func(s *Session) error { return s.Start(cancelled) }, context.Canceled},
+		{"Start with an expired context", func(s *Session) error { return s.Start(expired) }, context.DeadlineExceeded},
+		{"Stop before Start", func(s *Session) error { return s.Stop(context.Background()) }, nil},
+		{"Close before Start", func(s *Session) error { return s.Close() }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				s := e.session([][]string{{"http://t1.test/announce"}, {"udp://t2.test:1"}}, SessionOptions{})
+				col := collect(s)
+				if err := tt.end(s); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				synctest.Wait()
+				select {
+				case <-s.Done():
+				default:
+					t.Fatal("Done not closed")
+				}
+				select {
+				case <-col.done:
+				default:
+					t.Fatal("Events not closed")
+				}
+				if n := len(e.fake.Calls("")); n != 0 {
+					t.Fatalf("%d calls to trackers", n)
+				}
+				if err := s.Start(context.Background()); !errors.Is(err, ErrClosed) {
+					t.Fatalf("Start after the end: %v", err)
+				}
+			})
+		})
+	}
 }

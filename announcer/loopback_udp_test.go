@@ -29,7 +29,7 @@ func TestLoopbackUDP(t *testing.T) {
 				other = netip.MustParseAddrPort("[::1]:7002")
 			}
 			mt.AddPeer(testHash, peer.ID{7}, other, 0)
-			c, _ := NewClient(Config{})
+			c, _ := NewClient(Config{StopTimeout: patience})
 			defer c.Close()
 			s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{announce}}},
 				SessionOptions{Stats: func() Stats { return Stats{Left: 1} }})
@@ -39,7 +39,7 @@ func TestLoopbackUDP(t *testing.T) {
 				t.Fatalf("update %+v", up)
 			}
 			pe := waitFor(t, s, func(ev Event) bool { _, ok := ev.(PeerEvent); return ok }).(PeerEvent)
-			if pe.Peer.Addr != other || pe.Protocol != ProtocolUDP {
+			if len(pe.Peers) != 1 || pe.Peers[0].Addr != other || pe.Protocol != ProtocolUDP {
 				t.Fatalf("peer %+v", pe)
 			}
 			if err := s.Scrape(context.Background()); err != nil {

@@ -1,8 +1,10 @@
 package announcer
 
 import (
+	"net/url"
 	"time"
 
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -20,9 +22,20 @@ type Torrent struct {
 type Stats struct {
 	Uploaded   int64
 	Downloaded int64
-	// Left is what remains to download; 0 means a seeder.
+	// Left is what remains to download; 0 means a seeder. LeftUnknown
+	// (any negative value) says the size is not known yet, as for a
+	// magnet link before its metadata: the Session announces as a leecher
+	// of unknown size (see LeftUnknown for the wire values).
 	Left int64
 }
+
+// LeftUnknown is Stats.Left for a torrent whose size is not known yet. It is
+// announced as a leecher: left=16384 over HTTP and WebSocket, 2^64-1 over
+// UDP, the values the JavaScript client sends (transport.LeftUnknown). It is
+// also what a Session reports before the first Update when
+// SessionOptions.Stats is nil: a Session that was told nothing is a
+// leecher of unknown size, never a seeder by accident.
+const LeftUnknown = transport.LeftUnknown
 
 // TierMode says how a Session uses the tiers of its announce list.
 type TierMode uint8
@@ -62,9 +75,34 @@ type SessionOptions struct {
 	// Stats returns the transfer totals to report; it is called before
 	// each announce, from the Session's goroutines (possibly several at
 	// once), so it must be fast and safe for concurrent use. Default
-	// (nil): the totals last given to Session.Update, initially all zero
-	// (a seeder, since Left is 0).
+	// (nil): the totals last given to Session.Update, initially zero bytes
+	// up and down and Left LeftUnknown (a leecher of unknown size).
 	Stats func() Stats
+
+	// PeerID is this torrent's peer ID. Default (zero): Config.PeerID,
+	// the Client's. Clients that use one peer ID per torrent (as
+	// libtorrent can) set it here.
+	PeerID peer.ID
+
+	// Params are extra announce parameters sent with every announce of
+	// this torrent (a private tracker's custom fields, as the JavaScript
+	// client's customParam). HTTP adds them to the query after the
+	// announce's own parameters and the tracker's own query; WebSocket
+	// merges them into the announce message. UDP cannot carry them (BEP
+	// 15 has no field for them) and leaves them out. Names the protocol
+	// uses itself (info_hash, left, ...) or that the tracker's URL already
+	// has in its query (a passkey) are left out: they never change the
+	// announce. Default (nil): none. Do not modify the map after
+	// NewSession.
+	Params url.Values
+
+	// ParamsFunc, when set, is called before each announce (like the
+	// JavaScript client's getAnnounceOpts), from the Session's goroutines,
+	// so it must be fast and safe for concurrent use; the values it
+	// returns replace those of Params under the same names. It is called
+	// for every protocol, including UDP, which does not send them.
+	// Default (nil): Params only.
+	ParamsFunc func() url.Values
 
 	// Key is sent to every tracker, the same for the whole session (and on
 	// IPv4 and IPv6) so a tracker can recognize us when our address
@@ -75,8 +113,17 @@ type SessionOptions struct {
 	Port uint16
 
 	// NumWant overrides Config.NumWant for this torrent. Default (0):
-	// Config.NumWant. Negative: leave it to the tracker.
+	// Config.NumWant. NumWantNone: ask for no peers. NumWantTracker (any
+	// other negative value): leave it to the tracker.
 	NumWant int
+
+	// StateEvents asks for a StateEvent each time a tracker's state
+	// changes, carrying its snapshot, so that a UI can follow the trackers
+	// without polling Session.Trackers. Default false: none (each announce
+	// would add two events, announcing and its outcome, which a headless
+	// client of ten thousand torrents need not pay for; libtorrent makes
+	// its status alerts opt-in the same way).
+	StateEvents bool
 
 	// TierMode chooses how tiers are used. Default TiersParallel.
 	TierMode TierMode

@@ -8,20 +8,25 @@ import (
 // eventQueue is a Session's bounded event buffer and the delivery to its
 // exported channel.
 //
-// Producers (tracker goroutines, PeerSource callbacks) never block: push
-// hands the event to a waiting consumer when nothing is buffered, appends
-// it under a mutex, or drops the event when the buffer is full (the
-// newest event is dropped: what is buffered stays in order) and counts it.
-// A forwarding goroutine exists only while events are buffered: it moves
-// them to the unbuffered channel one by one and, as soon as it has made room
-// after drops, queues a DroppedEvent with the count. An idle Session thus
-// costs no goroutine and no buffer.
+// Producers (tracker goroutines, PeerSource callbacks) never block. The
+// exported channel has a small buffer of its own (eventChanCap): while no
+// backlog is waiting, push puts the event straight into it, so the events
+// of one reply (an update, a warning, the peers) reach the consumer with no
+// goroutine and no lock beyond the channel's. Only when the channel is full
+// (the consumer lags behind) does push append to a backlog under the mutex,
+// bounded by the Session's event limit; when that is full too, the newest
+// event is dropped (what is buffered stays in order) and counted. A
+// forwarding goroutine exists only while a backlog waits: it moves the
+// backlog into the channel one event at a time and, as soon as it has made
+// room after drops, queues a DroppedEvent with the count. An idle Session
+// thus costs no goroutine and no backlog, only the channel's small buffer.
 //
 // When the Session ends, end is called after every other goroutine of the
-// Session has exited. The channel is closed once the buffer is empty, or
+// Session has exited. The channel is closed once the backlog is empty, or
 // after the linger time (or at Client.Close) when the consumer does not
-// read: the rest is then discarded. Either way it is closed exactly once, by
-// the forwarder or by end, and after it nothing is sent.
+// read: the rest is then discarded, WebRTC connections closed. Either way it
+// is closed exactly once, by the forwarder or by end, and after it nothing
+// is sent.
 type eventQueue struct {
 	out     chan Event
 	limit   int
@@ -39,8 +44,17 @@ type eventQueue struct {
 	timer   *time.Timer   // the linger timer
 }
 
+// eventChanCap is the most a Session's Events channel buffers itself: room
+// for the events of a few replies (an update, a warning and the peers each),
+// so that a consumer that keeps up needs no forwarding goroutine, for 128
+// bytes per Session. It is at most half the event limit; the backlog holds
+// the rest of the limit.
+const eventChanCap = 8
+
 func (q *eventQueue) init(limit int, linger time.Duration, wg *sync.WaitGroup, closing <-chan struct{}) {
-	q.out = make(chan Event)
+	chanCap := min(eventChanCap, limit/2)
+	q.out = make(chan Event, chanCap)
+	limit -= chanCap // at least 1: a limit of 1 gives an unbuffered channel
 	q.abandon = make(chan struct{})
 	q.limit, q.linger, q.wg, q.closing = limit, linger, wg, closing
 }
@@ -61,8 +75,8 @@ func (q *eventQueue) push(ev Event) bool {
 		return false
 	}
 	if !q.running {
-		// Nothing buffered: hand ev straight to a consumer waiting on
-		// the channel, sparing a forwarder goroutine.
+		// No backlog: put ev into the channel's buffer (or hand it to a
+		// consumer waiting on it), sparing a forwarder goroutine.
 		select {
 		case q.out <- ev:
 			q.mu.Unlock()
@@ -115,6 +129,7 @@ func (q *eventQueue) forward() {
 		release(e)
 	}
 	q.buf, q.running = nil, false
+	q.drainLocked()
 	q.closeLocked()
 	q.mu.Unlock()
 }
@@ -152,6 +167,11 @@ func (q *eventQueue) end() {
 	defer q.mu.Unlock()
 	q.ended = true
 	if !q.running {
+		select {
+		case <-q.closing: // Client.Close discards what was not read
+			q.drainLocked()
+		default: // what the channel holds stays readable
+		}
 		q.closeLocked()
 		return
 	}
@@ -160,6 +180,22 @@ func (q *eventQueue) end() {
 		close(q.abandon)
 	default:
 		q.timer = time.AfterFunc(q.linger, func() { close(q.abandon) })
+	}
+}
+
+// drainLocked releases the events still in the channel's buffer: the
+// consumer is gone (linger over, or Client.Close).
+func (q *eventQueue) drainLocked() {
+	if q.closed {
+		return
+	}
+	for {
+		select {
+		case ev := <-q.out:
+			release(ev)
+		default:
+			return
+		}
 	}
 }
 
@@ -175,9 +211,13 @@ func (q *eventQueue) closeLocked() {
 	}
 }
 
-// release frees what an undelivered event owns: a WebRTC peer's connection.
+// release frees what an undelivered event owns: WebRTC peers' connections.
 func release(ev Event) {
-	if pe, ok := ev.(PeerEvent); ok && pe.Peer.Conn != nil {
-		pe.Peer.Conn.Close()
+	if pe, ok := ev.(PeerEvent); ok {
+		for _, p := range pe.Peers {
+			if p.Conn != nil {
+				p.Conn.Close()
+			}
+		}
 	}
 }

@@ -12,11 +12,13 @@ import (
 // torrent's statistics, in parallel, and waits for the answers. Each answer
 // is a ScrapeEvent (a tracker that does not know the torrent reports
 // zeros); each failure an ErrorEvent with Failures 0 (scrapes do not count
-// towards a tracker's announce failures). Trackers without scrape support
-// (no "announce" path segment, BEP 48) are passed over silently.
+// towards a tracker's announce failures). Each tracker it does not scrape
+// gets a ScrapeSkippedEvent saying why: SkipNoScrape (its transport says it
+// cannot be scraped: an HTTP URL with no "announce" path segment, BEP 48)
+// or SkipGaveUp (the URL is given up, or unusable).
 //
 // It returns the failures joined, an error wrapping transport.ErrUnsupported
-// when no tracker supports scraping, or ErrClosed after the Session ended.
+// when no tracker could be scraped, or ErrClosed after the Session ended.
 // The end of the Session or of ctx aborts it.
 func (s *Session) Scrape(ctx context.Context) error {
 	s.mu.Lock()
@@ -26,12 +28,19 @@ func (s *Session) Scrape(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	var targets []*tracker
+	var gaveUp []ScrapeSkippedEvent
+	now := time.Now()
 	for _, t := range s.trackers {
 		if t.tr != nil && t.state != StateGaveUp {
 			targets = append(targets, t)
+		} else {
+			gaveUp = append(gaveUp, ScrapeSkippedEvent{Time: now, Tracker: t.url.redacted, Reason: SkipGaveUp, Err: t.lastErr})
 		}
 	}
 	s.mu.Unlock()
+	for _, ev := range gaveUp {
+		s.events.push(ev)
+	}
 	defer s.wg.Done()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -41,11 +50,12 @@ func (s *Session) Scrape(ctx context.Context) error {
 	errs := eachTracker(targets, func(t *tracker) error { return s.scrapeOne(ctx, t) })
 	var failed []error
 	unsupported := 0
-	for _, err := range errs {
+	for i, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, transport.ErrUnsupported):
+		case errors.Is(err, transport.ErrUnsupported) && ctx.Err() == nil:
 			unsupported++
+			s.events.push(ScrapeSkippedEvent{Time: time.Now(), Tracker: targets[i].url.redacted, Reason: SkipNoScrape, Err: err})
 		default:
 			failed = append(failed, err)
 		}
@@ -58,11 +68,11 @@ func (s *Session) Scrape(ctx context.Context) error {
 
 // scrapeOne scrapes the torrent from t and emits the result.
 func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
-	if err := s.c.acquire(ctx, t.url); err != nil {
+	if err := s.c.acquireSlot(ctx, t.url); err != nil {
 		return s.wrap("scrape", t, err)
 	}
 	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{s.hash}})
-	s.c.release(t.url)
+	s.c.releaseSlot(t.url)
 	now := time.Now()
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}

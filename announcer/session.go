@@ -3,9 +3,11 @@ package announcer
 import (
 	"context"
 	"math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -27,9 +29,13 @@ type Session struct {
 	c           *Client
 	hash        transport.InfoHash
 	key         uint32
+	peerID      peer.ID
 	port        uint16
 	numWant     int32
 	statsFn     func() Stats
+	params      url.Values
+	paramsFn    func() url.Values
+	stateEvents bool
 	scrapeEvery time.Duration
 
 	trackers []*tracker    // every URL, in tier order
@@ -37,14 +43,18 @@ type Session struct {
 	urls     []*trackerURL // interned URLs to release at the end
 	events   eventQueue
 
-	runCtx    context.Context // ends when the Session ends: aborts announces and scrapes
-	cancelRun context.CancelFunc
-	wg        sync.WaitGroup // running workers and Scrape calls
-	done      chan struct{}  // closed when the Session has ended
+	runCtx     context.Context // ends when Stop or Close begins: ends workers and scrapes
+	cancelRun  context.CancelFunc
+	callCtx    context.Context // ends at Close or the end of Stop: aborts announces in flight
+	cancelCall context.CancelFunc
+	wg         sync.WaitGroup // running workers and Scrape calls
+	flights    sync.WaitGroup // announce attempts in flight (see attempt)
+	done       chan struct{}  // closed when the Session has ended
 
 	mu        sync.Mutex
 	life      life
 	completed bool
+	ran       bool               // Start was called: end reports the trackers stopped
 	reported  Stats              // the totals given to Update
 	stopAfter func() bool        // unregisters Start's context watch
 	abort     context.CancelFunc // ends a Stop in progress (Close)
@@ -67,9 +77,17 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		hash:        t.InfoHash,
 		key:         opts.Key,
 		port:        opts.Port,
+		peerID:      opts.PeerID,
 		statsFn:     opts.Stats,
+		params:      opts.Params,
+		paramsFn:    opts.ParamsFunc,
+		stateEvents: opts.StateEvents,
 		scrapeEvery: opts.ScrapeInterval,
+		reported:    Stats{Left: LeftUnknown},
 		done:        make(chan struct{}),
+	}
+	if s.peerID.IsZero() {
+		s.peerID = c.cfg.PeerID
 	}
 	if s.key == 0 {
 		s.key = rand.Uint32()
@@ -77,11 +95,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.port == 0 {
 		s.port = c.cfg.Port
 	}
-	numWant := opts.NumWant
-	if numWant == 0 {
-		numWant = c.cfg.NumWant
-	}
-	s.numWant = int32(min(max(numWant, transport.NumWantDefault), 1<<20))
+	s.numWant = resolveNumWant(opts.NumWant, c.cfg.NumWant)
 	if s.scrapeEvery > 0 {
 		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
 	}
@@ -91,17 +105,33 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	}
 	s.events.init(c.cfg.EventBuffer, c.cfg.EventLinger, &c.wg, c.closing)
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
 
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		s.cancelRun()
+		s.cancelCall()
 		c.releaseURLs(s.urls)
 		return nil, ErrClosed
 	}
 	c.sessions[s] = struct{}{}
 	c.mu.Unlock()
 	return s, nil
+}
+
+// resolveNumWant returns the numwant to send for a Session's option and the
+// Client's (already defaulted) value: 0 for NumWantNone,
+// transport.NumWantDefault for any other negative value, at most 2^20.
+func resolveNumWant(session, client int) int32 {
+	n := session
+	if n == 0 {
+		n = client
+	}
+	if n == NumWantNone {
+		return 0
+	}
+	return int32(min(max(n, transport.NumWantDefault), 1<<20))
 }
 
 // InfoHash returns the torrent's info hash.
@@ -126,11 +156,10 @@ func (s *Session) Events() <-chan Event { return s.events.out }
 // the end of ctx, which stops it as Stop does (stopped announces bounded by
 // Config.StopTimeout), so a cancelled context never loses a stopped.
 // Start fails with ErrStarted when called twice and ErrClosed after the
-// Session ended.
+// Session ended. Started with a context that has already ended, it sends
+// nothing, ends the Session (Events and Done are closed) and returns the
+// context's error.
 func (s *Session) Start(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	switch s.life {
 	case lifeNew:
@@ -141,7 +170,17 @@ func (s *Session) Start(ctx context.Context) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		// Ended before it began: no tracker knows us, so nothing is owed.
+		// The Session ends as Stop ends one never started, closing Events
+		// and Done, so a consumer ranging over Events is not left waiting.
+		s.life = lifeClosing
+		s.mu.Unlock()
+		s.end()
+		return err
+	}
 	s.life = lifeRunning
+	s.ran = true
 	s.subscribeLocked()
 	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
 		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
@@ -176,7 +215,9 @@ func (s *Session) Announce() {
 
 // Update records new transfer totals and forces an announce as Announce
 // does. The totals are those reported from now on unless
-// SessionOptions.Stats is set, which then takes precedence.
+// SessionOptions.Stats is set, which then takes precedence. Until the
+// first Update, a Session without SessionOptions.Stats reports Left
+// LeftUnknown (a leecher of unknown size).
 func (s *Session) Update(st Stats) {
 	s.mu.Lock()
 	s.reported = st
@@ -185,18 +226,32 @@ func (s *Session) Update(st Stats) {
 }
 
 // Complete says the download finished. Each tracker that acknowledged our
-// "started" while we were downloading (Left > 0) is sent "completed" once,
-// as soon as its min interval allows; a Session that started as a seeder
+// "started" while we were downloading (Left > 0) is sent "completed" at
+// once, once: an event is not a re-announce, so min interval does not hold
+// it back (it holds back Announce and Update only). A tracker with an
+// announce in flight is sent it as soon as that one is answered; one that
+// cannot be reached keeps it pending, for its next announce or for Stop,
+// which sends it before "stopped". A Session that started as a seeder
 // sends none. Report Left 0 from then on. Later calls do nothing.
 func (s *Session) Complete() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.completed {
-		s.mu.Unlock()
 		return
 	}
 	s.completed = true
-	s.mu.Unlock()
-	s.Announce()
+	if s.life != lifeRunning {
+		return
+	}
+	for _, w := range s.workers {
+		for _, tier := range w.tiers {
+			for _, t := range tier {
+				if t.state != StateGaveUp && t.pendingEvent(true) == transport.EventCompleted && t.inflight == nil {
+					s.startAttemptLocked(t, w)
+				}
+			}
+		}
+	}
 }
 
 // stats returns the totals to report now.
@@ -215,14 +270,7 @@ func (s *Session) Trackers() []TrackerStatus {
 	defer s.mu.Unlock()
 	out := make([]TrackerStatus, len(s.trackers))
 	for i, t := range s.trackers {
-		out[i] = TrackerStatus{
-			URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
-			LastAnnounce: t.last, NextAnnounce: t.next,
-			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
-			Interval: t.interval, MinInterval: t.minInterval,
-			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
-			Offers: t.offers, OffersWanted: t.offersWanted,
-		}
+		out[i] = t.statusLocked()
 	}
 	return out
 }

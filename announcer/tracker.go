@@ -2,9 +2,11 @@ package announcer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -37,7 +39,11 @@ type tracker struct {
 	lastErr      error
 	warning      string
 	trackerID    string
+	externalIP   netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt    time.Duration               // last and smoothed round trip of successful announces
+	shown        State                       // the state the last StateEvent carried
 	bo           *backoff.ExponentialBackOff // nil while healthy
+	inflight     *attempt                    // the announce on the wire, if any
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
@@ -65,28 +71,34 @@ func (t *tracker) pendingEvent(completed bool) transport.Event {
 	return transport.EventNone
 }
 
-// announce sends one announce to t (never the stopped one: see stop) and
-// records the result. It emits UpdateEvent, WarningEvent and PeerEvents on
-// success, ErrorEvent on failure.
-func (s *Session) announce(ctx context.Context, t *tracker) outcome {
+// announce sends one announce carrying ev to t (never the stopped one: see
+// stopOne) within t's attempt timeout, and records the result. It emits
+// UpdateEvent, WarningEvent and a PeerEvent on success, ErrorEvent on
+// failure. An announce cut short by the end of ctx (the Session ending) is
+// outcomeAborted: nothing is recorded, its error is returned.
+func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) (outcome, error) {
 	s.mu.Lock()
-	ev := t.pendingEvent(s.completed)
 	trackerID := t.trackerID
 	prev := t.state
 	t.state = StateAnnouncing
+	bound := s.c.attemptTimeout(t)
+	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
 	req := s.request(ev, trackerID)
-	resp, err := s.call(ctx, t, req)
+	resp, err := s.call(ctx, t, req, bound)
 	now := time.Now()
 	if err != nil && ctx.Err() != nil {
 		s.mu.Lock()
-		t.state = prev
+		if t.state == StateAnnouncing {
+			t.state = prev
+		}
+		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
-		return outcomeAborted
+		return outcomeAborted, err
 	}
 	if err != nil {
-		return s.failed(t, err, now)
+		return s.failed(t, err, now), err
 	}
 
 	s.mu.Lock()
@@ -98,6 +110,9 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
 	t.offers, t.offersWanted = resp.Offers, resp.OffersWanted
 	t.warning = resp.Warning
+	if resp.ExternalIP.IsValid() {
+		t.externalIP = resp.ExternalIP
+	}
 	if resp.TrackerID != "" {
 		t.trackerID = resp.TrackerID
 	}
@@ -107,6 +122,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	case transport.EventCompleted:
 		t.leecher = false
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 
 	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
@@ -114,18 +130,39 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 			"interval", resp.Interval, "peers", len(resp.Peers))
 	}
 	s.emitReply(t, ev, resp, now)
-	return outcomeOK
+	return outcomeOK, nil
 }
 
-// call runs one transport call under the Client's concurrency limit.
-func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	if err := s.c.acquire(ctx, t.url); err != nil {
-		return nil, s.wrap("announce", t, err)
+// call runs one transport call. Regular announces take a slot of the
+// Client's concurrency limits first (waiting for one does not count
+// against bound); event announces (completed, stopped) take none, so they
+// never wait behind regular announces to a busy or dead host. bound, when
+// positive, limits the transport call; reaching it is a transport.ErrTimeout.
+func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration) (*transport.AnnounceResponse, error) {
+	if !isEvent(req.Event) {
+		if err := s.c.acquireSlot(ctx, t.url); err != nil {
+			return nil, s.wrap("announce", t, err)
+		}
+		defer s.c.releaseSlot(t.url)
 	}
-	defer s.c.release(t.url)
-	resp, err := t.tr.Announce(ctx, t.url.u, req)
+	callCtx := ctx
+	if bound > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeoutCause(ctx, bound, errAttemptTimeout)
+		defer cancel()
+	}
+	sent := time.Now()
+	resp, err := t.tr.Announce(callCtx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err == nil {
+		s.mu.Lock()
+		t.recordRTTLocked(time.Since(sent))
+		s.mu.Unlock()
+	}
+	if err != nil && ctx.Err() == nil && context.Cause(callCtx) == errAttemptTimeout {
+		err = timeoutErr(bound)
 	}
 	if err != nil {
 		return nil, s.wrap("announce", t, err)
@@ -133,14 +170,17 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 	return resp, nil
 }
 
+// isEvent reports whether an announce carries an event that must not wait
+// behind regular announces: completed or stopped. (A started is the first
+// regular announce: it is paced like the others.)
+func isEvent(ev transport.Event) bool {
+	return ev == transport.EventCompleted || ev == transport.EventStopped
+}
+
 // wrap makes err a *transport.Error for t unless it is one already (a
 // user-supplied transport may return anything).
 func (s *Session) wrap(op string, t *tracker, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	return &transport.Error{Op: op, URL: t.url.redacted, Err: err}
+	return transport.Wrap(op, t.url.redacted, err)
 }
 
 // request builds an announce request with the current stats.
@@ -152,7 +192,7 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 	}
 	return &transport.AnnounceRequest{
 		InfoHash:   s.hash,
-		PeerID:     s.c.cfg.PeerID,
+		PeerID:     s.peerID,
 		Port:       s.port,
 		Uploaded:   st.Uploaded,
 		Downloaded: st.Downloaded,
@@ -161,7 +201,28 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 		NumWant:    numWant,
 		Key:        s.key,
 		TrackerID:  trackerID,
+		Params:     s.announceParams(),
 	}
+}
+
+// announceParams returns the custom parameters of the next announce: the
+// static ones, with those of ParamsFunc replacing them name by name.
+func (s *Session) announceParams() url.Values {
+	if s.paramsFn == nil {
+		return s.params // shared: transports never modify a request
+	}
+	fresh := s.paramsFn()
+	if len(s.params) == 0 {
+		return fresh
+	}
+	out := make(url.Values, len(s.params)+len(fresh))
+	for k, v := range s.params {
+		out[k] = v
+	}
+	for k, v := range fresh {
+		out[k] = v
+	}
+	return out
 }
 
 // failed records a failed announce and decides what comes next: a skipped
@@ -208,6 +269,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		t.next = now.Add(s.c.retryDelay(t, retryIn))
 		ev.Failures, ev.NextTry = t.failures, t.next
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)
@@ -222,36 +284,84 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 }
 
 // emitReply emits the events of one successful announce: the update, the
-// warning if any, and each distinct peer once.
+// warning if any, and the distinct peers together in one PeerEvent. Each is
+// pushed without blocking and without a goroutine of its own (see
+// eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
 		Time: now, Tracker: t.url.redacted, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
-		Interval: resp.Interval, Peers: len(resp.Peers),
+		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
-	if len(resp.Peers) == 0 {
-		return
+	if peers := distinctPeers(resp.Peers); len(peers) > 0 {
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
 	}
-	seen := make(map[peerKey]struct{}, len(resp.Peers))
-	for _, p := range resp.Peers {
-		k := peerKey{addr: p.Addr, host: p.Host}
-		if !p.Addr.IsValid() && p.Host == "" {
-			k.id = p.ID // a peer known only by ID (WebRTC)
+}
+
+// distinctPeers returns peers without repeats (the first of each is kept; a
+// repeat's WebRTC connection is closed). Without repeats, the common case,
+// it returns peers itself and allocates nothing: a reply of up to
+// dedupTableMax peers is checked with an open-addressing table on the
+// stack, a larger one with a map.
+func distinctPeers(peers []peer.Peer) []peer.Peer {
+	if len(peers) < 2 {
+		return peers
+	}
+	if len(peers) <= dedupTableMax {
+		var table [2 * dedupTableMax]int16 // 1 + index into peers; 0: empty
+		mask := uint64(len(table) - 1)
+		clean := true
+	fill:
+		for i := range peers {
+			k := keyOf(&peers[i])
+			for h := k.hash() & mask; ; h = (h + 1) & mask {
+				j := table[h]
+				if j == 0 {
+					table[h] = int16(i + 1)
+					break
+				}
+				if keyOf(&peers[j-1]) == k {
+					clean = false
+					break fill
+				}
+			}
 		}
-		if _, dup := seen[k]; dup {
-			if p.Conn != nil {
-				p.Conn.Close()
+		if clean {
+			return peers
+		}
+	}
+	seen := make(map[peerKey]struct{}, len(peers))
+	var out []peer.Peer // nil until the first repeat
+	for i := range peers {
+		p := &peers[i]
+		k := keyOf(p)
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			if out != nil {
+				out = append(out, *p)
 			}
 			continue
 		}
-		seen[k] = struct{}{}
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peer: p})
+		if out == nil {
+			out = append(make([]peer.Peer, 0, len(peers)), peers[:i]...)
+		}
+		if p.Conn != nil {
+			p.Conn.Close()
+		}
 	}
+	if out == nil {
+		return peers
+	}
+	return out
 }
+
+// dedupTableMax is the largest reply checked for repeats without
+// allocating (a 512-byte table on the stack).
+const dedupTableMax = 128
 
 // peerKey identifies a peer within one reply: by address (or host name and
 // port), or by ID when it has no address.
@@ -259,4 +369,35 @@ type peerKey struct {
 	addr netip.AddrPort
 	host string
 	id   peer.ID
+}
+
+func keyOf(p *peer.Peer) peerKey {
+	k := peerKey{addr: p.Addr, host: p.Host}
+	if !p.Addr.IsValid() && p.Host == "" {
+		k.id = p.ID // a peer known only by ID (WebRTC)
+	}
+	return k
+}
+
+// hash mixes the key's bytes, eight at a time, and finishes with MurmurHash3's
+// fmix64 so that every input bit reaches the low bits the table uses.
+func (k peerKey) hash() uint64 {
+	const m = 0x9e3779b97f4a7c15
+	mix := func(h, w uint64) uint64 { h = (h ^ w) * m; return h ^ h>>32 }
+	a := k.addr.Addr().As16() // zeros for the zero Addr
+	h := mix(uint64(k.addr.Port())+1, binary.LittleEndian.Uint64(a[:8]))
+	h = mix(h, binary.LittleEndian.Uint64(a[8:]))
+	for i := 0; i < len(k.host); i++ {
+		h = mix(h, uint64(k.host[i]))
+	}
+	if !k.id.IsZero() {
+		h = mix(h, binary.LittleEndian.Uint64(k.id[:8]))
+		h = mix(h, binary.LittleEndian.Uint64(k.id[8:16]))
+		h = mix(h, uint64(binary.LittleEndian.Uint32(k.id[16:])))
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
 }

@@ -1,40 +1,65 @@
 package announcer
 
 import (
+	"strings"
+
+	_ "github.com/trackerkit/trackerkit/internal/builtin" // registers http, https, udp, ws, wss
 	"github.com/trackerkit/trackerkit/transport"
-	"github.com/trackerkit/trackerkit/transport/http"
-	"github.com/trackerkit/trackerkit/transport/udp"
-	"github.com/trackerkit/trackerkit/transport/webrtc"
 )
 
-// defaultTransports builds the transports NewClient uses for the schemes
-// Config.Transports does not name: one HTTP transport for "http" and
-// "https", one UDP transport for "udp", one WebTorrent transport (WebSocket
-// tracker, WebRTC peers, no ICE servers) for "ws" and "wss". A transport
-// whose schemes are all overridden is not built. A Client that needs STUN or
-// TURN servers for WebRTC passes its own webrtc.New(webrtc.Config{...}).
-func defaultTransports(cfg *Config, skip func(scheme string) bool) []scheme {
-	var out []scheme
-	if !(skip("http") && skip("https")) {
-		h := http.New(http.Config{UserAgent: cfg.UserAgent, Logger: cfg.Logger})
-		out = append(out, scheme{"http", h, nil}, scheme{"https", h, nil})
-		out[0].close = h.Close
-	}
-	if !skip("udp") {
-		u := udp.New(udp.Config{Logger: cfg.Logger})
-		out = append(out, scheme{"udp", u, u.Close})
-	}
-	if !(skip("ws") && skip("wss")) {
-		w := webrtc.New(webrtc.Config{Logger: cfg.Logger})
-		out = append(out, scheme{"ws", w, w.Close}, scheme{"wss", w, nil})
-	}
-	return out
+// TransportOptions returns the settings every transport built for this
+// configuration shares (User-Agent, logger): NewClient hands them to each
+// registered protocol's constructor, and a program that builds some of its
+// transports itself (to tune them) starts from them so that the shared
+// settings still reach every tracker.
+//
+// Resolver is left nil: NewClient sets it to the Client's shared DNS cache.
+func (c Config) TransportOptions() transport.Options {
+	return transport.Options{UserAgent: c.UserAgent, Logger: c.Logger}
 }
 
-// scheme is one default transport for one URL scheme; close is set on the
-// first scheme of a transport serving several.
-type scheme struct {
-	name  string
-	t     transport.Transport
-	close func() error
+// buildTransports maps each URL scheme to its Transport: the ones
+// cfg.Transports names (a nil entry removes the scheme), and for the other
+// registered schemes one transport per protocol built from
+// cfg.TransportOptions and the Client's DNS cache (its schemes share it). A protocol whose schemes are
+// all given is not built. owned lists the transports built here, which the
+// Client closes; it never closes those it was given. A Client that needs
+// STUN or TURN servers for WebRTC passes its own webrtc.New(webrtc.Config{...}).
+func buildTransports(cfg *Config, dns *transport.Resolver) (byScheme map[string]transport.Transport, owned []transport.Transport) {
+	given := make(map[string]transport.Transport, len(cfg.Transports))
+	for scheme, tr := range cfg.Transports {
+		given[strings.ToLower(scheme)] = tr
+	}
+	byScheme = make(map[string]transport.Transport)
+	opts := cfg.TransportOptions()
+	opts.Resolver = dns
+	for _, p := range transport.Protocols() {
+		var built transport.Transport
+		for _, scheme := range p.Schemes {
+			if _, ok := given[scheme]; ok {
+				continue
+			}
+			if built == nil {
+				built = p.New(opts)
+				owned = append(owned, built)
+			}
+			byScheme[scheme] = built
+		}
+	}
+	for scheme, tr := range given {
+		if tr != nil {
+			byScheme[scheme] = tr
+		}
+	}
+	return byScheme, owned
+}
+
+// protocolOf names the protocol of a URL scheme in events: the registered
+// protocol's name, or the scheme itself for a transport given in
+// Config.Transports under an unregistered scheme.
+func protocolOf(scheme string) string {
+	if p, ok := transport.Lookup(scheme); ok {
+		return p.Name
+	}
+	return scheme
 }

@@ -14,11 +14,13 @@
 // # Many hashes
 //
 // A Scraper splits the hashes into batches the protocol allows: at most
-// Config.BatchSize (default 74, the cap torrust and others enforce) and never
+// Config.BatchSize (the cap torrust and others enforce; defaults are in the
+// Config field docs) and never
 // more than the transport's MaxScrapeBatch (74 for UDP, the most one packet
-// carries). An HTTP tracker that answers 414 URI Too Long gets the batch again
+// carries). A batch the tracker refuses as too large (transport.ErrBatchTooLarge: an
+// HTTP 414 URI Too Long) is sent again
 // in halves, down to one hash a request, and the smaller size is kept for the
-// rest of the call. At most Config.Concurrency requests (default 4) are in
+// rest of the call. At most Config.Concurrency requests are in
 // flight at once. Duplicate hashes are asked once.
 //
 // Every hash asked gets a Result whose Status tells the three outcomes apart:

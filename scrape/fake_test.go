@@ -19,7 +19,8 @@ import (
 type fake struct {
 	tracker *mocktracker.Tracker
 
-	// maxURI: a request with more hashes than this gets 414 (0: no limit).
+	// maxURI: a request with more hashes than this gets
+	// transport.ErrBatchTooLarge, as HTTP's 414 becomes (0: no limit).
 	maxURI int
 	// fail returns the error for a batch, or nil to answer it.
 	fail func(batch []transport.InfoHash) error
@@ -58,7 +59,7 @@ func (f *fake) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequ
 		}
 	}
 	if f.maxURI > 0 && len(req.InfoHashes) > f.maxURI {
-		return nil, wrap(&transport.StatusError{Code: 414})
+		return nil, wrap(transport.ErrBatchTooLarge)
 	}
 	if f.fail != nil {
 		if err := f.fail(req.InfoHashes); err != nil {
@@ -73,6 +74,8 @@ func (f *fake) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequ
 	}
 	return resp, nil
 }
+
+func (f *fake) Close() error { return nil }
 
 func (f *fake) requestSizes() []int {
 	f.mu.Lock()

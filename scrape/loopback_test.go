@@ -80,7 +80,8 @@ func TestLoopbackHTTP414(t *testing.T) {
 		t.Errorf("requests %v, want %v", counts, want)
 	}
 
-	// A tracker refusing every scrape with 414: Failed, StatusError 414.
+	// A tracker refusing every scrape with 414: Failed, StatusError 414,
+	// matching transport.ErrBatchTooLarge.
 	tr.SetHTTPFaults(mocktracker.HTTPFaults{ScrapeStatus: http.StatusRequestURITooLong})
 	announce, err := tr.ListenHTTP("127.0.0.1:0")
 	before := tr.HTTPRequests()
@@ -94,7 +95,8 @@ func TestLoopbackHTTP414(t *testing.T) {
 	for h, r := range res.All() {
 		var se *transport.StatusError
 		var te *transport.Error
-		if r.Status != Failed || !errors.As(r.Err, &se) || se.Code != 414 || !errors.As(r.Err, &te) {
+		if r.Status != Failed || !errors.As(r.Err, &se) || se.Code != 414 || !errors.As(r.Err, &te) ||
+			!errors.Is(r.Err, transport.ErrBatchTooLarge) {
 			t.Fatalf("%s: %+v", h, r)
 		}
 	}

@@ -182,11 +182,11 @@ func Test414Concurrent(t *testing.T) {
 }
 
 // Test414Floor: a tracker that refuses even one hash: every hash Failed with
-// the 414, after halving down to single-hash requests.
+// transport.ErrBatchTooLarge, after halving down to single-hash requests.
 func Test414Floor(t *testing.T) {
 	hs := hashes(8)
 	f := &fake{tracker: seed(hs, all)}
-	f.fail = func([]transport.InfoHash) error { return &transport.StatusError{Code: 414} }
+	f.fail = func([]transport.InfoHash) error { return transport.ErrBatchTooLarge }
 	s := New(with(f, Config{Concurrency: 1}))
 	res, err := s.Scrape(t.Context(), trackerURL, hs)
 	if err != nil {
@@ -196,8 +196,7 @@ func Test414Floor(t *testing.T) {
 		t.Errorf("sizes %v, want %v", got, want)
 	}
 	for h, r := range res.All() {
-		var se *transport.StatusError
-		if r.Status != Failed || !errors.As(r.Err, &se) || se.Code != 414 {
+		if r.Status != Failed || !errors.Is(r.Err, transport.ErrBatchTooLarge) {
 			t.Fatalf("%x: %+v", h, r)
 		}
 	}

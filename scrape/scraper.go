@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sync"
 
@@ -33,8 +32,9 @@ type Config struct {
 	// Close.
 	Transport func(u *url.URL) (transport.Transport, error)
 	// BatchSize is the most info hashes one request carries. A transport
-	// with a smaller MaxScrapeBatch (UDP: 74) lowers it further, and a 414
-	// URI Too Long halves it for the rest of the call. Default
+	// with a smaller MaxScrapeBatch (UDP: 74) lowers it further, and a batch
+	// the tracker refuses as too large (transport.ErrBatchTooLarge, HTTP's
+	// 414 URI Too Long) halves it for the rest of the call. Default
 	// DefaultBatchSize (74); values below 1 mean the default.
 	BatchSize int
 	// Concurrency is the most scrape requests one call (Scrape or ScrapeAll)
@@ -54,7 +54,7 @@ type Scraper struct {
 
 	mu     sync.Mutex
 	closed bool
-	owned  map[string]closingTransport // default transports by protocol
+	owned  map[string]transport.Transport // default transports by protocol name
 }
 
 // New returns a Scraper for cfg.
@@ -69,7 +69,7 @@ func New(cfg Config) *Scraper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scraper{cfg: cfg, log: log, owned: make(map[string]closingTransport)}
+	return &Scraper{cfg: cfg, log: log, owned: make(map[string]transport.Transport)}
 }
 
 // Scrape asks the tracker at trackerURL (an announce URL: http, https, udp,
@@ -240,17 +240,17 @@ type batcher struct {
 }
 
 // send asks the tracker about one batch and records the outcome, or puts the
-// batch back smaller after a 414.
+// batch back smaller when the tracker found it too large
+// (transport.ErrBatchTooLarge: an HTTP 414).
 func (b *batcher) send(ctx context.Context, batch []transport.InfoHash) {
 	resp, err := b.t.Scrape(ctx, b.u, &transport.ScrapeRequest{InfoHashes: batch})
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no scrape response"}
 	}
 	if err != nil {
-		var se *transport.StatusError
-		if errors.As(err, &se) && se.Code == http.StatusRequestURITooLong && ctx.Err() == nil {
+		if errors.Is(err, transport.ErrBatchTooLarge) && ctx.Err() == nil {
 			if size, ok := b.q.shrink(batch); ok {
-				b.s.log.DebugContext(ctx, "scrape: URI too long, smaller batches",
+				b.s.log.DebugContext(ctx, "scrape: batch too large, smaller batches",
 					"tracker", b.redacted, "batch", len(batch), "size", size)
 				return
 			}
@@ -280,8 +280,5 @@ func failAll(res Results, hashes []transport.InfoHash, err error) {
 // already return one; anything else (a context error, a custom transport's
 // error) is wrapped with the redacted URL.
 func asTransportError(u *url.URL, err error) error {
-	if _, ok := err.(*transport.Error); ok {
-		return err
-	}
-	return &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: err}
+	return transport.Wrap("scrape", transport.Redact(u), err)
 }

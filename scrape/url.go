@@ -3,9 +3,9 @@ package scrape
 import (
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/trackerkit/trackerkit/transport"
+	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
 )
 
 // ErrUnsupported is transport.ErrUnsupported: the tracker cannot be scraped
@@ -25,8 +25,8 @@ var ErrInvalidURL = errors.New("invalid tracker URL")
 //	http://t.example/x/announce.php?pk=1 -> http://t.example/x/scrape.php?pk=1
 //	http://t.example/a                   -> error (ErrUnsupported)
 //
-// It is transport.ScrapeURL, re-exported where users look for it.
-func URL(announce *url.URL) (*url.URL, error) { return transport.ScrapeURL(announce) }
+// It is the HTTP transport's ScrapeURL, re-exported where users look for it.
+func URL(announce *url.URL) (*url.URL, error) { return trackerhttp.ScrapeURL(announce) }
 
 // parseTracker parses a tracker URL and checks that it can be scraped at all.
 // Errors are *transport.Error with the URL redacted.
@@ -36,14 +36,14 @@ func parseTracker(raw string) (*url.URL, error) {
 		// url.Parse's error holds the whole URL, passkey included: drop it.
 		return nil, &transport.Error{Op: "scrape", URL: transport.RedactString(raw), Err: ErrInvalidURL}
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		if _, err := URL(u); err != nil {
-			return nil, err
-		}
-	case "udp", "ws", "wss":
-	default:
+	p, ok := transport.Lookup(u.Scheme)
+	if !ok {
 		return nil, &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: ErrUnsupported}
+	}
+	if p.CheckScrape != nil {
+		if err := p.CheckScrape(u); err != nil {
+			return nil, transport.Wrap("scrape", transport.Redact(u), err)
+		}
 	}
 	return u, nil
 }

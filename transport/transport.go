@@ -12,7 +12,11 @@ import (
 // *url.URL or requests they are given.
 //
 // A call that returns an error returns a *Error that wraps the cause (see the
-// package documentation); it never returns a nil response with a nil error.
+// package documentation; Wrap builds one); it never returns a nil response
+// with a nil error.
+//
+// A new protocol is one package implementing Transport plus one Register
+// call for its URL schemes (see Register and docs/design.md).
 type Transport interface {
 	// Announce sends one announce to the tracker at u and waits for its reply,
 	// for ctx to end, or for the transport's own retry budget to run out.
@@ -21,6 +25,13 @@ type Transport interface {
 	// Scrape asks the tracker at u about req.InfoHashes. The caller keeps each
 	// request within MaxScrapeBatch hashes.
 	Scrape(ctx context.Context, u *url.URL, req *ScrapeRequest) (*ScrapeResponse, error)
+
+	// Close releases the transport's sockets, connections and goroutines
+	// and waits for the goroutines to end; calls in flight fail with an
+	// error matching ErrClosed, later calls too. It is idempotent. Whoever
+	// built a transport closes it: a Client closes the transports it built
+	// from the registry, never those given in its Config.
+	Close() error
 }
 
 // MaxScrapeBatch is implemented by transports that can say how many info

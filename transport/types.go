@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -54,6 +55,13 @@ func (e Event) String() string {
 // NumWantDefault asks the tracker for its default number of peers.
 const NumWantDefault = -1
 
+// LeftUnknown is AnnounceRequest.Left when the size of the torrent is not
+// known (a magnet link before its metadata arrived): the client is a leecher
+// that cannot say how much it lacks. Each transport puts what trackers read
+// as "a leecher" on the wire, as the JavaScript client does: 16384 over
+// HTTP and WebSocket, 2^64-1 over UDP. Any negative Left means the same.
+const LeftUnknown = -1
+
 // AnnounceRequest is one announce, in the terms every protocol shares.
 type AnnounceRequest struct {
 	InfoHash   InfoHash
@@ -61,8 +69,10 @@ type AnnounceRequest struct {
 	Port       uint16
 	Uploaded   int64
 	Downloaded int64
-	Left       int64
-	Event      Event
+	// Left is the number of bytes still to download, 0 for a seeder, or
+	// LeftUnknown (any negative value) when the size is not known yet.
+	Left  int64
+	Event Event
 	// NumWant is the number of peers wanted; NumWantDefault (-1) leaves it to
 	// the tracker. 0 asks for none (used with EventStopped).
 	NumWant int32
@@ -71,6 +81,15 @@ type AnnounceRequest struct {
 	Key uint32
 	// TrackerID echoes the "tracker id" this tracker sent earlier, if any.
 	TrackerID string
+	// Params are extra parameters chosen by the client (a private
+	// tracker's custom fields). HTTP adds them to the query after the
+	// announce's own; WebSocket merges them into the announce message, one
+	// value as a string, several as an array of strings; UDP has no field
+	// for them (BEP 15) and leaves them out. A name the protocol uses
+	// itself (info_hash, left, ...) or that the tracker's URL already
+	// carries in its query (a passkey) is left out: the announce's own
+	// fields and the tracker's query always win.
+	Params url.Values
 }
 
 // AnnounceResponse is what a tracker answered to an announce.

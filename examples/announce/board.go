@@ -69,12 +69,15 @@ func (b *board) row(url string) *trackerRow {
 func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		key := peerAddr(e)
-		if key == "" {
-			key = "webrtc:" + e.Peer.ID.String()
+		r := b.row(e.Tracker)
+		for _, p := range e.Peers {
+			key := peerAddr(p)
+			if key == "" {
+				key = "webrtc:" + p.ID.String()
+			}
+			b.peers[key] = struct{}{}
+			r.Peers[key] = struct{}{}
 		}
-		b.peers[key] = struct{}{}
-		b.row(e.Tracker).Peers[key] = struct{}{}
 	case announcer.UpdateEvent:
 		r := b.row(e.Tracker)
 		r.Answered, b.answered = true, true

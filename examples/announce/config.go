@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,13 +27,19 @@ type Config struct {
 	Left    int64 // -left
 	LeftSet bool  // false: the torrent's size if known, else 1
 
-	NumWant    int // -numwant
+	NumWant    int // -numwant; 0 asks for no peers
 	NumWantSet bool
+
+	Params url.Values // -param key=value, repeatable; nil when none
 
 	MinInterval time.Duration // -min-interval, 0: the library's floor
 	Duration    time.Duration // -duration, 0: no limit
 
 	JSON, Once, Scrape, Demo bool
+
+	// Version (-version) prints the version and exits; every other flag
+	// and TARGET are then ignored, as Go tools do.
+	Version bool
 
 	// webRTCWait, set by the demo, makes -once wait up to this long for a
 	// WebRTC peer once every tracker has answered.
@@ -61,13 +68,25 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	fs.Var((*stringList)(&c.Trackers), "tracker", "add a tracker `URL` (repeatable; each its own tier, after the target's own)")
 	fs.IntVar(port, "port", defaultPort, "`port` to announce")
 	fs.StringVar(peerID, "peer-id", "", "peer ID: 20 bytes, or a prefix completed at random (default: the library's)")
-	fs.Int64Var(&c.Left, "left", 0, "`bytes` left to download; 0 means seeding (default: the torrent's size if known, else 1)")
-	fs.IntVar(&c.NumWant, "numwant", 0, "number of peers wanted (default: the library's)")
+	fs.Int64Var(&c.Left, "left", 0, "`bytes` left to download; 0 means seeding (default: the torrent's size if known, else unknown: a leecher)")
+	fs.IntVar(&c.NumWant, "numwant", 0, "number of peers wanted; 0 asks for none (default: the library's)")
+	fs.Func("param", "extra announce parameter `key=value` for HTTP and WebSocket trackers (repeatable; not sent over UDP)", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q: want key=value", truncate(s, 100))
+		}
+		if c.Params == nil {
+			c.Params = url.Values{}
+		}
+		c.Params.Add(k, v)
+		return nil
+	})
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object per line per event on stdout, nothing else")
 	fs.DurationVar(&c.Duration, "duration", 0, "run for `D`, then stop gracefully (stopped sent) and exit")
 	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit")
 	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
 	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.BoolVar(&c.Version, "version", false, "print the module version and VCS revision, then exit")
 	fs.BoolVar(&c.Demo, "demo", false, "announce to an embedded mock tracker on loopback (HTTP, UDP, WebSocket) with simulated peers; no TARGET, no network")
 	return fs
 }
@@ -100,6 +119,9 @@ func parseArgs(args []string) (*Config, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+	if c.Version {
+		return c, nil
+	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -116,9 +138,8 @@ func parseArgs(args []string) (*Config, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("-port %d: want 1 to 65535", port)}
 	case set["left"] && c.Left < 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-left %d: want 0 or more bytes", c.Left)}
-	case set["numwant"] && (c.NumWant < 1 || c.NumWant > 1<<31-1):
-		// 0 would mean "none", but announcer.Config reads 0 as its default.
-		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 1 or more", c.NumWant)}
+	case set["numwant"] && (c.NumWant < 0 || c.NumWant > 1<<31-1):
+		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 0 (no peers) or more", c.NumWant)}
 	case set["duration"] && c.Duration <= 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
 	case set["min-interval"] && c.MinInterval <= 0:
@@ -155,6 +176,7 @@ func printUsage(w io.Writer) {
 	fs.SetOutput(w)
 	fmt.Fprint(w, `Usage: announce [flags] TARGET
        announce -demo [flags]
+       announce -version
 
 Announce a torrent to its trackers and report peers, swarm sizes and errors.
 TARGET is a .torrent file, a magnet URI, or an info hash (40 hex or 32 base32

@@ -40,8 +40,13 @@ func TestParseArgs(t *testing.T) {
 		{"port too big", "-port 70000 x", nil, "want 1 to 65535"},
 		{"port not a number", "-port abc x", nil, `invalid value "abc" for flag -port`},
 		{"negative left", "-left -1 x", nil, "-left -1"},
-		{"negative numwant", "-numwant -1 x", nil, "-numwant -1"},
-		{"zero numwant", "-numwant 0 x", nil, "-numwant 0: want 1 or more"},
+		{"negative numwant", "-numwant -1 x", nil, "-numwant -1: want 0 (no peers) or more"},
+		{"zero numwant", "-numwant 0 x", func(c *Config) bool { return c.NumWantSet && c.NumWant == 0 }, ""},
+		{"params", "-param a=1 -param b= -param a=x=y x", func(c *Config) bool {
+			return len(c.Params) == 2 && c.Params["a"][0] == "1" && c.Params["a"][1] == "x=y" && c.Params.Has("b") && c.Params.Get("b") == ""
+		}, ""},
+		{"param without =", "-param abc x", nil, `"abc": want key=value`},
+		{"param without key", "-param =v x", nil, "want key=value"},
 		{"zero duration", "-duration 0s x", nil, "-duration 0s"},
 		{"bad duration", "-duration 5 x", nil, "invalid value"},
 		{"zero min-interval", "-min-interval 0s x", nil, "-min-interval 0s"},
@@ -84,7 +89,7 @@ func TestHelp(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	printUsage(&buf)
-	for _, f := range []string{"-tracker URL", "-port port", "-peer-id", "-left bytes", "-numwant", "-json", "-duration D", "-once", "-scrape", "-min-interval D", "-demo", "Exit status"} {
+	for _, f := range []string{"-tracker URL", "-port port", "-peer-id", "-left bytes", "-numwant", "-json", "-duration D", "-once", "-scrape", "-min-interval D", "-demo", "-param key=value", "Exit status"} {
 		if !strings.Contains(buf.String(), f) {
 			t.Errorf("usage lacks %q", f)
 		}

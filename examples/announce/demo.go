@@ -138,9 +138,11 @@ func startDemoWebRTCPeer(ctx context.Context, hash transport.InfoHash, wsURL str
 					close(joined)
 				}
 			case announcer.PeerEvent:
-				if e.Peer.Conn != nil {
-					e.Peer.Conn.Write([]byte("hello from the demo's WebRTC peer\n"))
-					e.Peer.Conn.Close()
+				for _, p := range e.Peers {
+					if p.Conn != nil {
+						p.Conn.Write([]byte("hello from the demo's WebRTC peer\n"))
+						p.Conn.Close()
+					}
 				}
 			}
 		}

@@ -1,34 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"errors"
 	"strings"
 	"testing"
-)
 
-// FuzzBencode: whatever the input, validation never panics, errors are
-// *SyntaxError, and accepted input re-encodes to itself byte for byte (the
-// property the info hash relies on: the views are exact spans).
-func FuzzBencode(f *testing.F) {
-	for _, s := range []string{"i0e", "i-12e", "4:spam", "le", "de", "d1:ai1e1:bl1:cee", "d1:bi1e1:ai2ee", "i03e", "d1:ai1e1:ai1ee", "llllee", "5:ab"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		err := validateBencode(b)
-		if err != nil {
-			var se *SyntaxError
-			if !errors.As(err, &se) {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		if got := reencode(bval{b, 0}); !bytes.Equal(got, b) {
-			t.Fatalf("re-encoded %q as %q", b, got)
-		}
-	})
-}
+	"github.com/trackerkit/trackerkit/internal/bencode"
+)
 
 // FuzzParseTorrent: never a panic, only ErrBadTarget errors, and a parsed
 // torrent's hash is the SHA-1 of its info value's exact bytes.
@@ -48,8 +27,9 @@ func FuzzParseTorrent(f *testing.F) {
 			}
 			return
 		}
-		info, ok := bval{b, 0}.get("info")
-		if !ok || tor.InfoHash != sha1.Sum(info.raw()) {
+		root, err := bencode.Decode(b, torrentOptions)
+		info := root.Get("info")
+		if err != nil || info.Kind() != bencode.Dict || tor.InfoHash != sha1.Sum(info.Raw()) {
 			t.Fatal("info hash is not the SHA-1 of the info bytes")
 		}
 		if tor.Size < 0 {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
-	"sort"
-	"strconv"
+	"maps"
+	"slices"
+
+	"github.com/jackpal/bencode-go"
 )
 
 // dict is a bencode dictionary that keeps the given key order, so tests can
@@ -15,88 +18,64 @@ type kv struct {
 	v any
 }
 
-// benc encodes v: int, int64, string, []byte, []any, []string, dict,
-// map[string]any (keys sorted).
+// benc encodes v: a dict (in its own key order, for non-canonical input)
+// or rawValue by hand, anything else (int, string, []byte, lists, maps with
+// keys sorted) with bencode-go.
 func benc(v any) []byte {
-	var b []byte
 	switch v := v.(type) {
 	case rawValue:
-		b = append(b, v...)
-	case int:
-		b = append(b, "i"+strconv.Itoa(v)+"e"...)
-	case int64:
-		b = append(b, "i"+strconv.FormatInt(v, 10)+"e"...)
-	case string:
-		b = append(b, strconv.Itoa(len(v))+":"+v...)
-	case []byte:
-		b = append(b, strconv.Itoa(len(v))+":"...)
-		b = append(b, v...)
-	case []string:
-		b = append(b, 'l')
-		for _, s := range v {
-			b = append(b, benc(s)...)
-		}
-		b = append(b, 'e')
-	case [][]string:
-		b = append(b, 'l')
-		for _, s := range v {
-			b = append(b, benc(s)...)
-		}
-		b = append(b, 'e')
-	case []any:
-		b = append(b, 'l')
-		for _, x := range v {
-			b = append(b, benc(x)...)
-		}
-		b = append(b, 'e')
+		return v
 	case dict:
-		b = append(b, 'd')
+		b := []byte{'d'}
 		for _, e := range v {
 			b = append(b, benc(e.k)...)
 			b = append(b, benc(e.v)...)
 		}
-		b = append(b, 'e')
+		return append(b, 'e')
+	case []any:
+		b := []byte{'l'}
+		for _, x := range v {
+			b = append(b, benc(x)...)
+		}
+		return append(b, 'e')
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
+		if hasOrdered(v) {
+			keys := slices.Sorted(maps.Keys(v))
+			b := []byte{'d'}
+			for _, k := range keys {
+				b = append(b, benc(k)...)
+				b = append(b, benc(v[k])...)
+			}
+			return append(b, 'e')
 		}
-		sort.Strings(keys)
-		b = append(b, 'd')
-		for _, k := range keys {
-			b = append(b, benc(k)...)
-			b = append(b, benc(v[k])...)
-		}
-		b = append(b, 'e')
-	default:
-		panic(fmt.Sprintf("benc: %T", v))
 	}
-	return b
+	var buf bytes.Buffer
+	if err := bencode.Marshal(&buf, v); err != nil {
+		panic(fmt.Sprintf("benc: %T: %v", v, err))
+	}
+	return buf.Bytes()
 }
 
-// reencode decodes valid bencode through bval and encodes it again in the
-// same key order: for input validateBencode accepts, the result must be the
-// input byte for byte.
-func reencode(v bval) []byte {
-	switch {
-	case v.isDict():
-		var d dict
-		for k, val := range v.entries() {
-			d = append(d, kv{string(k), rawValue(reencode(val))})
+// hasOrdered reports whether a map holds a value bencode-go cannot encode
+// as the tests mean it (an ordered dict or raw bytes), at any depth.
+func hasOrdered(v any) bool {
+	switch v := v.(type) {
+	case dict, rawValue:
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if hasOrdered(x) {
+				return true
+			}
 		}
-		return benc(d)
-	case v.isList():
-		var l []any
-		for item := range v.items() {
-			l = append(l, rawValue(reencode(item)))
+	case []any:
+		for _, x := range v {
+			if hasOrdered(x) {
+				return true
+			}
 		}
-		return benc(l)
 	}
-	if n, ok := v.int(); ok {
-		return benc(n)
-	}
-	s, _ := v.str()
-	return benc(s)
+	return false
 }
 
 // rawValue is already-encoded bencode, passed through benc unchanged.

@@ -2,7 +2,7 @@
 // trackerkit and reports what they answer: peers, swarm sizes, warnings and
 // errors, as a live view, plain log lines or JSON lines (-json).
 //
-//	go install github.com/trackerkit/trackerkit/examples/announce@latest
+//	go install ./examples/announce    # from a clone of trackerkit
 //	announce [flags] TARGET
 //	announce -demo
 //
@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -66,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s (see announce -h)\n", oneLine(err.Error()))
 		return exitUsage
+	}
+	if cfg.Version {
+		bi, ok := debug.ReadBuildInfo()
+		fmt.Fprint(stdout, versionText(bi, ok))
+		return exitAnswered
 	}
 	if cfg.Demo {
 		return runDemo(ctx, cfg, stdout, stderr)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -32,14 +33,14 @@ func sampleEvents() []announcer.Event {
 	copy(id[:], "-TK0001-abcdefghijkl")
 	return []announcer.Event{
 		announcer.PeerEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Protocol: announcer.ProtocolUDP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}},
+			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}}},
 		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
-			Peer: peer.Peer{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}},
-		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peer: peer.Peer{ID: id}},
+			Peers: []peer.Peer{{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}}},
+		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peers: []peer.Peer{{ID: id}}},
 		announcer.UpdateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
-			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5},
+			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5, ExternalIP: netip.MustParseAddr("203.0.113.9")},
 		announcer.UpdateEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,
 			Complete: -1, Incomplete: -1, Interval: 1500 * time.Millisecond, Peers: 0},
 		announcer.UpdateEvent{Time: t0, Tracker: red, Event: transport.EventStopped, Complete: 0, Incomplete: 0, Interval: time.Minute},
@@ -54,6 +55,14 @@ func sampleEvents() []announcer.Event {
 		announcer.ErrorEvent{Time: t0, Tracker: red, Failures: 1, GaveUp: true,
 			Err: errors.New("leaky lower layer: Get " + rawPrivate + ": boom")},
 		announcer.DroppedEvent{Time: t0, Count: 12},
+		announcer.StateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: "udp://127.0.0.1:6969", State: announcer.StateOK, Seeders: 3, Leechers: 2, Peers: 5,
+				NextAnnounce: t0.Add(30 * time.Minute), RTT: 12 * time.Millisecond, SmoothedRTT: 15 * time.Millisecond,
+				ExternalIP: netip.MustParseAddr("2001:db8::9")}},
+		announcer.StateEvent{Time: t0, Tracker: red, From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: red, State: announcer.StateBackingOff, Seeders: -1, Leechers: -1, Failures: 1,
+				NextAnnounce: t0.Add(15 * time.Second),
+				LastError:    errors.New("Get " + rawPrivate + ": connection refused")}},
 	}
 }
 
@@ -78,15 +87,48 @@ func golden(t *testing.T, name string, got []byte) {
 // a breaking change unless it only adds fields.
 func TestJSONGolden(t *testing.T) {
 	var buf bytes.Buffer
-	o := &jsonOutput{w: &buf, scrub: newScrubber([]string{rawPrivate})}
+	scrub := newScrubber([]string{rawPrivate})
+	b := newBoard(t0, []string{"udp://127.0.0.1:6969", "http://127.0.0.1:8000/announce"})
+	o := &jsonOutput{w: &buf, b: b, infoHash: testHash, scrub: scrub}
 	for _, ev := range sampleEvents() {
+		b.apply(ev, scrub)
 		o.event(ev)
 	}
+	o.finish(t0.Add(90 * time.Second))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
 	golden(t, "events.jsonl", buf.Bytes())
-	checkJSONLines(t, buf.Bytes())
+	objs := checkJSONLines(t, buf.Bytes())
+	// Every line names the torrent; the scrape lines name the torrent
+	// scraped when the event carries it.
+	for i, m := range objs {
+		want := testHash
+		if m["type"] == "scrape" && i == 7 {
+			want = "50b2000000000000000000000000000000000000"
+		}
+		if m["info_hash"] != want {
+			t.Errorf("line %d: info_hash %v, want %s", i+1, m["info_hash"], want)
+		}
+	}
+	// The last line is the summary, with what the text summary says.
+	last := objs[len(objs)-1]
+	if last["type"] != "summary" || last["answered"] != 3.0 || last["total"] != 5.0 || last["peers"] != 4.0 || last["duration"] != 90.0 {
+		t.Fatalf("last line is not the expected summary: %v", last)
+	}
+	var text bytes.Buffer
+	(&logOutput{w: &text, b: b, scrub: scrub}).finish(t0.Add(90 * time.Second))
+	trackers, _ := last["trackers"].([]any)
+	if len(trackers) != len(b.rows) {
+		t.Fatalf("summary has %d trackers, board %d", len(trackers), len(b.rows))
+	}
+	for _, tr := range trackers {
+		m := tr.(map[string]any)
+		line := fmt.Sprintf("  %-8s %s", m["state"], m["tracker"])
+		if !strings.Contains(text.String(), line) {
+			t.Errorf("summary entry %v: text summary has no line %q:\n%s", m, line, text.String())
+		}
+	}
 }
 
 // checkJSONLines checks the contract every line must keep, whatever the
@@ -95,10 +137,12 @@ func checkJSONLines(t *testing.T, out []byte) []map[string]any {
 	t.Helper()
 	required := map[string][]string{
 		"peer":    {"addr", "transport"},
-		"update":  {"event", "complete", "incomplete", "interval", "peers"},
+		"update":  {"event", "complete", "incomplete", "interval", "peers", "external_ip"},
+		"state":   {"state", "from", "complete", "incomplete", "peers", "failures", "next_announce", "rtt", "smoothed_rtt", "last_error", "external_ip"},
 		"scrape":  {"info_hash", "complete", "incomplete", "downloaded"},
 		"warning": {"message"},
 		"error":   {"error"},
+		"summary": {"answered", "total", "peers", "duration", "dropped", "trackers"},
 	}
 	var objs []map[string]any
 	for i, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
@@ -112,6 +156,9 @@ func checkJSONLines(t *testing.T, out []byte) []map[string]any {
 		}
 		if _, ok := m["tracker"].(string); !ok {
 			t.Errorf("line %d: no tracker: %s", i+1, line)
+		}
+		if h, _ := m["info_hash"].(string); len(h) != 40 {
+			t.Errorf("line %d: info_hash %q is not 40 hex characters: %s", i+1, h, line)
 		}
 		typ, _ := m["type"].(string)
 		keys, ok := required[typ]

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -52,6 +50,9 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	if cfg.NumWantSet {
 		ccfg.NumWant = cfg.NumWant
+		if cfg.NumWant == 0 {
+			ccfg.NumWant = announcer.NumWantNone // 0 is the library's default
+		}
 	}
 	client, err := announcer.NewClient(ccfg)
 	if err != nil {
@@ -60,7 +61,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	defer client.Close()
 
-	left := int64(1)
+	left := int64(announcer.LeftUnknown) // a leecher of unknown size (a magnet without metadata)
 	switch {
 	case cfg.LeftSet:
 		left = cfg.Left
@@ -69,7 +70,8 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	stats := announcer.Stats{Left: left}
 	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
-		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }})
+		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params,
+			StateEvents: true}) // -json prints them as "state" lines
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
 		return exitUsage
@@ -92,11 +94,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	if cfg.Scrape {
 		// One scrape round; nothing is started, so closing the Session
 		// afterwards sends nothing, and its event channel then closes.
-		// The Session passes over trackers that cannot be scraped: say so.
-		for _, u := range noScrape(target.Tiers) {
-			b.row(u).State, b.row(u).LastError = stateIgnored, noScrapeMessage
-			out.event(announcer.WarningEvent{Time: start, Tracker: u, Message: noScrapeMessage})
-		}
+		// The Session says which trackers it passes over (see skipped).
 		scrapeErr = make(chan error, 1)
 		r.stopping = true
 		b.markStopping()
@@ -161,13 +159,21 @@ func (r *runLoop) loop(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Peer.Conn != nil {
+			if pe, isPeer := ev.(announcer.PeerEvent); isPeer {
 				// The CLI only reports WebRTC peers; it owns and closes
 				// their data channels.
-				pe.Peer.Conn.Close()
+				for _, p := range pe.Peers {
+					if p.Conn != nil {
+						p.Conn.Close()
+					}
+				}
 			}
 			if pe, isPeer := ev.(announcer.PeerEvent); isPeer && pe.Protocol == announcer.ProtocolWebRTC {
 				r.sawWebRTC = true
+			}
+			if sk, isSkip := ev.(announcer.ScrapeSkippedEvent); isSkip {
+				r.out.event(r.skipped(sk)) // the row is marked here: the warning is only shown
+				continue
 			}
 			r.board.apply(ev, r.scrub)
 			r.out.event(ev)
@@ -234,37 +240,34 @@ func syncStatus(b *board, statuses []announcer.TrackerStatus) {
 
 const noScrapeMessage = `no scrape: the URL has no "announce" path segment to turn into "scrape" (BEP 48)`
 
-// noScrape returns the HTTP(S) trackers (redacted) that have no scrape URL.
-func noScrape(tiers [][]string) []string {
-	var out []string
-	for _, tier := range tiers {
-		for _, raw := range tier {
-			u, err := url.Parse(raw)
-			if err != nil || !strings.HasPrefix(strings.ToLower(u.Scheme), "http") {
-				continue
-			}
-			if _, err := transport.ScrapeURL(u); err != nil {
-				out = append(out, transport.Redact(u))
-			}
+// skipped marks the row of a tracker the Session did not scrape as ignored
+// and returns the warning every output shows for it.
+func (r *runLoop) skipped(e announcer.ScrapeSkippedEvent) announcer.WarningEvent {
+	msg := noScrapeMessage
+	if e.Reason != announcer.SkipNoScrape {
+		msg = "no scrape: " + e.Reason.String()
+		if e.Err != nil {
+			msg += ": " + shortErrText(e.Err)
 		}
 	}
-	return out
+	msg = r.scrub(msg)
+	row := r.board.row(e.Tracker)
+	row.State, row.LastError = stateIgnored, msg
+	return announcer.WarningEvent{Time: e.Time, Tracker: e.Tracker, Message: msg}
 }
 
 // newOutput picks the output: -json lines, the live view on a terminal, or
 // plain log lines.
 func newOutput(cfg *Config, b *board, target *Target, stdout io.Writer, scrub func(string) string) output {
 	if cfg.JSON {
-		return &jsonOutput{w: stdout, scrub: scrub}
+		return &jsonOutput{w: stdout, b: b, infoHash: target.InfoHash.String(), scrub: scrub}
 	}
 	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
-		title := target.InfoHash.String()
-		if target.Name != "" {
-			title = sanitize(target.Name) + " (" + title + ")"
-		}
-		return newLiveOutput(stdout, b, title)
+		return newLiveOutput(stdout, b, infoHashLine(target))
 	}
-	return &logOutput{w: stdout, b: b, scrub: scrub}
+	o := &logOutput{w: stdout, b: b, scrub: scrub}
+	o.println(infoHashLine(target))
+	return o
 }
 
 // allTried reports whether every tracker in use has answered or failed at

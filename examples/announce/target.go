@@ -186,9 +186,6 @@ func addTrackers(tiers [][]string, urls []string) [][]string {
 	return tiers
 }
 
-// supportedSchemes are the tracker URL schemes trackerkit speaks.
-var supportedSchemes = map[string]bool{"http": true, "https": true, "udp": true, "ws": true, "wss": true}
-
 // droppedTracker is a tracker URL that cannot be announced to.
 type droppedTracker struct {
 	URL    string // redacted
@@ -220,18 +217,30 @@ func filterTrackers(tiers [][]string) (kept [][]string, dropped []droppedTracker
 // checkTrackerURL returns why raw cannot be announced to, or "".
 func checkTrackerURL(raw string) string {
 	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
+	if err != nil {
 		return "not a URL"
-	case !supportedSchemes[strings.ToLower(u.Scheme)]:
-		return fmt.Sprintf("unsupported scheme %q (want http, https, udp, ws or wss)", truncate(u.Scheme, 20))
-	case u.Host == "" || u.Port() == "" && strings.EqualFold(u.Scheme, "udp"):
-		if u.Host == "" {
-			return "no host"
+	}
+	p, ok := transport.Lookup(u.Scheme)
+	switch {
+	case !ok:
+		return fmt.Sprintf("unsupported scheme %q (want %s)", truncate(u.Scheme, 20), schemeList())
+	case u.Host == "":
+		return "no host"
+	case p.CheckURL != nil:
+		if err := p.CheckURL(u); err != nil {
+			return err.Error()
 		}
-		return "udp tracker without a port"
 	}
 	return ""
+}
+
+// schemeList is the registered schemes as "http, https, udp, ws or wss".
+func schemeList() string {
+	s := transport.Schemes()
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // truncate shortens s to at most n bytes (on a rune boundary), marking the cut.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -49,12 +50,18 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 	clean := func(s string) string { return sanitize(scrub(s)) }
 	ts := ev.When().Format(logTimeFormat)
 	switch e := ev.(type) {
-	case announcer.PeerEvent:
-		s := fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(e))), e.Protocol)
-		if !e.Peer.ID.IsZero() {
-			s += " id=" + e.Peer.ID.String()
+	case announcer.PeerEvent: // one line per peer of the reply
+		lines := make([]string, len(e.Peers))
+		for i, p := range e.Peers {
+			lines[i] = fmt.Sprintf("%s peer    %s %s %s", ts, e.Tracker, orDash(sanitize(peerAddr(p))), e.Protocol)
+			if c := peerClient(p.ID); c != "" {
+				lines[i] += fmt.Sprintf(" client=%q", c)
+			}
+			if !p.ID.IsZero() {
+				lines[i] += " id=" + p.ID.String()
+			}
 		}
-		return s
+		return strings.Join(lines, "\n")
 	case announcer.UpdateEvent:
 		ev := e.Event.String()
 		if ev == "" {
@@ -104,6 +111,16 @@ func orDash(s string) string {
 	return s
 }
 
+// infoHashLine names the torrent once, at the start of the plain output
+// (log lines do not repeat it): "info hash: HEX (NAME)".
+func infoHashLine(target *Target) string {
+	s := "info hash: " + target.InfoHash.String()
+	if target.Name != "" {
+		s += " (" + sanitize(target.Name) + ")"
+	}
+	return s
+}
+
 // logOutput writes plain log lines, then a summary.
 type logOutput struct {
 	w     io.Writer
@@ -118,9 +135,14 @@ func (o *logOutput) println(s string) {
 	}
 }
 
-func (o *logOutput) event(ev announcer.Event) { o.println(logLine(ev, o.scrub)) }
-func (o *logOutput) tick(time.Time)           {}
-func (o *logOutput) writeFailed() bool        { return o.err != nil }
+func (o *logOutput) event(ev announcer.Event) {
+	if _, isState := ev.(announcer.StateEvent); isState {
+		return // the update and error lines say what happened; state lines are for -json
+	}
+	o.println(logLine(ev, o.scrub))
+}
+func (o *logOutput) tick(time.Time)    {}
+func (o *logOutput) writeFailed() bool { return o.err != nil }
 func (o *logOutput) finish(now time.Time) {
 	for _, l := range summaryLines(o.b, now) {
 		o.println(l)

@@ -6,7 +6,34 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/trackerkit/trackerkit/internal/bencode"
 )
+
+// SyntaxError is a .torrent file that is not valid bencode (the Err of its
+// *TorrentError).
+type SyntaxError = bencode.SyntaxError
+
+// torrentOptions reads .torrent files strictly (canonical integers, no
+// duplicate key: a damaged file is reported rather than half-read), with
+// room for deep v2 file trees (one level per directory). Keys out of order
+// are accepted: such torrents exist, and the info hash covers the raw bytes.
+var torrentOptions = bencode.Options{Strict: true, MaxDepth: 100}
+
+// fields returns the values of the given keys of a dictionary in one pass
+// (a torrent's info dictionary holds megabytes of piece hashes to skip).
+func fields(d bencode.Value, keys ...string) map[string]bencode.Value {
+	m := make(map[string]bencode.Value, len(keys))
+	for k, val := range d.Entries() {
+		for _, want := range keys {
+			if string(k) == want {
+				m[want] = val
+				break
+			}
+		}
+	}
+	return m
+}
 
 // parseTorrent reads a .torrent file (BEP 3): the info hash is the SHA-1 of
 // the exact bytes of the "info" dictionary; the size is "length", or the sum
@@ -24,19 +51,20 @@ func parseTorrent(data []byte) (*Target, error) {
 	if data[0] != 'd' {
 		return nil, &TorrentError{Reason: "not a .torrent file (it does not start with a bencoded dictionary)"}
 	}
-	if err := validateBencode(data); err != nil {
+	root, err := bencode.Decode(data, torrentOptions)
+	if err != nil {
 		return nil, &TorrentError{Reason: "not valid bencode", Err: err}
 	}
-	top := bval{data, 0}.fields("info", "announce", "announce-list")
+	top := fields(root, "info", "announce", "announce-list")
 	info, ok := top["info"]
 	if !ok {
 		return nil, &TorrentError{Field: "info", Reason: "missing"}
 	}
-	if !info.isDict() {
+	if info.Kind() != bencode.Dict {
 		return nil, &TorrentError{Field: "info", Reason: "not a dictionary"}
 	}
-	t := &Target{InfoHash: sha1.Sum(info.raw())}
-	f := info.fields("name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files")
+	t := &Target{InfoHash: sha1.Sum(info.Raw())}
+	f := fields(info, "name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files")
 
 	name, err := optString(f, "info.", "name")
 	if err != nil {
@@ -66,24 +94,24 @@ func parseTorrent(data []byte) (*Target, error) {
 
 // checkPieces checks "piece length" and "pieces", and refuses v2-only
 // torrents with a clear message.
-func checkPieces(info map[string]bval) error {
+func checkPieces(info map[string]bencode.Value) error {
 	pl, ok := info["piece length"]
 	if !ok {
 		return &TorrentError{Field: "info.piece length", Reason: "missing"}
 	}
-	if n, isInt := pl.int(); !isInt {
+	if n, isInt := pl.Int(); !isInt {
 		return &TorrentError{Field: "info.piece length", Reason: "not an integer"}
 	} else if n <= 0 {
 		return &TorrentError{Field: "info.piece length", Reason: fmt.Sprintf("%d is not positive", n)}
 	}
 	pieces, ok := info["pieces"]
 	if !ok {
-		if v, _ := info["meta version"].intOK(); v == 2 {
+		if v, _ := info["meta version"].Int(); v == 2 {
 			return &TorrentError{Reason: "v2-only torrent (BEP 52): it has no v1 info hash to announce; use a hybrid torrent or its btih magnet"}
 		}
 		return &TorrentError{Field: "info.pieces", Reason: "missing"}
 	}
-	s, isStr := pieces.str()
+	s, isStr := pieces.Bytes()
 	if !isStr {
 		return &TorrentError{Field: "info.pieces", Reason: "not a string"}
 	}
@@ -96,14 +124,14 @@ func checkPieces(info map[string]bval) error {
 // torrentSize returns the total size: "length" for a single-file torrent,
 // the sum of the files' lengths (pad files included, as clients count them)
 // for a multi-file one. Exactly one of the two must be present.
-func torrentSize(info map[string]bval) (int64, error) {
+func torrentSize(info map[string]bencode.Value) (int64, error) {
 	length, single := info["length"]
 	files, multi := info["files"]
 	switch {
 	case single && multi:
 		return 0, &TorrentError{Field: "info", Reason: `both "length" and "files" present`}
 	case single:
-		n, ok := length.int()
+		n, ok := length.Int()
 		if !ok {
 			return 0, &TorrentError{Field: "info.length", Reason: "not an integer"}
 		}
@@ -114,12 +142,12 @@ func torrentSize(info map[string]bval) (int64, error) {
 	case !multi:
 		return 0, &TorrentError{Field: "info", Reason: `neither "length" nor "files" present`}
 	}
-	if !files.isList() {
+	if files.Kind() != bencode.List {
 		return 0, &TorrentError{Field: "info.files", Reason: "not a list"}
 	}
 	var total int64
 	i := 0
-	for f := range files.items() {
+	for f := range files.Items() {
 		n, err := fileLength(f, i)
 		if err != nil {
 			return 0, err
@@ -139,14 +167,14 @@ func torrentSize(info map[string]bval) (int64, error) {
 // fileLength checks files[i] (a "length" of 0 or more and a "path": a
 // non-empty list of strings) and returns its length. It reads the
 // dictionary in one pass: there may be a million of them.
-func fileLength(f bval, i int) (int64, error) {
+func fileLength(f bencode.Value, i int) (int64, error) {
 	field := func(sub string) string { return "info.files[" + strconv.Itoa(i) + "]" + sub } // only for errors
-	if !f.isDict() {
+	if f.Kind() != bencode.Dict {
 		return 0, &TorrentError{Field: field(""), Reason: "not a dictionary"}
 	}
-	var length, path bval
+	var length, path bencode.Value
 	var hasLength, hasPath bool
-	for k, v := range f.entries() {
+	for k, v := range f.Entries() {
 		switch string(k) {
 		case "length":
 			length, hasLength = v, true
@@ -157,7 +185,7 @@ func fileLength(f bval, i int) (int64, error) {
 	if !hasLength {
 		return 0, &TorrentError{Field: field(".length"), Reason: "missing"}
 	}
-	n, ok := length.int()
+	n, ok := length.Int()
 	if !ok {
 		return 0, &TorrentError{Field: field(".length"), Reason: "not an integer"}
 	}
@@ -167,12 +195,12 @@ func fileLength(f bval, i int) (int64, error) {
 	if !hasPath {
 		return 0, &TorrentError{Field: field(".path"), Reason: "missing"}
 	}
-	if !path.isList() {
+	if path.Kind() != bencode.List {
 		return 0, &TorrentError{Field: field(".path"), Reason: "not a list"}
 	}
 	segs := 0
-	for seg := range path.items() {
-		if _, ok := seg.str(); !ok {
+	for seg := range path.Items() {
+		if _, ok := seg.Bytes(); !ok {
 			return 0, &TorrentError{Field: fmt.Sprintf("%s[%d]", field(".path"), segs), Reason: "not a string"}
 		}
 		segs++
@@ -187,26 +215,26 @@ func fileLength(f bval, i int) (int64, error) {
 // and holding at least one URL ("announce" is then ignored), else
 // "announce". Empty strings are dropped, a URL already listed is dropped,
 // tiers left empty disappear. Schemes are checked later (filterTrackers).
-func torrentTiers(top map[string]bval) ([][]string, error) {
+func torrentTiers(top map[string]bencode.Value) ([][]string, error) {
 	announce, err := optString(top, "", "announce")
 	if err != nil {
 		return nil, err
 	}
 	var tiers [][]string
 	if al, ok := top["announce-list"]; ok {
-		if !al.isList() {
+		if al.Kind() != bencode.List {
 			return nil, &TorrentError{Field: "announce-list", Reason: "not a list"}
 		}
 		seen := make(map[string]bool)
 		i := 0
-		for tierVal := range al.items() {
-			if !tierVal.isList() {
+		for tierVal := range al.Items() {
+			if tierVal.Kind() != bencode.List {
 				return nil, &TorrentError{Field: fmt.Sprintf("announce-list[%d]", i), Reason: "not a list"}
 			}
 			var tier []string
 			j := 0
-			for u := range tierVal.items() {
-				s, ok := u.str()
+			for u := range tierVal.Items() {
+				s, ok := u.Bytes()
 				if !ok {
 					return nil, &TorrentError{Field: fmt.Sprintf("announce-list[%d][%d]", i, j), Reason: "not a string"}
 				}
@@ -230,12 +258,12 @@ func torrentTiers(top map[string]bval) ([][]string, error) {
 
 // optString returns the string value of key, "" when absent, and an error
 // when present with another type.
-func optString(d map[string]bval, prefix, key string) (string, error) {
+func optString(d map[string]bencode.Value, prefix, key string) (string, error) {
 	v, ok := d[key]
 	if !ok {
 		return "", nil
 	}
-	s, ok := v.str()
+	s, ok := v.Bytes()
 	if !ok {
 		return "", &TorrentError{Field: prefix + key, Reason: "not a string"}
 	}

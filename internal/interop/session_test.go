@@ -19,8 +19,10 @@ const (
 	// right away instead of a minute after the last one: the JS server sends
 	// no "min interval", so the floor alone spaces them.
 	intervalFloor = 200 * time.Millisecond
-	// eventTimeout bounds waiting for one Session event over HTTP or UDP.
-	eventTimeout = 10 * time.Second
+	// eventTimeout bounds waiting for one Session event over HTTP or UDP,
+	// and the Sessions' stop deadline. Only a failing test reaches it: it
+	// is generous, so that a loaded 2-core machine passes.
+	eventTimeout = 2 * time.Minute
 )
 
 // goSession is one trackerkit peer: its own announcer.Client (so its own
@@ -53,6 +55,7 @@ func newSession(t *testing.T, name, announceURL string, ih transport.InfoHash, p
 		PeerID:        g.id,
 		Port:          port,
 		IntervalFloor: intervalFloor,
+		StopTimeout:   eventTimeout,
 		Transports:    map[string]transport.Transport{"ws": ws},
 	})
 	if err != nil {
@@ -75,8 +78,12 @@ func newSession(t *testing.T, name, announceURL string, ih transport.InfoHash, p
 		ws.Close()
 		<-g.drained
 		for _, ev := range g.snapshot() {
-			if p, ok := ev.(announcer.PeerEvent); ok && p.Peer.Conn != nil {
-				p.Peer.Conn.Close()
+			if p, ok := ev.(announcer.PeerEvent); ok {
+				for _, pp := range p.Peers {
+					if pp.Conn != nil {
+						pp.Conn.Close()
+					}
+				}
 			}
 		}
 		if t.Failed() {
@@ -122,7 +129,7 @@ func (g *goSession) start(t *testing.T) {
 // stop sends stopped and ends the Session.
 func (g *goSession) stop(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	if err := g.s.Stop(ctx); err != nil {
 		t.Errorf("%s: Stop: %v", g.name, err)
@@ -167,24 +174,43 @@ func (g *goSession) waitUpdate(t *testing.T, from int, ev transport.Event) (anno
 	return e.(announcer.UpdateEvent), next
 }
 
-// waitPeer waits for a PeerEvent that match accepts.
+// waitPeer waits for a PeerEvent with a peer that match accepts, and returns
+// it narrowed to that peer (Peers[0]).
 func (g *goSession) waitPeer(t *testing.T, timeout time.Duration, what string, match func(peer.Peer) bool) announcer.PeerEvent {
 	t.Helper()
 	e, _ := g.wait(t, 0, timeout, what, func(e announcer.Event) bool {
-		p, ok := e.(announcer.PeerEvent)
-		return ok && match(p.Peer)
+		_, ok := narrowPeer(e, match)
+		return ok
 	})
-	return e.(announcer.PeerEvent)
+	p, _ := narrowPeer(e, match)
+	return p
 }
 
-// findPeer returns the first PeerEvent so far that match accepts.
+// findPeer returns the first PeerEvent so far with a peer that match
+// accepts, narrowed to that peer.
 func (g *goSession) findPeer(match func(peer.Peer) bool) (announcer.PeerEvent, bool) {
 	for _, e := range g.snapshot() {
-		if p, ok := e.(announcer.PeerEvent); ok && match(p.Peer) {
+		if p, ok := narrowPeer(e, match); ok {
 			return p, true
 		}
 	}
 	return announcer.PeerEvent{}, false
+}
+
+// narrowPeer returns e, a PeerEvent, with only its first peer that match
+// accepts.
+func narrowPeer(e announcer.Event, match func(peer.Peer) bool) (announcer.PeerEvent, bool) {
+	pe, ok := e.(announcer.PeerEvent)
+	if !ok {
+		return pe, false
+	}
+	for _, p := range pe.Peers {
+		if match(p) {
+			pe.Peers = []peer.Peer{p}
+			return pe, true
+		}
+	}
+	return pe, false
 }
 
 // checkCounts checks an UpdateEvent's seeders and leechers.

@@ -66,15 +66,15 @@ func TestSessions(t *testing.T) {
 				// b's offers reach a, a answers: both get a data channel.
 				pa := a.waitPeer(t, webrtcTimeout, "WebRTC peer b", func(p peer.Peer) bool { return p.ID == b.id })
 				pb := b.waitPeer(t, webrtcTimeout, "WebRTC peer a", func(p peer.Peer) bool { return p.ID == a.id })
-				if pa.Protocol != announcer.ProtocolWebRTC || pa.Peer.Conn == nil || pb.Peer.Conn == nil {
+				if pa.Protocol != announcer.ProtocolWebRTC || pa.Peers[0].Conn == nil || pb.Peers[0].Conn == nil {
 					t.Fatalf("WebRTC peers without data channels: %+v / %+v", pa, pb)
 				}
-				go io.WriteString(pa.Peer.Conn, "a->b")
-				go io.WriteString(pb.Peer.Conn, "b->a")
-				if got, err := readFull(pb.Peer.Conn, 4, webrtcTimeout); got != "a->b" {
+				go io.WriteString(pa.Peers[0].Conn, "a->b")
+				go io.WriteString(pb.Peers[0].Conn, "b->a")
+				if got, err := readFull(pb.Peers[0].Conn, 4, webrtcTimeout); got != "a->b" {
 					t.Errorf("b read %q, %v; want a->b", got, err)
 				}
-				if got, err := readFull(pa.Peer.Conn, 4, webrtcTimeout); got != "b->a" {
+				if got, err := readFull(pa.Peers[0].Conn, 4, webrtcTimeout); got != "b->a" {
 					t.Errorf("a read %q, %v; want b->a", got, err)
 				}
 			case tc.peers:

@@ -29,7 +29,7 @@ func TestWebRTCWithJSClient(t *testing.T) {
 		g := newSession(t, "go", tr.wsURL(), ih, 6881, 100)
 		g.start(t)
 		p := g.waitPeer(t, webrtcTimeout, "the JS peer", func(p peer.Peer) bool { return p.ID == js.ID })
-		exchange(t, p.Peer, js, "go->js", "js->go")
+		exchange(t, p.Peers[0], js, "go->js", "js->go")
 		ev := js.wait(t, webrtcTimeout, "connect", func(e jsEvent) bool { return e.Ev == "connect" })
 		if ev.Initiator {
 			t.Errorf("the JS peer offered; it should have answered the Go offer")
@@ -49,12 +49,12 @@ func TestWebRTCWithJSClient(t *testing.T) {
 
 		js := startJSPeer(t, jsPeerConfig{Announce: tr.wsURL(), InfoHash: ih, Left: 100, Send: "js->go"})
 		p := waitJSOffer(t, g, js)
-		exchange(t, p.Peer, js, "go->js", "js->go")
+		exchange(t, p.Peers[0], js, "go->js", "js->go")
 		ev := js.wait(t, webrtcTimeout, "connect", func(e jsEvent) bool { return e.Ev == "connect" })
 		if !ev.Initiator {
 			t.Errorf("the JS peer answered; it should have offered")
 		}
-		bigMessages(t, p.Peer, js, "go->js")
+		bigMessages(t, p.Peers[0], js, "go->js")
 		g.stop(t)
 		tr.waitPeers(t, 0, 1)
 	})

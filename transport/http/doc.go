@@ -13,10 +13,13 @@
 // byte, since private trackers keep passkeys there. info_hash and peer_id
 // are the raw bytes percent-encoded one by one (RFC 3986 unreserved bytes
 // stay literal, every other byte is %XX in upper case). The announce sends,
-// in this order: info_hash, peer_id, port, uploaded, downloaded, left (negative
-// counters are sent as 0), event (absent for a regular announce), compact=1,
+// in this order: info_hash, peer_id, port, uploaded, downloaded (negative
+// counters are sent as 0), left (16384 for transport.LeftUnknown, as the
+// JavaScript client does when it does not know the size), event (absent for a regular announce), compact=1,
 // numwant (absent for transport.NumWantDefault), key (8 upper-case hex
-// digits) and trackerid (when the request carries one). It never sends ip,
+// digits) and trackerid (when the request carries one), then the request's
+// Params sorted by name, except those named like one of the above or like a
+// parameter of the tracker's own query. It never sends ip,
 // ipv4 or ipv6 (BEP 7 discourages them; the tracker sees our address). The
 // fragment of a URL is never sent. gzip is asked for with Accept-Encoding and
 // decoded here.
@@ -42,9 +45,11 @@
 //     decimal string), or "never" (RetryNever, matching
 //     transport.ErrPermanent). Zero, negative, overflowing or other values
 //     are ignored: the failure stands, without retry advice.
-//   - "interval" is required: missing, negative, not an integer, or too large
-//     for a time.Duration is a *transport.MalformedError. Zero is passed on;
-//     the announcer applies its own floor.
+//   - "interval" is required: missing or not an integer is a
+//     *transport.MalformedError. A number out of range is clamped, never
+//     malformed: negative is 0, and anything beyond what a time.Duration
+//     holds (2^63 and more included) is the largest Duration; the announcer
+//     then applies its floor and cap. "min interval" is clamped the same way.
 //   - Optional fields ("min interval", "complete", "incomplete", "tracker id",
 //     "warning message", "external ip") of the wrong type or out of range are
 //     ignored as if absent: the reply is still usable. Absent counts are -1.
@@ -61,6 +66,9 @@
 //     that is not 20 bytes) is skipped, so one bad entry does not cost the
 //     other peers. Hostnames are kept in peer.Peer.Host, unresolved. Peers
 //     with port 0 are dropped, as in package peer.
+//   - At most MaxPeersPerReply peers are taken from one reply (the first
+//     ones: dictionary or compact IPv4 peers, then IPv6); the rest are
+//     dropped, so one reply's cost is bounded whatever the tracker sends.
 //   - Scrape: "files" is required (it may be empty); entries whose key is
 //     not 20 bytes or whose value is not a dictionary are skipped; absent or
 //     invalid counts are -1.
@@ -75,19 +83,19 @@
 //     over the HTTP status when a non-200 reply carries one (some trackers
 //     refuse with 400 and a failure reason).
 //   - *transport.StatusError: a status other than 200 (410 matches
-//     transport.ErrPermanent, 5xx transport.ErrTemporary, 414 on a scrape
-//     means fewer hashes per request).
+//     transport.ErrPermanent, 5xx transport.ErrTemporary). A 414 on a
+//     scrape also matches transport.ErrBatchTooLarge: send fewer hashes.
 //   - *transport.MalformedError: the reply does not parse (a broken gzip
 //     stream included); *SyntaxError inside for broken bencode.
 //   - *transport.TooLargeError: more than Config.MaxReplyBytes on the wire
 //     or after decompression.
 //   - *RedirectError (ErrTooManyRedirects): more than Config.MaxRedirects.
-//   - transport.ErrSkipped (with the dial error): the dial failed with
-//     ENETUNREACH, EADDRNOTAVAIL or EAFNOSUPPORT, i.e. this host has no route
-//     for the tracker's address family.
+//   - transport.ErrSkipped (a *transport.SkippedError with the dial error):
+//     the dial failed in a way transport.Unroutable classifies as "this host
+//     has no route for the tracker's address family".
 //   - transport.ErrUnsupported: a URL that is not http(s), or a scrape of a
 //     URL without an "announce" segment.
-//   - net.ErrClosed after Close; context.Canceled and
+//   - transport.ErrClosed (which wraps net.ErrClosed) after Close; context.Canceled and
 //     context.DeadlineExceeded (errors.Is) when the context ends.
 //
 // # Connections

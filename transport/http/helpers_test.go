@@ -1,9 +1,9 @@
 package http
 
 import (
-	"fmt"
-	"sort"
-	"strconv"
+	"bytes"
+
+	"github.com/jackpal/bencode-go"
 )
 
 // Torrust's sample replies, byte for byte from its HTTP tracker
@@ -14,39 +14,17 @@ const (
 	torrustScrape     = "d5:filesd20:iiiiiiiiiiiiiiiiiiiid8:completei1e10:downloadedi2e10:incompletei3eeee"
 )
 
-// dict and list build test replies; benc encodes them (keys sorted).
+// dict and list build test replies; benc encodes them with bencode-go
+// (keys sorted, []byte as strings).
 type (
 	dict map[string]any
 	list []any
 )
 
-func benc(v any) []byte { return appendBenc(nil, v) }
-
-func appendBenc(b []byte, v any) []byte {
-	switch v := v.(type) {
-	case string:
-		b = append(strconv.AppendInt(b, int64(len(v)), 10), ':')
-		return append(b, v...)
-	case int:
-		return append(strconv.AppendInt(append(b, 'i'), int64(v), 10), 'e')
-	case list:
-		b = append(b, 'l')
-		for _, e := range v {
-			b = appendBenc(b, e)
-		}
-		return append(b, 'e')
-	case dict:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, 'd')
-		for _, k := range keys {
-			b = appendBenc(b, k)
-			b = appendBenc(b, v[k])
-		}
-		return append(b, 'e')
+func benc(v any) []byte {
+	var b bytes.Buffer
+	if err := bencode.Marshal(&b, v); err != nil {
+		panic(err)
 	}
-	panic(fmt.Sprintf("benc: %T", v))
+	return b.Bytes()
 }

@@ -6,9 +6,21 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/trackerkit/trackerkit/internal/bencode"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
+
+// SyntaxError is a reply that is not valid bencode. It is the Err of the
+// *transport.MalformedError the parsers return.
+type SyntaxError = bencode.SyntaxError
+
+// MaxPeersPerReply bounds the peers taken from one announce reply (compact
+// and dictionary forms together); the rest are dropped. A 1 MiB reply could
+// otherwise list 174,000 compact or 30,000 dictionary peers, each becoming
+// an event; no tracker sends more than a few hundred (numwant), and a UDP
+// datagram holds at most 10,917.
+const MaxPeersPerReply = 12000
 
 // Upper bounds for durations a tracker sends, so that multiplying by the
 // unit cannot overflow time.Duration.
@@ -17,11 +29,28 @@ const (
 	maxMinutes = math.MaxInt64 / int64(time.Minute)
 )
 
-// announceFields holds the encoded value of each announce reply key we use.
-// A key sent twice keeps its last value.
+// announceFields holds the value of each announce reply key we use. A key
+// sent twice keeps its last value.
 type announceFields struct {
-	failure, retryIn, interval, minInterval, complete, incomplete []byte
-	trackerID, warning, externalIP, peers, peers6                 []byte
+	failure, retryIn, interval, minInterval, complete, incomplete bencode.Value
+	trackerID, warning, externalIP, peers, peers6                 bencode.Value
+}
+
+// replyOptions is how replies are read: leniently (leading zeros and
+// repeated keys are forgiven), with trailing whitespace tolerated (some PHP
+// trackers end replies with a newline).
+var replyOptions = bencode.Options{TrailingSpace: true}
+
+// topDict decodes a reply that must be one dictionary.
+func topDict(b []byte) (bencode.Value, error) {
+	v, err := bencode.Decode(b, replyOptions)
+	if err != nil {
+		return v, &transport.MalformedError{What: "invalid bencode", Err: err}
+	}
+	if v.Kind() != bencode.Dict {
+		return v, &transport.MalformedError{What: "invalid bencode", Err: &SyntaxError{Offset: 0, What: "the reply is not a dictionary"}}
+	}
+	return v, nil
 }
 
 // ParseAnnounce decodes the body of an HTTP announce reply (BEP 3, 7, 23, 24,
@@ -33,8 +62,12 @@ type announceFields struct {
 // and a *peer.LengthError for a compact peer string of the wrong length).
 // See the package documentation for how each field is treated.
 func ParseAnnounce(b []byte) (*transport.AnnounceResponse, error) {
+	top, err := topDict(b)
+	if err != nil {
+		return nil, err
+	}
 	var f announceFields
-	err := topDict(b, func(key, val []byte) {
+	for key, val := range top.Entries() {
 		switch string(key) {
 		case "failure reason":
 			f.failure = val
@@ -59,35 +92,29 @@ func ParseAnnounce(b []byte) (*transport.AnnounceResponse, error) {
 		case "peers6":
 			f.peers6 = val
 		}
-	})
-	if err != nil {
-		return nil, &transport.MalformedError{What: "invalid bencode", Err: err}
 	}
-	if f.failure != nil {
+	if f.failure.Kind() != bencode.Invalid {
 		return nil, failureError(f.failure, f.retryIn)
 	}
 
 	r := &transport.AnnounceResponse{Complete: -1, Incomplete: -1}
-	if f.interval == nil {
+	if f.interval.Kind() == bencode.Invalid {
 		return nil, &transport.MalformedError{What: "interval missing"}
 	}
-	iv, ok := asInt(f.interval)
-	if !ok || iv < 0 || iv > maxSeconds {
-		return nil, &transport.MalformedError{What: "interval is not a non-negative number of seconds"}
+	var ok bool
+	if r.Interval, ok = seconds(f.interval); !ok {
+		return nil, &transport.MalformedError{What: "interval is not an integer"}
 	}
-	r.Interval = time.Duration(iv) * time.Second
-	if v, ok := asInt(f.minInterval); ok && v >= 0 && v <= maxSeconds {
-		r.MinInterval = time.Duration(v) * time.Second
-	}
+	r.MinInterval, _ = seconds(f.minInterval)
 	r.Complete = count(f.complete)
 	r.Incomplete = count(f.incomplete)
-	if s, ok := asString(f.trackerID); ok {
+	if s, ok := f.trackerID.Bytes(); ok {
 		r.TrackerID = string(s)
 	}
-	if s, ok := asString(f.warning); ok {
+	if s, ok := f.warning.Bytes(); ok {
 		r.Warning = string(s)
 	}
-	if s, ok := asString(f.externalIP); ok {
+	if s, ok := f.externalIP.Bytes(); ok {
 		r.ExternalIP = externalIP(s)
 	}
 
@@ -97,10 +124,22 @@ func ParseAnnounce(b []byte) (*transport.AnnounceResponse, error) {
 	return r, nil
 }
 
+// seconds reads a duration in seconds, clamped to what a time.Duration
+// holds: negative is 0 and 2^63 or more is the largest, so that the
+// announcer's floor and cap decide (an absurd interval is the cap, not a
+// malformed reply retried 15 s later). ok is false when v is not an integer.
+func seconds(v bencode.Value) (time.Duration, bool) {
+	n, isInt, _ := v.IntSaturated()
+	if !isInt {
+		return 0, false
+	}
+	return time.Duration(min(max(n, 0), maxSeconds)) * time.Second, true
+}
+
 // count reads an optional swarm count: -1 (unknown) when absent, of the
 // wrong type, negative or beyond int.
-func count(v []byte) int {
-	n, ok := asInt(v)
+func count(v bencode.Value) int {
+	n, ok := v.Int()
 	if !ok || n < 0 || n > math.MaxInt32 {
 		return -1
 	}
@@ -126,15 +165,15 @@ func externalIP(s []byte) netip.Addr {
 // failureError builds the FailureError of a reply with a failure reason.
 // A "retry in" that is neither a positive number of minutes nor "never" is
 // ignored: the failure itself is what matters.
-func failureError(reason, retryIn []byte) error {
-	s, ok := asString(reason)
+func failureError(reason, retryIn bencode.Value) error {
+	s, ok := reason.Bytes()
 	if !ok {
 		return &transport.MalformedError{What: "failure reason is not a string"}
 	}
 	fe := &transport.FailureError{Reason: string(s)}
-	minutes, ok := asInt(retryIn)
+	minutes, ok := retryIn.Int()
 	if !ok { // some trackers send the number as a string
-		if t, isStr := asString(retryIn); isStr {
+		if t, isStr := retryIn.Bytes(); isStr {
 			if string(t) == "never" {
 				fe.RetryNever = true
 				return fe
@@ -165,22 +204,22 @@ func decimal(s []byte) (int64, bool) {
 
 // parsePeers decodes "peers" (compact string or list of dictionaries) and
 // "peers6" (compact string) into one slice.
-func parsePeers(v4, v6 []byte) ([]peer.Peer, error) {
+func parsePeers(v4, v6 bencode.Value) ([]peer.Peer, error) {
 	var c4, c6 []byte
 	var isList bool
-	switch {
-	case v4 == nil:
-	case v4[0] == 'l':
+	switch v4.Kind() {
+	case bencode.Invalid:
+	case bencode.List:
 		isList = true
 	default:
-		s, ok := asString(v4)
+		s, ok := v4.Bytes()
 		if !ok {
 			return nil, &transport.MalformedError{What: "peers is neither a string nor a list"}
 		}
 		c4 = s
 	}
-	if v6 != nil {
-		s, ok := asString(v6)
+	if v6.Kind() != bencode.Invalid {
+		s, ok := v6.Bytes()
 		if !ok {
 			return nil, &transport.MalformedError{What: "peers6 is not a string"}
 		}
@@ -192,11 +231,15 @@ func parsePeers(v4, v6 []byte) ([]peer.Peer, error) {
 	if len(c6)%peer.CompactIPv6Size != 0 {
 		return nil, &transport.MalformedError{What: "peers6", Err: &peer.LengthError{Len: len(c6), RecordSize: peer.CompactIPv6Size}}
 	}
-	n := len(c4)/peer.CompactIPv4Size + len(c6)/peer.CompactIPv6Size
+	// Past MaxPeersPerReply the rest is dropped: trim the compact strings
+	// to whole records within what is left.
 	var out []peer.Peer
 	if isList {
-		out = dictPeers(v4, n)
-	} else if n > 0 {
+		out = dictPeers(v4, len(c6)/peer.CompactIPv6Size)
+	}
+	c4 = c4[:min(len(c4), (MaxPeersPerReply-len(out))*peer.CompactIPv4Size)]
+	c6 = c6[:min(len(c6), max(MaxPeersPerReply-len(out)-len(c4)/peer.CompactIPv4Size, 0)*peer.CompactIPv6Size)]
+	if n := len(c4)/peer.CompactIPv4Size + len(c6)/peer.CompactIPv6Size; out == nil && n > 0 {
 		out = make([]peer.Peer, 0, n)
 	}
 	out, _ = peer.DecodeCompactIPv4(out, c4) // lengths checked above
@@ -207,39 +250,44 @@ func parsePeers(v4, v6 []byte) ([]peer.Peer, error) {
 	return out, nil
 }
 
-// dictPeers decodes a BEP 3 list of peer dictionaries, leaving room for
-// extra more peers. A dictionary peer that cannot be used (no ip or port,
-// a field of the wrong type, an ip that is neither an address nor a
-// hostname, a peer id that is not 20 bytes) is skipped: one bad entry should
-// not cost the other peers of the reply.
-func dictPeers(list []byte, extra int) []peer.Peer {
-	items := 0
-	eachListItem(list, func([]byte) { items++ })
-	out := make([]peer.Peer, 0, items+extra)
-	eachListItem(list, func(item []byte) {
+// dictPeers decodes a BEP 3 list of peer dictionaries (at most
+// MaxPeersPerReply), leaving room for extra more peers. A dictionary peer
+// that cannot be used (no ip or port, a field of the wrong type, an ip that
+// is neither an address nor a hostname, a peer id that is not 20 bytes) is
+// skipped: one bad entry should not cost the other peers of the reply.
+func dictPeers(list bencode.Value, extra int) []peer.Peer {
+	out := make([]peer.Peer, 0, min(list.Len(), MaxPeersPerReply)+min(extra, MaxPeersPerReply))
+	for item := range list.Items() {
+		if len(out) == MaxPeersPerReply {
+			break
+		}
 		var ip, id []byte
 		var port int64
 		var hasIP, hasPort, bad bool
-		if !eachDictField(item, func(key, val []byte) {
+		if item.Kind() != bencode.Dict {
+			continue
+		}
+		for key, val := range item.Entries() {
 			var ok bool
 			switch string(key) {
 			case "ip":
-				ip, ok = asString(val)
+				ip, ok = val.Bytes()
 				hasIP, bad = true, bad || !ok
 			case "port":
-				port, ok = asInt(val)
+				port, ok = val.Int()
 				hasPort, bad = true, bad || !ok
 			case "peer id":
-				id, ok = asString(val)
+				id, ok = val.Bytes()
 				bad = bad || !ok
 			}
-		}) || bad || !hasIP || !hasPort {
-			return
+		}
+		if bad || !hasIP || !hasPort {
+			continue
 		}
 		if p, ok, err := peer.FromDict(string(ip), port, string(id)); ok && err == nil {
 			out = append(out, p)
 		}
-	})
+	}
 	return out
 }
 
@@ -251,8 +299,12 @@ func dictPeers(list []byte, extra int) []peer.Peer {
 // absent, negative or of the wrong type is -1. A "failure reason" is a
 // *transport.FailureError.
 func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
-	var failure, retryIn, files []byte
-	err := topDict(b, func(key, val []byte) {
+	top, err := topDict(b)
+	if err != nil {
+		return nil, err
+	}
+	var failure, retryIn, files bencode.Value
+	for key, val := range top.Entries() {
 		switch string(key) {
 		case "failure reason":
 			failure = val
@@ -261,24 +313,24 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 		case "files":
 			files = val
 		}
-	})
-	if err != nil {
-		return nil, &transport.MalformedError{What: "invalid bencode", Err: err}
 	}
-	if failure != nil {
+	if failure.Kind() != bencode.Invalid {
 		return nil, failureError(failure, retryIn)
 	}
-	if files == nil {
+	if files.Kind() == bencode.Invalid {
 		return nil, &transport.MalformedError{What: "files missing"}
 	}
+	if files.Kind() != bencode.Dict {
+		return nil, &transport.MalformedError{What: "files is not a dictionary"}
+	}
 	r := &transport.ScrapeResponse{Files: make(map[transport.InfoHash]transport.ScrapeStats)}
-	if !eachDictField(files, func(key, val []byte) {
+	for key, val := range files.Entries() {
 		h, ok := scrapeKey(key)
-		if !ok {
-			return
+		if !ok || val.Kind() != bencode.Dict {
+			continue
 		}
 		st := transport.ScrapeStats{Complete: -1, Incomplete: -1, Downloaded: -1}
-		if !eachDictField(val, func(k, v []byte) {
+		for k, v := range val.Entries() {
 			switch string(k) {
 			case "complete":
 				st.Complete = count(v)
@@ -287,12 +339,8 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 			case "downloaded":
 				st.Downloaded = count(v)
 			}
-		}) {
-			return
 		}
 		r.Files[h] = st
-	}) {
-		return nil, &transport.MalformedError{What: "files is not a dictionary"}
 	}
 	return r, nil
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -42,7 +43,11 @@ func appendAnnounceQuery(dst []byte, req *transport.AnnounceRequest) []byte {
 	dst = append(dst, "&downloaded="...)
 	dst = strconv.AppendInt(dst, max(req.Downloaded, 0), 10)
 	dst = append(dst, "&left="...)
-	dst = strconv.AppendInt(dst, max(req.Left, 0), 10)
+	if req.Left < 0 { // transport.LeftUnknown: a leecher of unknown size
+		dst = strconv.AppendInt(dst, leftUnknown, 10)
+	} else {
+		dst = strconv.AppendInt(dst, req.Left, 10)
+	}
 	if ev := req.Event.String(); ev != "" {
 		dst = append(dst, "&event="...)
 		dst = append(dst, ev...)
@@ -60,6 +65,43 @@ func appendAnnounceQuery(dst []byte, req *transport.AnnounceRequest) []byte {
 	if req.TrackerID != "" {
 		dst = append(dst, "&trackerid="...)
 		dst = appendBytesEscaped(dst, []byte(req.TrackerID))
+	}
+	return dst
+}
+
+// leftUnknown is sent as left for transport.LeftUnknown: what the
+// JavaScript client sends when it does not know the size, small enough for
+// every tracker's integer parsing and not 0, which would make us a seeder.
+const leftUnknown = 16384
+
+// announceParamNames are the parameters appendAnnounceQuery writes: custom
+// parameters of the same name are left out.
+var announceParamNames = []string{"info_hash", "peer_id", "port", "uploaded", "downloaded",
+	"left", "event", "compact", "numwant", "key", "trackerid"}
+
+// appendCustomParams appends the client's extra parameters after the
+// announce's own, names sorted, leaving out the names the announce uses and
+// those the tracker's own query (ownQuery, raw) already has: a custom
+// parameter never changes the announce or hides a passkey.
+func appendCustomParams(dst []byte, params url.Values, ownQuery string) []byte {
+	if len(params) == 0 {
+		return dst
+	}
+	own, _ := url.ParseQuery(ownQuery) // best effort: an unparsable pair is kept as it is anyway
+	names := make([]string, 0, len(params))
+	for name := range params {
+		if name != "" && !slices.Contains(announceParamNames, name) && !own.Has(name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, v := range params[name] {
+			dst = append(dst, '&')
+			dst = append(dst, url.QueryEscape(name)...)
+			dst = append(dst, '=')
+			dst = append(dst, url.QueryEscape(v)...)
+		}
 	}
 	return dst
 }

@@ -68,8 +68,13 @@ func TestAnnounceURL(t *testing.T) {
 			"/announce?pk=1&" + ih + "&" + id + tail + "&compact=1&key=00AB12CD"},
 		{"fragment dropped, empty query", "http://t.example/announce?#frag", &base,
 			"/announce?" + ih + "&" + id + tail + "&compact=1&key=00AB12CD"},
-		{"negative counters sent as 0", "http://t.example/announce", with(func(r *transport.AnnounceRequest) { r.Uploaded, r.Downloaded, r.Left = -1, -1, -1 }),
-			"/announce?" + ih + "&" + id + "&port=6881&uploaded=0&downloaded=0&left=0&compact=1&key=00AB12CD"},
+		{"negative counters sent as 0, unknown left as 16384", "http://t.example/announce", with(func(r *transport.AnnounceRequest) { r.Uploaded, r.Downloaded, r.Left = -1, -1, transport.LeftUnknown }),
+			"/announce?" + ih + "&" + id + "&port=6881&uploaded=0&downloaded=0&left=16384&compact=1&key=00AB12CD"},
+		{"custom params after ours, sorted, reserved and tracker's own names left out", "http://t.example/announce?pk=1",
+			with(func(r *transport.AnnounceRequest) {
+				r.Params = url.Values{"zz": {"a b", "&"}, "aa": {"1"}, "left": {"0"}, "pk": {"2"}, "info_hash": {"x"}, "": {"e"}}
+			}),
+			"/announce?pk=1&" + ih + "&" + id + tail + "&compact=1&key=00AB12CD&aa=1&zz=a+b&zz=%26"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +83,9 @@ func TestAnnounceURL(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := *u
-			got := withQuery(u, func(q []byte) []byte { return appendAnnounceQuery(q, tt.req) })
+			got := withQuery(u, func(q []byte) []byte {
+				return appendCustomParams(appendAnnounceQuery(q, tt.req), tt.req.Params, u.RawQuery)
+			})
 			if uri := got.RequestURI(); uri != tt.want {
 				t.Errorf("request URI\n got %s\nwant %s", uri, tt.want)
 			}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -20,7 +19,8 @@ import (
 // Transport is the HTTP(S) tracker transport. It is safe for concurrent use
 // by many goroutines and torrents. Create it with New; Close it when done.
 type Transport struct {
-	client    nethttp.Client // shallow copy of Config.Client with the redirect cap
+	client    nethttp.Client  // shallow copy of Config.Client with the redirect cap
+	events    *nethttp.Client // for completed and stopped: see eventClient
 	ownClient bool
 	userAgent string
 	maxReply  int64
@@ -52,7 +52,27 @@ func New(cfg Config) *Transport {
 		}
 		return nil
 	}
+	t.events = &t.client
+	if own {
+		t.events = eventClient(&t.client)
+	}
 	return t
+}
+
+// eventClient returns a copy of the default client c with a connection pool
+// of its own and no cap on connections per host, for the event announces
+// (completed, stopped): they must never wait behind regular announces for
+// one of a busy or dead host's DefaultConnsPerHost connections. At
+// shutdown, a thousand torrents on one tracker send their stoppeds at once
+// instead of 16 at a time until the deadline drops the rest. A Config.Client
+// serves events too: its pool is its owner's.
+func eventClient(c *nethttp.Client) *nethttp.Client {
+	tr := newHTTPTransport()
+	tr.MaxConnsPerHost = 0
+	tr.MaxIdleConnsPerHost = 2 // events are rare: keep few idle
+	ec := *c
+	ec.Transport = tr
+	return &ec
 }
 
 // Announce sends one announce to the tracker at u (http or https) and
@@ -61,10 +81,16 @@ func New(cfg Config) *Transport {
 func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	const op = "announce"
 	if err := t.check(u); err != nil {
-		return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+		return nil, transport.Wrap(op, transport.Redact(u), err)
 	}
-	r := withQuery(u, func(q []byte) []byte { return appendAnnounceQuery(q, req) })
-	body, err := t.get(ctx, r)
+	r := withQuery(u, func(q []byte) []byte {
+		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
+	})
+	client := &t.client
+	if req.Event == transport.EventCompleted || req.Event == transport.EventStopped {
+		client = t.events
+	}
+	body, err := t.get(ctx, client, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
 		if resp, err = ParseAnnounce(body); err == nil {
@@ -73,26 +99,30 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 		}
 	}
 	t.log.Debug("announce failed", "url", transport.Redact(u), "err", err)
-	return nil, &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+	return nil, transport.Wrap(op, transport.Redact(u), err)
 }
 
 // Scrape asks the tracker whose announce URL is announceURL for the
-// statistics of req.InfoHashes, at the scrape URL transport.ScrapeURL
-// derives (an announce URL without an "announce" segment cannot be scraped:
+// statistics of req.InfoHashes, at the scrape URL ScrapeURL derives (an
+// announce URL without an "announce" segment cannot be scraped:
 // transport.ErrUnsupported). Each hash is sent as its own info_hash
-// parameter; a tracker that finds the URL too long answers 414, which is a
-// *transport.StatusError the caller can react to by sending fewer hashes.
+// parameter; a tracker that finds the URL too long answers 414, which
+// becomes an error matching transport.ErrBatchTooLarge (and the
+// *transport.StatusError) so the caller sends fewer hashes.
 func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
 	const op = "scrape"
 	if err := t.check(announceURL); err != nil {
-		return nil, &transport.Error{Op: op, URL: transport.Redact(announceURL), Err: err}
+		return nil, transport.Wrap(op, transport.Redact(announceURL), err)
 	}
-	su, err := transport.ScrapeURL(announceURL)
+	su, err := ScrapeURL(announceURL)
 	if err != nil {
 		return nil, err // already a *transport.Error with the redacted URL
 	}
 	r := withQuery(su, func(q []byte) []byte { return appendScrapeQuery(q, req.InfoHashes) })
-	body, err := t.get(ctx, r)
+	body, err := t.get(ctx, &t.client, r)
+	if se := (*transport.StatusError)(nil); errors.As(err, &se) && se.Code == nethttp.StatusRequestURITooLong {
+		err = &batchTooLargeError{status: se}
+	}
 	if err == nil {
 		var resp *transport.ScrapeResponse
 		if resp, err = ParseScrape(body); err == nil {
@@ -101,11 +131,11 @@ func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *trans
 		}
 	}
 	t.log.Debug("scrape failed", "url", transport.Redact(su), "err", err)
-	return nil, &transport.Error{Op: op, URL: transport.Redact(su), Err: err}
+	return nil, transport.Wrap(op, transport.Redact(su), err)
 }
 
 // Close closes the idle connections of the default client and makes later
-// calls fail with net.ErrClosed; calls already in flight finish (their
+// calls fail with transport.ErrClosed; calls already in flight finish (their
 // contexts bound them). A Config.Client is left alone: its owner closes it.
 // Close is idempotent and always returns nil.
 func (t *Transport) Close() error {
@@ -114,13 +144,14 @@ func (t *Transport) Close() error {
 	}
 	if t.ownClient {
 		t.client.CloseIdleConnections()
+		t.events.CloseIdleConnections()
 	}
 	return nil
 }
 
 func (t *Transport) check(u *url.URL) error {
 	if t.closed.Load() {
-		return net.ErrClosed
+		return transport.ErrClosed
 	}
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return transport.ErrUnsupported
@@ -130,13 +161,13 @@ func (t *Transport) check(u *url.URL) error {
 
 // get is do bounded by Config.Timeout: a request that runs out of time fails
 // with an error matching transport.ErrTimeout.
-func (t *Transport) get(ctx context.Context, u *url.URL) ([]byte, error) {
+func (t *Transport) get(ctx context.Context, client *nethttp.Client, u *url.URL) ([]byte, error) {
 	if t.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errRequestTimeout)
 		defer cancel()
 	}
-	body, err := t.do(ctx, u)
+	body, err := t.do(ctx, client, u)
 	if err != nil && errors.Is(context.Cause(ctx), errRequestTimeout) {
 		return nil, &timeoutError{err: err}
 	}
@@ -154,7 +185,7 @@ func (e *timeoutError) Unwrap() []error { return []error{transport.ErrTimeout, e
 
 // do sends a GET for u and returns the body of a 200 reply. Every error it
 // returns is free of the URL (net/http's *url.Error is unwrapped).
-func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
+func (t *Transport) do(ctx context.Context, client *nethttp.Client, u *url.URL) ([]byte, error) {
 	req := (&nethttp.Request{
 		Method: nethttp.MethodGet,
 		URL:    u,
@@ -163,7 +194,7 @@ func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
 			"Accept-Encoding": {"gzip"},
 		},
 	}).WithContext(ctx)
-	resp, err := t.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, requestError(err)
 	}
@@ -249,16 +280,17 @@ func requestError(err error) error {
 	for errors.As(err, &ue) {
 		err = ue.Err
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" &&
-		(errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)) {
-		return &skippedError{err: err}
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+		return transport.Skipped(err)
 	}
 	return err
 }
 
-// skippedError matches transport.ErrSkipped and keeps the dial error.
-type skippedError struct{ err error }
+// batchTooLargeError is a scrape refused with 414 URI Too Long: it matches
+// transport.ErrBatchTooLarge and keeps the status.
+type batchTooLargeError struct{ status *transport.StatusError }
 
-func (e *skippedError) Error() string   { return transport.ErrSkipped.Error() + ": " + e.err.Error() }
-func (e *skippedError) Unwrap() []error { return []error{transport.ErrSkipped, e.err} }
+func (e *batchTooLargeError) Error() string {
+	return transport.ErrBatchTooLarge.Error() + ": " + e.status.Error()
+}
+func (e *batchTooLargeError) Unwrap() []error { return []error{transport.ErrBatchTooLarge, e.status} }

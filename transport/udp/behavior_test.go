@@ -99,7 +99,7 @@ func TestReplyFaults(t *testing.T) {
 	}{
 		{"duplicate replies", Config{}, func(*testing.T, *memEnv) mocktracker.UDPFaults { return mocktracker.UDPFaults{Duplicate: 3} }, 0, nil},
 		{"wrong txid ignored", Config{}, func(*testing.T, *memEnv) mocktracker.UDPFaults { return mocktracker.UDPFaults{WrongTxID: true} }, 15 * time.Second, nil},
-		{"too short ignored", Config{}, func(*testing.T, *memEnv) mocktracker.UDPFaults { return mocktracker.UDPFaults{Truncate: 12} }, 15 * time.Second, nil},
+		{"too short fails at once", Config{}, func(*testing.T, *memEnv) mocktracker.UDPFaults { return mocktracker.UDPFaults{Truncate: 12} }, 0, transport.ErrMalformed},
 		{"reply from another port", Config{}, func(t *testing.T, e *memEnv) mocktracker.UDPFaults {
 			return mocktracker.UDPFaults{ReplyFrom: e.otherPort(t)}
 		}, 0, nil},
@@ -230,7 +230,6 @@ func TestHostileDatagrams(t *testing.T) {
 			hdr(0, txid^1, 8),       // unknown txid
 			hdr(9, txid, 100),       // unknown action
 			hdr(1, txid, 100),       // announce reply to a connect
-			hdr(0, txid, 4),         // connect reply too short
 			hdr(0, txid^1, 65507-8), // huge
 			hdr(2, 0, 12),           // txid zero
 			hdr(3, txid^2, 5000),    // error for someone else

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // Resolver looks up the addresses of a tracker's hostname. *net.Resolver
@@ -40,15 +42,23 @@ type Config struct {
 	// trackers answer from another address (seen on IPv6). Default false.
 	Strict bool
 
+	// DNS is the DNS cache shared with the Client's other transports (the
+	// announcer passes its own). Default nil: the Transport builds its own
+	// from Resolver, DNSCacheTTL, DNSNegativeTTL and DNSTimeout, and closes
+	// it in Close. When DNS is set those four fields are not used.
+	DNS *transport.Resolver
+
 	// DNSCacheTTL is how long a successful hostname lookup is reused.
-	// Default 5 minutes.
+	// Default 5 minutes (DefaultDNSCacheTTL).
 	DNSCacheTTL time.Duration
 
 	// DNSNegativeTTL is how long a failed hostname lookup is remembered, so
-	// a dead name does not cost one lookup per torrent. Default 30 s.
+	// a dead name does not cost one lookup per torrent. Default 30 s
+	// (DefaultDNSNegativeTTL).
 	DNSNegativeTTL time.Duration
 
-	// DNSTimeout bounds one hostname lookup. Default 10 s.
+	// DNSTimeout bounds one hostname lookup. Default 10 s
+	// (DefaultDNSTimeout).
 	DNSTimeout time.Duration
 
 	// ReadBufferSize is the size of the buffer each socket reads datagrams
@@ -84,9 +94,9 @@ const (
 	DefaultConnectionIDTTL = 60 * time.Second
 	DefaultRetransmitBase  = 15 * time.Second
 	DefaultMaxRetransmits  = 8
-	DefaultDNSCacheTTL     = 5 * time.Minute
-	DefaultDNSNegativeTTL  = 30 * time.Second
-	DefaultDNSTimeout      = 10 * time.Second
+	DefaultDNSCacheTTL     = transport.DefaultDNSTTL
+	DefaultDNSNegativeTTL  = transport.DefaultDNSNegativeTTL
+	DefaultDNSTimeout      = transport.DefaultDNSTimeout
 	DefaultReadBufferSize  = 64 << 10
 )
 

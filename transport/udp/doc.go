@@ -8,12 +8,18 @@
 // address. Config.Strict also checks the source.
 //
 // Connection IDs are cached per tracker address for Config.ConnectionIDTTL
-// (60 s) and shared by all torrents; concurrent requests to one tracker that
+// and shared by all torrents; concurrent requests to one tracker that
 // need a new ID share one connect. An error reply that says the ID is stale
 // ("Connection ID missmatch.") costs one reconnect and retry.
 //
-// Hostnames are resolved through Config.Resolver with a small cache; of the
+// Hostnames are resolved through a transport.Resolver (Config.DNS, shared
+// with the Client's other transports, or the Transport's own); of the
 // addresses found, the first whose family this host can use is taken.
+//
+// An announce of unknown size (transport.LeftUnknown) sends left 2^64-1, as
+// the JavaScript client does. A request's Params (custom parameters) are not
+// sent: BEP 15 has no field for them (the tracker URL's own path and query do
+// go out, as BEP 41 URLData).
 //
 // # Retransmission
 //
@@ -22,7 +28,7 @@
 // schedule: n counts every timeout of the call, the connect's included, so an
 // announce that needed a connect after three timeouts waits 120 s next. When
 // the ID expires between resends, the resend is preceded by a new connect.
-// After the last wait (3840 s) the call fails with an error wrapping
+// After the last wait (3840 s with the BEP 15 schedule) the call fails with an error wrapping
 // transport.ErrTimeout; the caller's context usually ends it sooner. A stuck
 // tracker delays no other: every request waits on its own timer, and no
 // goroutine is started per request.
@@ -33,9 +39,14 @@
 // become *transport.FailureError with the tracker's text verbatim (one
 // trailing NUL removed). A tracker whose address family this host cannot use
 // (no socket for the family, ENETUNREACH or EADDRNOTAVAIL on send) fails with
-// transport.ErrSkipped. Replies that are too short, carry an unknown
-// transaction ID or an unexpected action are ignored; a reply whose peer list
-// is not a whole number of peers is a *transport.MalformedError.
+// transport.ErrSkipped. Datagrams shorter than the 8-byte header, or that
+// carry an unknown transaction ID or an action that is neither the expected
+// one nor an error, are ignored. A reply with our transaction ID and the
+// expected action that is too short is the tracker's answer: the request
+// fails at once with a *TruncatedError (opentracker answers an announce for
+// a torrent it does not track with 8 bytes). It, and a reply whose peer list
+// is not a whole number of peers (a *transport.MalformedError), match
+// transport.ErrMalformed.
 //
 // # Scrape
 //

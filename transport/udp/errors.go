@@ -3,8 +3,6 @@ package udp
 import (
 	"errors"
 	"fmt"
-	"net"
-	"syscall"
 
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -15,7 +13,7 @@ var ErrInvalidURL = errors.New("udp: invalid tracker URL")
 
 var (
 	// errClosed ends the requests of a closed Transport.
-	errClosed = fmt.Errorf("udp: transport closed: %w", net.ErrClosed)
+	errClosed = transport.ErrClosed
 	// errAbandoned ends a connect nobody waits for any more.
 	errAbandoned = errors.New("udp: connect abandoned")
 )
@@ -26,30 +24,28 @@ func timeoutError(n int) error {
 	return fmt.Errorf("%w: no reply after %d sends", transport.ErrTimeout, n+1)
 }
 
-// skippedError means the tracker's address family cannot be used from this
-// host: it matches transport.ErrSkipped and unwraps to the system error.
-type skippedError struct{ cause error }
+// TruncatedError is a reply that carries our transaction ID and the action
+// we expect, but is shorter than that action's reply: the tracker's answer,
+// not noise, so the request fails at once instead of waiting out its
+// retransmits. opentracker answers an announce for a torrent it does not
+// track with exactly 8 bytes (action and transaction ID). It matches
+// transport.ErrMalformed.
+type TruncatedError struct {
+	Action string // "connect", "announce" or "scrape"
+	Len    int    // bytes received
+	Min    int    // bytes the reply needs at least
+}
 
-func (e *skippedError) Error() string {
-	if e.cause == nil {
-		return transport.ErrSkipped.Error()
+func (e *TruncatedError) Error() string {
+	if e.Action == "announce" {
+		return fmt.Sprintf("tracker sent a truncated reply (%d bytes), which usually means it does not track this torrent", e.Len)
 	}
-	return transport.ErrSkipped.Error() + ": " + e.cause.Error()
-}
-func (e *skippedError) Unwrap() error        { return e.cause }
-func (e *skippedError) Is(target error) bool { return target == transport.ErrSkipped }
-
-// unroutable reports whether err from opening a socket or sending says this
-// host cannot use the address family at all.
-func unroutable(err error) bool {
-	return errors.Is(err, syscall.EAFNOSUPPORT) || errors.Is(err, syscall.EPROTONOSUPPORT) ||
-		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENETUNREACH)
+	return fmt.Sprintf("tracker sent a truncated %s reply (%d bytes, want at least %d)", e.Action, e.Len, e.Min)
 }
 
-// sendError classifies an error from sending a datagram.
-func sendError(err error) error {
-	if unroutable(err) {
-		return &skippedError{cause: err}
-	}
-	return err
-}
+// Is makes a TruncatedError match transport.ErrMalformed.
+func (e *TruncatedError) Is(target error) bool { return target == transport.ErrMalformed }
+
+// sendError classifies an error from sending a datagram: one that says this
+// host has no route for the family is a *transport.SkippedError.
+func sendError(err error) error { return transport.Skipped(err) }

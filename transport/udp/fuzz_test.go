@@ -18,6 +18,10 @@ func FuzzParseConnectReply(f *testing.F) {
 		if (err != nil) != (len(b) < connectLen) {
 			t.Fatalf("len %d err %v", len(b), err)
 		}
+		var te *TruncatedError
+		if err != nil && (!errors.As(err, &te) || te.Len != len(b) || !errors.Is(err, transport.ErrMalformed)) {
+			t.Fatalf("len %d: err %v, want a *TruncatedError", len(b), err)
+		}
 	})
 }
 
@@ -27,11 +31,12 @@ func fuzzAnnounce(t *testing.T, b []byte, v6 bool) {
 		size = 18
 	}
 	resp, err := parseAnnounceReply(b, v6)
+	var te *TruncatedError
+	if (errors.As(err, &te) && te.Len == len(b)) != (len(b) < announceReplyLen) {
+		t.Fatalf("len %d: err %v: a *TruncatedError exactly when shorter than %d bytes", len(b), err, announceReplyLen)
+	}
 	switch {
-	case err == errShort:
-		if len(b) >= announceReplyLen {
-			t.Fatal("errShort for a long reply")
-		}
+	case te != nil:
 	case err != nil:
 		var me *transport.MalformedError
 		if !errors.As(err, &me) || !errors.Is(err, transport.ErrMalformed) {
@@ -68,8 +73,12 @@ func FuzzParseScrapeReply(f *testing.F) {
 			n = -n
 		}
 		stats, err := parseScrapeReply(b, n)
-		if err != nil && err != errShort && !errors.Is(err, transport.ErrMalformed) {
+		if err != nil && !errors.Is(err, transport.ErrMalformed) {
 			t.Fatalf("untyped error %v", err)
+		}
+		var te *TruncatedError
+		if errors.As(err, &te) != (len(b) < scrapeReplyHeader) {
+			t.Fatalf("len %d: err %v: a *TruncatedError exactly when shorter than the header", len(b), err)
 		}
 		if err == nil && (len(stats) > n || 8+12*len(stats) > len(b)) {
 			t.Fatalf("%d entries from %d bytes for %d hashes", len(stats), len(b), n)
@@ -89,12 +98,18 @@ func FuzzParseErrorReply(f *testing.F) {
 	})
 }
 
-// FuzzDispatch feeds any datagram to a socket with one request of each kind
-// outstanding: nothing panics, and at most one result reaches each request.
+// FuzzDispatch feeds any datagram to a socket with an announce outstanding
+// (transaction ID 77): nothing panics, at most one result reaches the
+// request, and a datagram is ignored exactly when it is shorter than a
+// header, carries another transaction ID, or an action that is neither
+// announce nor error. Anything else with our ID is the tracker's answer and
+// ends the request: a short announce reply with a *TruncatedError.
 func FuzzDispatch(f *testing.F) {
 	f.Add(reply(1, []uint32{1800, 1, 2}, []byte{127, 0, 0, 1, 0x1a, 0xe1}), false)
 	f.Add(reply(3, nil, []byte("no")), true)
 	f.Add(reply(2, []uint32{1, 2, 3}, nil), false)
+	f.Add(reply(1, nil, nil), false) // opentracker's 8-byte refusal
+	f.Add(reply(1, []uint32{1800}, nil), false)
 	f.Fuzz(func(t *testing.T, b []byte, strict bool) {
 		tr := New(Config{Strict: strict})
 		defer tr.Close()
@@ -106,5 +121,24 @@ func FuzzDispatch(f *testing.F) {
 		}
 		s.dispatch(b, p.dst)
 		s.dispatch(b, p.dst)
+		action, txid, ok := header(b)
+		answer := ok && txid == 77 && (action == actionAnnounce || action == actionError)
+		select {
+		case res := <-p.ch:
+			if !answer {
+				t.Fatalf("%x: ignored datagram delivered %+v", b, res)
+			}
+			var te *TruncatedError
+			if short := action == actionAnnounce && len(b) < announceReplyLen; short != errors.As(res.err, &te) {
+				t.Fatalf("%x: result %+v: a *TruncatedError exactly for a short announce reply", b, res)
+			}
+		default:
+			if answer {
+				t.Fatalf("%x: the tracker's answer was ignored", b)
+			}
+		}
+		if n := s.strays.Load(); answer && n != 1 || !answer && n != 2 { // an answered request is unknown to the second copy
+			t.Fatalf("%x: %d strays", b, n)
+		}
 	})
 }

@@ -2,8 +2,8 @@ package udp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -63,7 +63,11 @@ func appendAnnounce(b []byte, p announcePacket) []byte {
 	b = append(b, r.InfoHash[:]...)
 	b = append(b, r.PeerID[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Downloaded))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Left))
+	left := uint64(r.Left)
+	if r.Left < 0 { // transport.LeftUnknown: a leecher of unknown size, as the JavaScript client sends it
+		left = math.MaxUint64
+	}
+	b = binary.BigEndian.AppendUint64(b, left)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Uploaded))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Event))
 	b = binary.BigEndian.AppendUint32(b, 0) // ip: let the tracker use the source address
@@ -139,14 +143,10 @@ func header(b []byte) (action, txid uint32, ok bool) {
 	return binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), true
 }
 
-// errShort marks a reply too short for its action: it is ignored, like a
-// datagram that never came, and the request is retransmitted.
-var errShort = errors.New("udp: reply too short")
-
 // parseConnectReply returns the connection id of a connect reply (action 0).
 func parseConnectReply(b []byte) (uint64, error) {
 	if len(b) < connectLen {
-		return 0, errShort
+		return 0, &TruncatedError{Action: "connect", Len: len(b), Min: connectLen}
 	}
 	return binary.BigEndian.Uint64(b[8:]), nil
 }
@@ -156,7 +156,7 @@ func parseConnectReply(b []byte) (uint64, error) {
 // unless ipv4RecordsOverIPv6 recognizes 6-byte records sent over IPv6.
 func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) {
 	if len(b) < announceReplyLen {
-		return nil, errShort
+		return nil, &TruncatedError{Action: "announce", Len: len(b), Min: announceReplyLen}
 	}
 	interval := int32(binary.BigEndian.Uint32(b[8:]))
 	leechers := int32(binary.BigEndian.Uint32(b[12:]))
@@ -186,7 +186,7 @@ func parseAnnounceReply(b []byte, v6 bool) (*transport.AnnounceResponse, error) 
 // extra entries are ignored.
 func parseScrapeReply(b []byte, n int) ([]transport.ScrapeStats, error) {
 	if len(b) < scrapeReplyHeader {
-		return nil, errShort
+		return nil, &TruncatedError{Action: "scrape", Len: len(b), Min: scrapeReplyHeader}
 	}
 	body := b[scrapeReplyHeader:]
 	if len(body)%scrapeEntryLen != 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,24 @@ func TestAppendAnnounce(t *testing.T) {
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %#x, want %#x", c.name, c.got, c.want)
+		}
+	}
+}
+
+// An unknown size goes out as 2^64-1 (the JavaScript client's value), for
+// any negative Left; custom parameters have no place in a BEP 15 packet.
+func TestAppendAnnounceLeftUnknown(t *testing.T) {
+	for _, left := range []int64{transport.LeftUnknown, -7} {
+		req := &transport.AnnounceRequest{Left: left, NumWant: 0, Params: url.Values{"x": {"1"}}}
+		b := appendAnnounce(nil, announcePacket{Req: req})
+		if len(b) != 98 {
+			t.Fatalf("len %d: params must not reach the packet", len(b))
+		}
+		if got := binary.BigEndian.Uint64(b[64:]); got != math.MaxUint64 {
+			t.Errorf("left %d: wire %#x, want 2^64-1", left, got)
+		}
+		if got := binary.BigEndian.Uint32(b[92:]); got != 0 {
+			t.Errorf("numwant %d, want 0", got)
 		}
 	}
 }
@@ -141,7 +161,8 @@ func TestParseAnnounceReply(t *testing.T) {
 		{"v6 bytes on a v4 tracker", reply(1, []uint32{1800, 2, 3}, v6peer), false, []string{"32.32.32.32:8224", "32.32.32.32:8224", "32.32.32.32:80"}, nil},
 		{"partial peer", reply(1, []uint32{1800, 2, 3}, v4peer[:5]), false, nil, transport.ErrMalformed},
 		{"negative interval", reply(1, []uint32{0xffffffff, 2, 3}, nil), false, nil, transport.ErrMalformed},
-		{"short", reply(1, []uint32{1800, 2}, nil), false, nil, errShort},
+		{"short", reply(1, []uint32{1800, 2}, nil), false, nil, transport.ErrMalformed},
+		{"opentracker refusal", reply(1, nil, nil), false, nil, transport.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +204,7 @@ func TestParseScrapeReply(t *testing.T) {
 		{"more than asked", reply(2, []uint32{5, 6, 7, 1, 2, 3}, nil), 1, []transport.ScrapeStats{{Complete: 5, Downloaded: 6, Incomplete: 7}}, nil},
 		{"ragged", reply(2, []uint32{5, 6}, nil), 1, nil, transport.ErrMalformed},
 		{"negative", reply(2, []uint32{5, 0x80000000, 7}, nil), 1, nil, transport.ErrMalformed},
-		{"short", []byte{0, 0, 0, 2, 0}, 1, nil, errShort},
+		{"short", []byte{0, 0, 0, 2, 0}, 1, nil, transport.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +245,8 @@ func TestParseErrorAndConnectReply(t *testing.T) {
 	if id, err := parseConnectReply(reply(0, []uint32{1, 2}, nil)); err != nil || id != 1<<32|2 {
 		t.Fatalf("connect id %x %v", id, err)
 	}
-	if _, err := parseConnectReply(reply(0, []uint32{1}, nil)); err != errShort {
+	var te *TruncatedError
+	if _, err := parseConnectReply(reply(0, []uint32{1}, nil)); !errors.As(err, &te) || te.Len != 12 || !errors.Is(err, transport.ErrMalformed) {
 		t.Fatalf("short connect reply: %v", err)
 	}
 }

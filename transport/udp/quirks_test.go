@@ -1,9 +1,16 @@
 package udp
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // TestIPv4RecordsOverIPv6 covers bittorrent-tracker's UDP replies over IPv6,
@@ -65,5 +72,52 @@ func TestIPv4RecordsOverIPv6(t *testing.T) {
 	binary.BigEndian.PutUint32(reply[0:], actionAnnounce)
 	if _, err := parseAnnounceReply(reply, true); err == nil {
 		t.Fatal("7-byte peer list accepted")
+	}
+}
+
+// TestTruncatedReply covers opentracker's refusal of a torrent it does not
+// track (an 8-byte announce reply) and short connect replies: the request
+// fails at once, in virtual time 0, with a *TruncatedError that says so.
+func TestTruncatedReply(t *testing.T) {
+	tests := []struct {
+		name     string
+		truncate int
+		connect  bool // connect before the fault, so only the announce is cut
+		action   string
+		wantMsg  string
+	}{
+		{"opentracker refusal", 8, true, "announce", "tracker sent a truncated reply (8 bytes), which usually means it does not track this torrent"},
+		{"announce reply without counts", 12, true, "announce", "tracker sent a truncated reply (12 bytes), which usually means it does not track this torrent"},
+		{"short connect reply", 12, false, "connect", "tracker sent a truncated connect reply (12 bytes, want at least 16)"},
+		{"connect reply of a header only", 8, false, "connect", "tracker sent a truncated connect reply (8 bytes, want at least 16)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newMemEnv(t, Config{}, "udp4")
+				if tt.connect {
+					if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				e.tracker.SetUDPFaults(mocktracker.UDPFaults{Truncate: tt.truncate})
+				start := time.Now()
+				_, err := e.tr.Announce(context.Background(), e.url, testRequest(1))
+				var te *TruncatedError
+				var terr *transport.Error
+				if !errors.As(err, &te) || !errors.As(err, &terr) || !errors.Is(err, transport.ErrMalformed) {
+					t.Fatalf("err = %v, want a *TruncatedError in a *transport.Error", err)
+				}
+				if te.Action != tt.action || te.Len != tt.truncate || te.Error() != tt.wantMsg {
+					t.Fatalf("err %+v %q, want %s of %d bytes, %q", te, te.Error(), tt.action, tt.truncate, tt.wantMsg)
+				}
+				if d := time.Since(start); d != 0 {
+					t.Fatalf("failed after %v, want at once", d)
+				}
+				if n, _ := e.tr.socket(false); n.strays.Load() != 0 {
+					t.Fatalf("%d strays: the reply was the tracker's answer", n.strays.Load())
+				}
+			})
+		})
 	}
 }

@@ -28,7 +28,7 @@ type socket struct {
 	pending map[uint32]*pending // outstanding requests by transaction ID
 	closed  bool
 
-	strays atomic.Int64 // datagrams ignored: short, unknown txid or action, wrong source
+	strays atomic.Int64 // datagrams ignored: shorter than a header, unknown txid or action, wrong source
 }
 
 // pending is one outstanding request: an announce or scrape (its caller
@@ -174,7 +174,7 @@ func (s *socket) dispatch(b []byte, from netip.AddrPort) {
 
 	res, ok := parseReply(kind, action, b, v6, nhashes)
 	if !ok {
-		s.stray("unexpected action or short reply", from, len(b))
+		s.stray("unexpected action", from, len(b))
 		return
 	}
 	s.mu.Lock()
@@ -198,7 +198,10 @@ func (s *socket) stray(why string, from netip.AddrPort, n int) {
 }
 
 // parseReply turns a reply to a request of the given kind into a result;
-// ok is false when the reply is to be ignored (wrong action, too short).
+// ok is false when the reply is to be ignored (an action that is neither
+// the expected one nor an error). A reply with the expected action that is
+// too short is the tracker's answer: it fails the request with a
+// *TruncatedError.
 func parseReply(kind, action uint32, b []byte, v6 bool, nhashes int) (res result, ok bool) {
 	if action == actionError {
 		return result{failure: &transport.FailureError{Reason: parseErrorReply(b)}}, true
@@ -214,9 +217,6 @@ func parseReply(kind, action uint32, b []byte, v6 bool, nhashes int) (res result
 		res.announce, err = parseAnnounceReply(b, v6)
 	case actionScrape:
 		res.scrape, err = parseScrapeReply(b, nhashes)
-	}
-	if err == errShort {
-		return result{}, false
 	}
 	res.err = err
 	return res, true

@@ -32,8 +32,9 @@ type Transport struct {
 	familyErr  [2]error     // why a family's socket could not be opened
 	familyWhen [2]time.Time // when, to try again after familyRetry
 
-	conns connCache
-	dns   dnsCache
+	conns   connCache
+	dns     *transport.Resolver
+	ownsDNS bool // dns was built here: Close closes it
 
 	pendings sync.Pool // *pending, with their channel and timer
 	buffers  sync.Pool // *[]byte for requests
@@ -57,7 +58,10 @@ func New(cfg Config) *Transport {
 		log:     cfg.Logger,
 		closing: make(chan struct{}),
 		conns:   connCache{entries: make(map[netip.AddrPort]*connEntry)},
-		dns:     dnsCache{entries: make(map[string]*dnsEntry)},
+		dns:     cfg.DNS,
+	}
+	if t.dns == nil {
+		t.dns, t.ownsDNS = newResolver(&cfg), true
 	}
 	t.closeCtx, t.cancelCtx = context.WithCancel(context.Background())
 	t.pendings.New = func() any {
@@ -93,6 +97,9 @@ func (t *Transport) Close() error {
 			}
 		}
 		t.wg.Wait()
+		if t.ownsDNS {
+			t.dns.Close()
+		}
 	})
 	return nil
 }
@@ -153,7 +160,7 @@ func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.Scrap
 }
 
 func wrap(op string, u *url.URL, err error) error {
-	return &transport.Error{Op: op, URL: transport.Redact(u), Err: err}
+	return transport.Wrap(op, transport.Redact(u), err)
 }
 
 // request is what roundTrip sends.
@@ -240,13 +247,9 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 // target parses u, resolves its host and picks the socket of the family of
 // the first address this host can use.
 func (t *Transport) target(ctx context.Context, u *url.URL) (*socket, netip.AddrPort, error) {
-	if u == nil || u.Scheme != "udp" {
-		return nil, netip.AddrPort{}, fmt.Errorf("%w: scheme is not udp", ErrInvalidURL)
-	}
-	host := u.Hostname()
-	port, err := strconv.ParseUint(u.Port(), 10, 16)
-	if host == "" || err != nil || port == 0 {
-		return nil, netip.AddrPort{}, fmt.Errorf("%w: need udp://host:port", ErrInvalidURL)
+	host, port, err := hostPort(u)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
 	}
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -262,13 +265,30 @@ func (t *Transport) target(ctx context.Context, u *url.URL) (*socket, netip.Addr
 	for _, a := range addrs {
 		s, err := t.socket(a.Is6())
 		if err == nil {
-			return s, netip.AddrPortFrom(a, uint16(port)), nil
+			return s, netip.AddrPortFrom(a, port), nil
 		}
 		if firstErr == nil {
 			firstErr = err
 		}
 	}
 	return nil, netip.AddrPort{}, firstErr
+}
+
+// hostPort returns the host and port of a udp:// tracker URL, or an error
+// wrapping ErrInvalidURL.
+func hostPort(u *url.URL) (string, uint16, error) {
+	if u == nil || u.Scheme != "udp" {
+		return "", 0, fmt.Errorf("%w: scheme is not udp", ErrInvalidURL)
+	}
+	host := u.Hostname()
+	if host != "" && u.Port() == "" {
+		return "", 0, fmt.Errorf("%w: udp tracker without a port", ErrInvalidURL)
+	}
+	port, err := strconv.ParseUint(u.Port(), 10, 16)
+	if host == "" || err != nil || port == 0 {
+		return "", 0, fmt.Errorf("%w: need udp://host:port", ErrInvalidURL)
+	}
+	return host, uint16(port), nil
 }
 
 // socket returns the socket of one family, opening it on first use.
@@ -290,10 +310,10 @@ func (t *Transport) socket(v6 bool) (*socket, error) {
 	}
 	pc, err := t.cfg.ListenPacket(network, address)
 	if err != nil {
-		if !unroutable(err) {
+		if !transport.Unroutable(err) {
 			return nil, err
 		}
-		t.familyErr[i], t.familyWhen[i] = &skippedError{cause: err}, time.Now()
+		t.familyErr[i], t.familyWhen[i] = &transport.SkippedError{Err: err}, time.Now()
 		return nil, t.familyErr[i]
 	}
 	t.familyErr[i] = nil

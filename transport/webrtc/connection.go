@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -146,8 +145,7 @@ func (s *socket) dial() (*websocket.Conn, error) {
 		}
 		inner := unwrapURLError(err)
 		var op *net.OpError
-		if errors.As(inner, &op) && op.Op == "dial" &&
-			(errors.Is(inner, syscall.ENETUNREACH) || errors.Is(inner, syscall.EADDRNOTAVAIL) || errors.Is(inner, syscall.EAFNOSUPPORT)) {
+		if errors.As(inner, &op) && op.Op == "dial" && transport.Unroutable(inner) {
 			return nil, &dialError{msg: s.scrub(err), err: inner, skipped: true}
 		}
 		return nil, &dialError{msg: s.scrub(err), err: inner}

@@ -17,13 +17,19 @@
 // it and must close it. Peers for an info hash nobody subscribed to are not
 // sought, and offers relayed for it are not answered.
 //
+// An announce message carries the request's Params (custom parameters)
+// merged in, names sorted, one value as a JSON string, several as an array
+// of strings; a name the message uses itself (action, info_hash, left, ...)
+// is left out. An announce of unknown size (transport.LeftUnknown) sends
+// left 16384, as over HTTP.
+//
 // # Lifecycle
 //
 // A socket opens on the first Announce or Scrape and closes once no torrent
 // is announced through it (every one sent EventStopped) and no call is in
 // flight; subscriptions live on without it. When it drops, it reconnects
 // after min(ReconnectMin*2^n, ReconnectMax) plus a random wait of up to
-// ReconnectJitter (10 s doubling to 1 h, plus up to 5 min, by default; n
+// ReconnectJitter (defaults in the Config field docs; n
 // counts failed attempts since the last good connection), and then
 // re-announces every torrent it carried, with event "started" (closing a
 // socket counts as "stopped" for all its torrents, so the tracker forgot
@@ -36,8 +42,8 @@
 // fails the waiting calls at once and empties the re-announce set.
 //
 // Offers that are not answered, and connections whose data channel does not
-// open, within Config.OfferTimeout (50 s) are closed. At most
-// Config.MaxPendingConns (200) such connections exist at once, across all
+// open, within Config.OfferTimeout are closed. At most
+// Config.MaxPendingConns such connections exist at once, across all
 // torrents; beyond that, announces carry fewer offers. Close closes every
 // socket and every PeerConnection, including data channels already handed
 // out, and waits for every goroutine.

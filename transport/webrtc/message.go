@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,7 +109,12 @@ type announceParams struct {
 	Event      transport.Event
 	TrackerID  string
 	Offers     []offer
+	Params     url.Values // the client's custom fields, merged by encodeAnnounce
 }
+
+// leftUnknown is sent as left for transport.LeftUnknown, as over HTTP (the
+// JavaScript client's value for a size it does not know).
+const leftUnknown = 16384
 
 type announceJSON struct {
 	Action     string      `json:"action"`
@@ -135,10 +142,45 @@ func encodeAnnounce(p announceParams) []byte {
 		Event:      p.Event.String(),
 		TrackerID:  p.TrackerID,
 	}
+	if m.Left < 0 { // transport.LeftUnknown: a leecher of unknown size
+		m.Left = leftUnknown
+	}
 	for _, o := range p.Offers {
 		m.Offers = append(m.Offers, offerJSON{Offer: sdpJSON{Type: "offer", SDP: o.SDP}, OfferID: binaryString(o.ID)})
 	}
-	return mustMarshal(m)
+	return mergeParams(mustMarshal(m), p.Params)
+}
+
+// announceFields are the names an announce message uses itself: custom
+// parameters of the same name are left out, so they never change it.
+var announceFields = []string{"action", "info_hash", "peer_id", "numwant", "uploaded",
+	"downloaded", "left", "event", "offers", "trackerid"}
+
+// mergeParams adds the client's custom parameters to the JSON object msg,
+// names sorted: one value as a JSON string, several as an array of strings.
+func mergeParams(msg []byte, params url.Values) []byte {
+	names := make([]string, 0, len(params))
+	for name, vs := range params {
+		if name != "" && len(vs) > 0 && !slices.Contains(announceFields, name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return msg
+	}
+	slices.Sort(names)
+	out := append(make([]byte, 0, len(msg)+32*len(names)), msg[:len(msg)-1]...) // without the closing brace
+	for _, name := range names {
+		var v any = params[name]
+		if vs := params[name]; len(vs) == 1 {
+			v = vs[0]
+		}
+		out = append(out, ',')
+		out = append(out, mustMarshal(name)...)
+		out = append(out, ':')
+		out = append(out, mustMarshal(v)...)
+	}
+	return append(out, '}')
 }
 
 type answerJSON struct {

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,18 @@ func TestEncode(t *testing.T) {
 	}
 	if got, _ := parseBinary("offer_id", o["offer_id"].(string)); got != allBytes(0xa0) {
 		t.Fatal("offer_id")
+	}
+
+	m = decode(encodeAnnounce(announceParams{InfoHash: h, PeerID: pid, Left: transport.LeftUnknown,
+		Params: url.Values{"custom": {"blah"}, "many": {"1", "2"}, "left": {"0"}, "action": {"scrape"}, "none": {}}}))
+	if m["left"] != 16384.0 || m["action"] != "announce" || m["custom"] != "blah" {
+		t.Fatalf("unknown left or custom params: %v", m)
+	}
+	if many, _ := m["many"].([]any); len(many) != 2 || many[0] != "1" || many[1] != "2" {
+		t.Fatalf("several values: %v", m["many"])
+	}
+	if _, ok := m["none"]; ok {
+		t.Fatal("a name without values is sent")
 	}
 
 	m = decode(encodeAnnounce(announceParams{InfoHash: h, PeerID: pid, Event: transport.EventNone}))

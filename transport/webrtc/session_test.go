@@ -22,7 +22,7 @@ func startSession(t *testing.T, u string, pid peer.ID) (*announcer.Session, <-ch
 	t.Helper()
 	tr := webrtc.New(testConfig())
 	t.Cleanup(func() { tr.Close() })
-	c, err := announcer.NewClient(announcer.Config{PeerID: pid, Transports: map[string]transport.Transport{"ws": tr}})
+	c, err := announcer.NewClient(announcer.Config{PeerID: pid, StopTimeout: patience, Transports: map[string]transport.Transport{"ws": tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,17 +59,17 @@ func TestSessionsMeet(t *testing.T) {
 			} else {
 				eb = e
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("no PeerEvent")
 		}
 	}
-	defer ea.Peer.Conn.Close()
-	defer eb.Peer.Conn.Close()
-	if ea.Peer.ID != id(50) || eb.Peer.ID != id(1) {
-		t.Fatalf("ids %v %v", ea.Peer.ID, eb.Peer.ID)
+	defer ea.Peers[0].Conn.Close()
+	defer eb.Peers[0].Conn.Close()
+	if ea.Peers[0].ID != id(50) || eb.Peers[0].ID != id(1) {
+		t.Fatalf("ids %v %v", ea.Peers[0].ID, eb.Peers[0].ID)
 	}
-	exchange(t, ea.Peer.Conn, eb.Peer.Conn, []byte("from a's session"))
-	exchange(t, eb.Peer.Conn, ea.Peer.Conn, []byte("from b's session"))
+	exchange(t, ea.Peers[0].Conn, eb.Peers[0].Conn, []byte("from a's session"))
+	exchange(t, eb.Peers[0].Conn, ea.Peers[0].Conn, []byte("from b's session"))
 
 	// The tracker drops both sockets: the transports re-announce both
 	// torrents, with offers, and the sessions meet again.
@@ -78,12 +78,12 @@ func TestSessionsMeet(t *testing.T) {
 	for _, ch := range []<-chan announcer.PeerEvent{pa, pb} {
 		select {
 		case e := <-ch:
-			defer e.Peer.Conn.Close()
-		case <-time.After(20 * time.Second):
+			defer e.Peers[0].Conn.Close()
+		case <-time.After(patience):
 			t.Fatal("no PeerEvent after the reconnect")
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := sa.Stop(ctx); err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func (s *socket) withdraw(r *request) {
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	start := time.Now()
 	fail := func(err error) (*transport.AnnounceResponse, error) {
-		return nil, &transport.Error{Op: "announce", URL: s.redacted, Err: err}
+		return nil, transport.Wrap("announce", s.redacted, err)
 	}
 	h := req.InfoHash
 	k := subKey{s.key, h}
@@ -266,6 +266,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 		Left:       req.Left,
 		Event:      req.Event,
 		TrackerID:  req.TrackerID,
+		Params:     req.Params,
 	}
 }
 
@@ -273,7 +274,7 @@ func paramsOf(req transport.AnnounceRequest) announceParams {
 func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*transport.ScrapeResponse, error) {
 	start := time.Now()
 	fail := func(err error) (*transport.ScrapeResponse, error) {
-		return nil, &transport.Error{Op: "scrape", URL: s.redacted, Err: err}
+		return nil, transport.Wrap("scrape", s.redacted, err)
 	}
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()

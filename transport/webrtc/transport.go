@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"sync"
 
@@ -18,9 +17,9 @@ import (
 const maxDataChannelMessage = 64 << 10
 
 // ErrClosed is returned (wrapped in a *transport.Error) by calls on a closed
-// Transport, and by calls in flight when it closes. It wraps net.ErrClosed,
-// as the other transports' errors after Close do.
-var ErrClosed = fmt.Errorf("webrtc: transport closed: %w", net.ErrClosed)
+// Transport, and by calls in flight when it closes. It is
+// transport.ErrClosed, the one every transport returns after Close.
+var ErrClosed = transport.ErrClosed
 
 // Transport speaks to WebTorrent trackers over WebSocket and connects to the
 // peers they introduce over WebRTC. It implements transport.Transport and
@@ -156,13 +155,13 @@ func (t *Transport) retire(s *socket) bool {
 // warning; Peers is always empty (WebRTC peers arrive through Subscribe).
 func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	if err := checkURL(u); err != nil {
-		return nil, &transport.Error{Op: "announce", URL: transport.Redact(u), Err: err}
+		return nil, transport.Wrap("announce", transport.Redact(u), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
 	defer cancel()
 	s := t.acquire(u, func(s *socket) { s.calls++ })
 	if s == nil {
-		return nil, &transport.Error{Op: "announce", URL: transport.Redact(u), Err: ErrClosed}
+		return nil, transport.Wrap("announce", transport.Redact(u), ErrClosed)
 	}
 	defer s.end()
 	return s.announce(ctx, *req)
@@ -172,13 +171,13 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 // WebSocket.
 func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
 	if err := checkURL(u); err != nil {
-		return nil, &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: err}
+		return nil, transport.Wrap("scrape", transport.Redact(u), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
 	defer cancel()
 	s := t.acquire(u, func(s *socket) { s.calls++ })
 	if s == nil {
-		return nil, &transport.Error{Op: "scrape", URL: transport.Redact(u), Err: ErrClosed}
+		return nil, transport.Wrap("scrape", transport.Redact(u), ErrClosed)
 	}
 	defer s.end()
 	return s.scrape(ctx, req.InfoHashes)

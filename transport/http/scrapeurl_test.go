@@ -1,9 +1,11 @@
-package transport
+package http
 
 import (
 	"errors"
 	"net/url"
 	"testing"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 func TestScrapeURL(t *testing.T) {
@@ -23,8 +25,8 @@ func TestScrapeURL(t *testing.T) {
 		u, _ := url.Parse(tt.in)
 		got, err := ScrapeURL(u)
 		if tt.want == "" {
-			if !errors.Is(err, ErrUnsupported) {
-				t.Errorf("%s: err = %v, want ErrUnsupported", tt.in, err)
+			if !errors.Is(err, transport.ErrUnsupported) {
+				t.Errorf("%s: err = %v, want transport.ErrUnsupported", tt.in, err)
 			}
 			continue
 		}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
+)
+
+// -numwant 0, -param and the default left of a target of unknown size go
+// on the wire; the tracker's BEP 24 external ip reaches the JSON lines.
+func TestCLIEmbedFlags(t *testing.T) {
+	mt, u := swarm(t)
+	private := u + "?passkey=s3cret"
+	mt.SetHTTPFaults(mocktracker.HTTPFaults{ExternalIP: netip.MustParseAddr("198.51.100.4")})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := runCtx(t, ctx, "-json", "-once", "-numwant", "0", "-param", "client=tk", "-param", "passkey=other",
+		"-tracker", private, testHash)
+	if r.code != exitAnswered {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	q := mt.LastHTTPRequest().URL.Query()
+	if q.Get("numwant") != "0" || q.Get("client") != "tk" || q["passkey"][0] != "s3cret" || len(q["passkey"]) != 1 {
+		t.Errorf("query %v: want numwant=0, client=tk and the tracker's own passkey only", q)
+	}
+	if q.Get("left") != "16384" {
+		t.Errorf("left %q: an info hash of unknown size is a leecher (16384)", q.Get("left"))
+	}
+	updates := 0
+	for _, m := range r.lines {
+		if m["type"] == "update" {
+			updates++
+			if m["external_ip"] != "198.51.100.4" {
+				t.Errorf("update without external_ip: %v", m)
+			}
+		}
+	}
+	if updates == 0 {
+		t.Fatalf("no update line:\n%s", r.stdout)
+	}
+}
+
+// -json prints a "state" line for each change of a tracker's state, with its
+// snapshot: announcing, ok (with the round-trip time), stopping, stopped.
+func TestCLIStateLines(t *testing.T) {
+	_, u := swarm(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := runCtx(t, ctx, "-json", "-once", "-tracker", u, testHash)
+	if r.code != exitAnswered {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var states []string
+	for _, m := range r.lines {
+		if m["type"] != "state" {
+			continue
+		}
+		states = append(states, m["from"].(string)+">"+m["state"].(string))
+		if m["state"] == "ok" {
+			if rtt, _ := m["rtt"].(float64); rtt <= 0 || m["smoothed_rtt"] == nil || m["complete"] != 2.0 || m["next_announce"] == nil {
+				t.Errorf("ok state line %v", m)
+			}
+		}
+	}
+	want := []string{"idle>announcing", "announcing>ok", "ok>stopping", "stopping>stopped"}
+	if !slices.Equal(states, want) {
+		t.Errorf("state lines %v, want %v", states, want)
+	}
+}
