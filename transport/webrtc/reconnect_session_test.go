@@ -44,7 +44,8 @@ func TestSessionReconnectsUnderDefaults(t *testing.T) {
 			<-served
 		}()
 		s, err := c.NewSession(announcer.Torrent{InfoHash: hash, Tiers: [][]string{{"ws://127.0.0.1:9/announce"}}},
-			announcer.SessionOptions{Stats: func() announcer.Stats { return announcer.Stats{Left: 1} }})
+			// No peers wanted: no offers, so no pion (real UDP) in the bubble.
+			announcer.SessionOptions{NumWant: announcer.NumWantNone, Stats: func() announcer.Stats { return announcer.Stats{Left: 1} }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +102,10 @@ func TestSessionReconnectsUnderDefaults(t *testing.T) {
 		// The tracker is back: after the next redial the announce goes out
 		// and its reply is an UpdateEvent.
 		tr.SetWSFaults(mocktracker.WSFaults{})
-		for updates == 1 {
+		for i := 0; updates == 1; i++ {
+			if i == 60 {
+				t.Fatalf("no update an hour after the tracker came back: %+v", s.Trackers()[0])
+			}
 			time.Sleep(time.Minute)
 			synctest.Wait()
 			drain()

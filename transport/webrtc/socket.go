@@ -338,7 +338,7 @@ func (s *socket) handle(m *message) {
 	case m.Answer != "":
 		s.onAnswer(m)
 	default:
-		s.t.log.Debug("webrtc: ignoring a relayed message without offer or answer", "tracker", s.redacted)
+		s.t.log.Debug("webrtc: ignoring a message that is no reply, offer or answer", "tracker", s.redacted)
 	}
 }
 
