@@ -207,6 +207,8 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
+		Family:     s.c.cfg.Family,
+		IP:         s.c.cfg.AnnounceIP,
 	}
 }
 

@@ -30,6 +30,7 @@ type Transport struct {
 	engine *engine       // makes the PeerConnections
 	offers *offerManager // owns them, and their budget
 	log    *slog.Logger
+	net    network // the WebSocket dial's client (User-Agent, proxy, LocalAddr, DNS)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -79,6 +80,7 @@ func (t *Transport) Close() error {
 	t.mu.Unlock()
 	closeAll(t.offers.close())
 	t.wg.Wait()
+	t.closeNetwork()
 	return nil
 }
 
