@@ -59,6 +59,7 @@ func (s *Session) startAttemptLocked(t *tracker, w *worker) *attempt {
 // on the wire), it is sent at once.
 func (s *Session) runAttempt(ctx context.Context, a *attempt) {
 	defer s.flights.Done()
+	s.splitFamilies(ctx, a)
 	res, err := s.announce(ctx, a.t, a.ev)
 	a.cancel()
 	s.mu.Lock()
