@@ -62,7 +62,7 @@ type UpdateEvent struct {
 	// tracker is announced over each family (dual-stack, see
 	// Config.SingleStack); transport.FamilyAny otherwise.
 	Family transport.Family
-	Event    transport.Event // the event that was sent
+	Event  transport.Event // the event that was sent
 	// Complete and Incomplete are the seeders and leechers the tracker
 	// reported, -1 when it did not say.
 	Complete   int
@@ -153,7 +153,7 @@ type ErrorEvent struct {
 	// tracker is announced over each family (dual-stack, see
 	// Config.SingleStack); transport.FamilyAny otherwise.
 	Family transport.Family
-	Err      error
+	Err    error
 	// Failures is the number of consecutive failures of this tracker,
 	// including this one; 0 for an error that is not counted as a failure
 	// (a tracker skipped because this host cannot reach its address family).
