@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
-	"github.com/trackerkit/trackerkit/transport"
 )
 
 // Config is the parsed command line. Flags left unset keep the zero value
@@ -149,7 +148,7 @@ func parseArgs(args []string) (*Config, error) {
 	}
 	for _, u := range c.Trackers {
 		if reason := checkTrackerURL(u); reason != "" {
-			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", transport.RedactString(u), reason)}
+			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", displayURL(u), reason)}
 		}
 	}
 	if len(positional) == 1 {

@@ -56,7 +56,7 @@ func TestParseArgs(t *testing.T) {
 		{"demo with tracker", "-demo -tracker udp://a.test:1", nil, "-demo cannot be combined with -tracker"},
 		{"scrape and once", "-scrape -once x", nil, "cannot be combined"},
 		{"bad tracker scheme", "-tracker ftp://a.test x", nil, `-tracker ftp://a.test: unsupported scheme "ftp"`},
-		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED/announce"},
+		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED~"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
