@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -106,6 +107,9 @@ func (s *socket) dial() (*websocket.Conn, error) {
 	if s.t.cfg.DialOptions != nil {
 		opts = *s.t.cfg.DialOptions
 	}
+	// No Referer on a redirected handshake, no wss -> ws, at most 5
+	// redirects, headers capped (the policy of every trackerkit request).
+	opts.HTTPClient = httpsafe.Client(opts.HTTPClient)
 	conn, resp, err := websocket.Dial(ctx, s.key, &opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
