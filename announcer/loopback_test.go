@@ -16,10 +16,15 @@ import (
 // tracker's front ends. Real time, so each test waits for events, never for
 // a schedule.
 
-// waitFor reads events until match returns true or 10 s pass.
+// patience bounds the waits of these real-socket tests for what must happen,
+// and their Stop deadlines (Config.StopTimeout): only a failing test reaches
+// it, so it is generous enough for a loaded machine.
+const patience = 2 * time.Minute
+
+// waitFor reads events until match returns true or patience passes.
 func waitFor(t *testing.T, s *Session, match func(Event) bool) Event {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(patience)
 	for {
 		select {
 		case ev, ok := <-s.Events():
@@ -53,7 +58,7 @@ func TestLoopbackHTTP(t *testing.T) {
 	}
 	other := netip.MustParseAddrPort("127.0.0.1:7001")
 	mt.AddPeer(testHash, peer.ID{7}, other, 0)
-	c, err := NewClient(Config{})
+	c, err := NewClient(Config{StopTimeout: patience})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +109,7 @@ func TestLoopbackHTTPGiveUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			mt.SetHTTPFaults(tt.faults)
-			c, _ := NewClient(Config{})
+			c, _ := NewClient(Config{StopTimeout: patience})
 			defer c.Close()
 			s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{announce}}}, SessionOptions{})
 			s.Start(context.Background())

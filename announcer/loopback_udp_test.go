@@ -29,7 +29,7 @@ func TestLoopbackUDP(t *testing.T) {
 				other = netip.MustParseAddrPort("[::1]:7002")
 			}
 			mt.AddPeer(testHash, peer.ID{7}, other, 0)
-			c, _ := NewClient(Config{})
+			c, _ := NewClient(Config{StopTimeout: patience})
 			defer c.Close()
 			s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{announce}}},
 				SessionOptions{Stats: func() Stats { return Stats{Left: 1} }})

@@ -306,9 +306,11 @@ func TestRunInterruptStopsGracefully(t *testing.T) {
 
 func TestRunDuration(t *testing.T) {
 	_, u := swarm(t)
+	// -duration must outlast the started announce for the output below: 2 s
+	// leaves a loaded machine ample time to answer on loopback.
 	start := time.Now()
-	r := runCtx(t, context.Background(), "-json", "-duration", "200ms", "-tracker", u, testHash)
-	if r.code != exitAnswered || time.Since(start) < 200*time.Millisecond {
+	r := runCtx(t, context.Background(), "-json", "-duration", "2s", "-tracker", u, testHash)
+	if r.code != exitAnswered || time.Since(start) < 2*time.Second {
 		t.Fatalf("exit %d after %v", r.code, time.Since(start))
 	}
 	if u := r.ofType("update"); len(u) != 2 || u[1]["event"] != "stopped" {
@@ -359,7 +361,7 @@ func TestRunDemo(t *testing.T) {
 	if r.code != exitAnswered || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	if d := time.Since(start); d > 10*time.Second {
+	if d := time.Since(start); d > time.Minute { // a hang detector, generous for loaded machines
 		t.Errorf("the demo took %v", d)
 	}
 	transports := map[any]bool{}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,17 +30,48 @@ func TestAnnounce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			// The run ends once the output says what we wait for (or after
+			// a generous bound, then failing below): no wall-clock deadline
+			// decides the outcome.
+			wants := []string{"peer 127.0.0.9:6881", "seeders 1 leechers 1"} // we are the leecher
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			var out bytes.Buffer
-			if err := announce(ctx, hash, u, NewProgress(1000), &out); err != nil {
+			out := &watchWriter{wants: wants, done: cancel}
+			if err := announce(ctx, hash, u, NewProgress(1000), out); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"peer 127.0.0.9:6881", "seeders 1 leechers 1"} { // we are the leecher
+			for _, want := range wants {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())
 				}
 			}
 		})
 	}
+}
+
+// watchWriter collects the output and calls done once it holds every want.
+type watchWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wants []string
+	done  func()
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for _, want := range w.wants {
+		if !strings.Contains(w.buf.String(), want) {
+			return len(p), nil
+		}
+	}
+	w.done()
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

@@ -27,7 +27,7 @@ func TestScrapeMany(t *testing.T) {
 	if err != nil || len(hashes) != 2 {
 		t.Fatalf("readHashes: %v %v", hashes, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang detector: generous
 	defer cancel()
 	var out bytes.Buffer
 	if err := scrapeMany(ctx, u, hashes, &out); err != nil {

@@ -19,8 +19,10 @@ const (
 	// right away instead of a minute after the last one: the JS server sends
 	// no "min interval", so the floor alone spaces them.
 	intervalFloor = 200 * time.Millisecond
-	// eventTimeout bounds waiting for one Session event over HTTP or UDP.
-	eventTimeout = 10 * time.Second
+	// eventTimeout bounds waiting for one Session event over HTTP or UDP,
+	// and the Sessions' stop deadline. Only a failing test reaches it: it
+	// is generous, so that a loaded 2-core machine passes.
+	eventTimeout = 2 * time.Minute
 )
 
 // goSession is one trackerkit peer: its own announcer.Client (so its own
@@ -53,6 +55,7 @@ func newSession(t *testing.T, name, announceURL string, ih transport.InfoHash, p
 		PeerID:        g.id,
 		Port:          port,
 		IntervalFloor: intervalFloor,
+		StopTimeout:   eventTimeout,
 		Transports:    map[string]transport.Transport{"ws": ws},
 	})
 	if err != nil {
@@ -126,7 +129,7 @@ func (g *goSession) start(t *testing.T) {
 // stop sends stopped and ends the Session.
 func (g *goSession) stop(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	if err := g.s.Stop(ctx); err != nil {
 		t.Errorf("%s: Stop: %v", g.name, err)

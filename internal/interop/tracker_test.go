@@ -13,14 +13,16 @@ import (
 
 const (
 	// startTimeout bounds how long a Node process may take to say it is ready.
-	startTimeout = 10 * time.Second
+	// (Every bound here is only reached when a test fails; they are
+	// generous so that a loaded 2-core machine passes.)
+	startTimeout = 2 * time.Minute
 	// pollEvery is how often waitStats asks /stats.json again.
 	pollEvery = 50 * time.Millisecond
 	// statsTimeout bounds one waitStats.
-	statsTimeout = 10 * time.Second
+	statsTimeout = 2 * time.Minute
 	// webrtcTimeout bounds a WebRTC connection through the JS client, whose
 	// offers and answers each wait up to 5 s for ICE gathering.
-	webrtcTimeout = 25 * time.Second
+	webrtcTimeout = 2 * time.Minute
 )
 
 // jsTracker is a running bittorrent-tracker Server (testdata/node/server.mjs).

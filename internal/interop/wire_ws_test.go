@@ -54,7 +54,7 @@ func TestWireWS(t *testing.T) {
 	checkReply("b completed", b.announce(t, transport.EventCompleted, 0), 1, 1)
 	tr.waitPeers(t, 1, 1)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	sr, err := a.tp.Scrape(ctx, a.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{ih}})
 	if err != nil {
@@ -119,7 +119,7 @@ func newGoWebRTC(t *testing.T, tr *jsTracker, ih transport.InfoHash) *goWebRTC {
 // announce sends one announce with ev and left; it fails the test on error.
 func (g *goWebRTC) announce(t *testing.T, ev transport.Event, left int64) *transport.AnnounceResponse {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	g.req.Event, g.req.Left = ev, left
 	resp, err := g.tp.Announce(ctx, g.u, &g.req)

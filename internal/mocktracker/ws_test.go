@@ -16,6 +16,11 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
+// patience bounds the waits of these real-socket tests for what must
+// happen; only a failing test reaches it, so it is generous enough for a
+// loaded machine.
+const patience = 2 * time.Minute
+
 type wsClient struct {
 	t *testing.T
 	c *websocket.Conn
@@ -23,7 +28,7 @@ type wsClient struct {
 
 func dialWS(t *testing.T, u string) *wsClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
@@ -42,7 +47,7 @@ func (w *wsClient) send(m map[string]any) {
 
 // recv returns the next message as raw text.
 func (w *wsClient) recvRaw() (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	_, data, err := w.c.Read(ctx)
 	return string(data), err
@@ -137,7 +142,7 @@ func TestWSAnnounceRelaysOffersAndAnswers(t *testing.T) {
 		t.Fatalf("stopped reply %v", r)
 	}
 	_ = b.c.Close(websocket.StatusNormalClosure, "")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for len(tr.Peers(wsHash)) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("closed socket still in the swarm")

@@ -30,7 +30,7 @@ func Example() {
 	defer tp.Close()
 
 	u, _ := url.Parse(announceURL)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	resp, err := tp.Announce(ctx, u, &transport.AnnounceRequest{
 		InfoHash: infoHash,

@@ -24,7 +24,7 @@ func Example() {
 	tr := udp.New(udp.Config{}) // BEP 15 defaults: 15 s * 2^n retransmits, 60 s connection IDs
 	defer tr.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	req := &transport.AnnounceRequest{
 		InfoHash: transport.InfoHash{1},

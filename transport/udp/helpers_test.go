@@ -112,6 +112,10 @@ func loopback(t *testing.T, tr *mocktracker.Tracker, addr string) *url.URL {
 	return mustURL(t, s)
 }
 
+// patience bounds the real-socket tests' waits for a reply: only a failing
+// test reaches it, so it is generous enough for a loaded machine.
+const patience = 2 * time.Minute
+
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

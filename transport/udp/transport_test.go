@@ -44,14 +44,14 @@ func TestAnnounceLoopback(t *testing.T) {
 			c := New(Config{})
 			defer c.Close()
 			req := testRequest(1)
-			resp, err := c.Announce(ctxTimeout(t, 5*time.Second), u, req)
+			resp, err := c.Announce(ctxTimeout(t, patience), u, req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if resp.Incomplete != 1 {
 				t.Fatalf("resp %+v", resp)
 			}
-			if _, err := c.Scrape(ctxTimeout(t, 5*time.Second), u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{req.InfoHash}}); err != nil {
+			if _, err := c.Scrape(ctxTimeout(t, patience), u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{req.InfoHash}}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -80,7 +80,7 @@ func TestReplyFromAnotherPortLoopback(t *testing.T) {
 			tr.SetUDPFaults(mocktracker.UDPFaults{ReplyFrom: other})
 			c := New(tt.cfg)
 			defer c.Close()
-			_, err = c.Announce(ctxTimeout(t, 5*time.Second), u, testRequest(1))
+			_, err = c.Announce(ctxTimeout(t, patience), u, testRequest(1))
 			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}

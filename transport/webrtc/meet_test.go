@@ -20,11 +20,11 @@ import (
 func testConfig() webrtc.Config {
 	return webrtc.Config{
 		LoopbackOnly:    true,
-		OfferTimeout:    10 * time.Second,
+		OfferTimeout:    patience,
 		ReconnectMin:    20 * time.Millisecond,
 		ReconnectMax:    200 * time.Millisecond,
 		ReconnectJitter: -1,
-		AnnounceTimeout: 10 * time.Second,
+		AnnounceTimeout: patience,
 	}
 }
 
@@ -55,7 +55,7 @@ var hash = transport.InfoHash{0xde, 0xad, 0xbe, 0xef, 0x80, 0xff, 0x00, 0x01}
 
 func announce(t *testing.T, tr *webrtc.Transport, u *url.URL, pid peer.ID, ev transport.Event) *transport.AnnounceResponse {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	res, err := tr.Announce(ctx, u, &transport.AnnounceRequest{InfoHash: hash, PeerID: pid, Left: 100, Event: ev, NumWant: transport.NumWantDefault})
 	if err != nil {
@@ -69,7 +69,7 @@ func waitPeer(t *testing.T, ch <-chan peer.Peer) peer.Peer {
 	select {
 	case p := <-ch:
 		return p
-	case <-time.After(15 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("no peer")
 		return peer.Peer{}
 	}

@@ -22,7 +22,7 @@ func startSession(t *testing.T, u string, pid peer.ID) (*announcer.Session, <-ch
 	t.Helper()
 	tr := webrtc.New(testConfig())
 	t.Cleanup(func() { tr.Close() })
-	c, err := announcer.NewClient(announcer.Config{PeerID: pid, Transports: map[string]transport.Transport{"ws": tr}})
+	c, err := announcer.NewClient(announcer.Config{PeerID: pid, StopTimeout: patience, Transports: map[string]transport.Transport{"ws": tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSessionsMeet(t *testing.T) {
 			} else {
 				eb = e
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("no PeerEvent")
 		}
 	}
@@ -79,11 +79,11 @@ func TestSessionsMeet(t *testing.T) {
 		select {
 		case e := <-ch:
 			defer e.Peers[0].Conn.Close()
-		case <-time.After(20 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("no PeerEvent after the reconnect")
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := sa.Stop(ctx); err != nil {
 		t.Fatal(err)
