@@ -3,6 +3,8 @@ package announcer
 import (
 	"net/netip"
 	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // State is where one tracker of a Session stands.
@@ -52,7 +54,10 @@ func (s State) String() string {
 
 // TrackerStatus is a snapshot of one announce URL of a Session.
 type TrackerStatus struct {
-	URL      string // redacted (see transport.Redact)
+	URL string // redacted (see transport.Redact)
+	// InfoHash is the hash announced on this row: the Session's, or the
+	// truncated v2 hash on the second row of a hybrid torrent's URL.
+	InfoHash transport.InfoHash
 	Tier     int    // index of its tier in the torrent's announce list
 	Protocol string // ProtocolHTTP, ProtocolUDP, ProtocolWebRTC, or the URL scheme if unsupported
 	State    State
@@ -98,7 +103,7 @@ type TrackerStatus struct {
 // statusLocked returns t's snapshot; Session.mu is held.
 func (t *tracker) statusLocked() TrackerStatus {
 	return TrackerStatus{
-		URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
+		URL: t.url.redacted, InfoHash: t.hash, Tier: t.tier, Protocol: t.url.proto, State: t.state,
 		LastAnnounce: t.last, NextAnnounce: t.next,
 		Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
 		Interval: t.interval, MinInterval: t.minInterval,

@@ -22,6 +22,11 @@ type tracker struct {
 	url  *trackerURL         // shared with other Sessions; read-only
 	tr   transport.Transport // nil: the URL is unusable
 	tier int
+	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
+	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
+
+	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
+	deliveredAt time.Time
 
 	state       State
 	started     bool // acknowledged "started": will be sent "stopped"
@@ -82,7 +87,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
-	req := s.request(ev, trackerID)
+	req := s.request(t, ev, trackerID)
 	resp, err := s.call(ctx, t, req, bound)
 	now := time.Now()
 	if err != nil && ctx.Err() != nil {
@@ -179,15 +184,15 @@ func (s *Session) wrap(op string, t *tracker, err error) error {
 	return transport.Wrap(op, t.url.redacted, err)
 }
 
-// request builds an announce request with the current stats.
-func (s *Session) request(ev transport.Event, trackerID string) *transport.AnnounceRequest {
+// request builds an announce to t with the current stats.
+func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *transport.AnnounceRequest {
 	st := s.stats()
 	numWant := s.numWant
 	if ev == transport.EventStopped {
 		numWant = 0
 	}
 	return &transport.AnnounceRequest{
-		InfoHash:   s.hash,
+		InfoHash:   t.hash,
 		PeerID:     s.peerID,
 		Port:       s.port,
 		Uploaded:   st.Uploaded,
@@ -225,7 +230,7 @@ func (s *Session) announceParams() url.Values {
 // tracker waits without counting a failure; a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err}
 	res := outcomeFailed
 	s.mu.Lock()
 	t.lastErr = err
@@ -269,14 +274,14 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
-	if peers := distinctPeers(resp.Peers); len(peers) > 0 {
+	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
 		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
 	}
 }

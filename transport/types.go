@@ -28,6 +28,32 @@ func ParseInfoHash(s string) (InfoHash, error) {
 	return h, nil
 }
 
+// InfoHashV2 is the 32-byte SHA-256 of a BitTorrent v2 torrent's info
+// dictionary (BEP 52). Trackers know a v2 torrent by its first 20 bytes
+// (Truncated), in the same 20-byte fields as a v1 hash.
+type InfoHashV2 [32]byte
+
+// String returns the v2 info hash in lowercase hex (64 characters).
+func (h InfoHashV2) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is all zeros (no v2 hash).
+func (h InfoHashV2) IsZero() bool { return h == InfoHashV2{} }
+
+// Truncated returns the first 20 bytes: what BEP 52 announces to trackers.
+func (h InfoHashV2) Truncated() InfoHash { return InfoHash(h[:20]) }
+
+// ParseInfoHashV2 parses 64 hexadecimal characters.
+func ParseInfoHashV2(s string) (InfoHashV2, error) {
+	var h InfoHashV2
+	if len(s) != 2*len(h) {
+		return h, errors.New("transport: v2 info hash must be 64 hex characters")
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, errors.New("transport: v2 info hash must be 64 hex characters")
+	}
+	return h, nil
+}
+
 // Event is the announce event. The values are those of BEP 15 on the wire.
 type Event uint8
 
