@@ -203,6 +203,8 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
+		Family:     s.c.cfg.Family,
+		IP:         s.c.cfg.AnnounceIP,
 	}
 }
 

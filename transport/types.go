@@ -107,6 +107,14 @@ type AnnounceRequest struct {
 	Key uint32
 	// TrackerID echoes the "tracker id" this tracker sent earlier, if any.
 	TrackerID string
+	// Family, when not FamilyAny, restricts the announce to the tracker's
+	// addresses of that family (dual-stack announcing, see Families). A
+	// transport that cannot force a family ignores it.
+	Family Family
+	// IP, when valid, is the address we ask the tracker to list us at
+	// (HTTP "ip=", UDP's IPv4 ip field). Off by default: BEP 7 discourages
+	// it, the tracker sees where the announce came from.
+	IP netip.Addr
 	// Params are extra parameters chosen by the client (a private
 	// tracker's custom fields). HTTP adds them to the query after the
 	// announce's own; WebSocket merges them into the announce message, one

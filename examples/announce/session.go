@@ -39,12 +39,14 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		redacted[i] = displayURL(u)
 	}
 
-	transports, closeTransports := cliTransports()
+	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, UserAgent: cfg.UserAgent,
+		Proxy: cfg.Proxy, LocalAddr: cfg.Bind, AnnounceIP: cfg.AnnounceIP, Family: cfg.Family}
+	transports, closeTransports := cliTransports(ccfg.TransportOptions())
 	defer closeTransports()
 	for scheme, t := range extra {
 		transports[scheme] = t
 	}
-	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, Transports: transports}
+	ccfg.Transports = transports
 	if cfg.PeerIDSet {
 		ccfg.PeerID = cfg.PeerID
 	}

@@ -103,14 +103,14 @@ func (s *socket) down(err error) {
 func (s *socket) dial() (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(s.t.ctx, s.t.cfg.DialTimeout)
 	defer cancel()
-	var opts websocket.DialOptions
-	if s.t.cfg.DialOptions != nil {
-		opts = *s.t.cfg.DialOptions
+	opts, err := s.t.dialOptions()
+	if err != nil {
+		return nil, err
 	}
 	// No Referer on a redirected handshake, no wss -> ws, at most 5
-	// redirects, headers capped (the policy of every trackerkit request).
+	// redirects (the policy of every trackerkit request).
 	opts.HTTPClient = httpsafe.Client(opts.HTTPClient)
-	conn, resp, err := websocket.Dial(ctx, s.key, &opts)
+	conn, resp, err := websocket.Dial(ctx, s.key, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, &transport.StatusError{Code: resp.StatusCode}

@@ -33,6 +33,7 @@ type Transport struct {
 	cfg Config
 	api *pion.API
 	log *slog.Logger
+	net network // the WebSocket dial's client (User-Agent, proxy, LocalAddr, DNS)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -104,6 +105,7 @@ func (t *Transport) Close() error {
 		p.close()
 	}
 	t.wg.Wait()
+	t.closeNetwork()
 	return nil
 }
 
