@@ -99,7 +99,16 @@ func (s *Session) halt() {
 	for _, w := range s.workers {
 		w.stopLocked()
 	}
+	var flights []*attempt
+	for _, t := range s.trackers {
+		if t.inflight != nil {
+			flights = append(flights, t.inflight)
+		}
+	}
 	s.mu.Unlock()
+	for _, a := range flights {
+		a.drop() // those still queued for a slot were never sent: nothing owed
+	}
 	s.cancelRun()
 	s.wg.Wait()
 	for _, cancel := range unsub {

@@ -134,18 +134,10 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	return outcomeOK, nil
 }
 
-// call runs one transport call. Regular announces take a slot of the
-// Client's concurrency limits first (waiting for one does not count
-// against bound); event announces (completed, stopped) take none, so they
-// never wait behind regular announces to a busy or dead host. bound, when
-// positive, limits the transport call; reaching it is a transport.ErrTimeout.
+// call runs one transport call (the caller holds the slots a regular
+// announce needs: see attempt). bound, when positive, limits it; reaching
+// it is a transport.ErrTimeout.
 func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration) (*transport.AnnounceResponse, error) {
-	if !isEvent(req.Event) {
-		if err := s.c.acquireSlot(ctx, t.url); err != nil {
-			return nil, s.wrap("announce", t, err)
-		}
-		defer s.c.releaseSlot(t.url)
-	}
 	callCtx := ctx
 	if bound > 0 {
 		var cancel context.CancelFunc
