@@ -67,6 +67,9 @@ type UpdateEvent struct {
 	// "external ip"), the zero Addr when it did not say. A client behind
 	// NAT can learn its public address from it.
 	ExternalIP netip.Addr
+	// Offers and OffersWanted: the WebRTC offers the announce carried and
+	// how many it should have (see TrackerStatus.Offers); 0 for HTTP, UDP.
+	Offers, OffersWanted int
 }
 
 // ScrapeEvent is one torrent's statistics from one tracker.

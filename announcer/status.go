@@ -31,17 +31,23 @@ const (
 	StateStopping
 	// StateStopped: the Session has ended.
 	StateStopped
+	// StateReconnecting: the transport's connection to the tracker is down
+	// and it reconnects by itself (a WebSocket tracker's socket dropped);
+	// the announce is sent again at NextAnnounce, when the transport
+	// redials. Not counted as a failure (see transport.ErrReconnecting).
+	StateReconnecting
 )
 
 var stateNames = [...]string{
-	StateIdle:       "idle",
-	StateAnnouncing: "announcing",
-	StateOK:         "ok",
-	StateBackingOff: "backing off",
-	StateSkipped:    "skipped",
-	StateGaveUp:     "gave up",
-	StateStopping:   "stopping",
-	StateStopped:    "stopped",
+	StateIdle:         "idle",
+	StateAnnouncing:   "announcing",
+	StateOK:           "ok",
+	StateBackingOff:   "backing off",
+	StateSkipped:      "skipped",
+	StateGaveUp:       "gave up",
+	StateStopping:     "stopping",
+	StateStopped:      "stopped",
+	StateReconnecting: "reconnecting",
 }
 
 // String returns the state in lower case words, e.g. "backing off".
@@ -86,6 +92,12 @@ type TrackerStatus struct {
 	// Started reports whether the tracker acknowledged our "started" (and
 	// so will be sent "stopped").
 	Started bool
+	// Offers is how many WebRTC offers the last successful announce
+	// carried, and OffersWanted how many it should have (both 0 for
+	// HTTP and UDP). Fewer means the WebRTC transport's budget of pending
+	// connections was shared among more torrents than it can serve at once;
+	// the torrent is then served first in the next round.
+	Offers, OffersWanted int
 	// ExternalIP is the address the tracker last said it saw us coming
 	// from (BEP 24), kept until a later reply says otherwise; the zero
 	// Addr until one did.
@@ -109,6 +121,7 @@ func (t *tracker) statusLocked() TrackerStatus {
 		Interval: t.interval, MinInterval: t.minInterval,
 		LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
 		ExternalIP: t.externalIP, RTT: t.rtt, SmoothedRTT: t.srtt,
+		Offers: t.offers, OffersWanted: t.offersWanted,
 	}
 }
 

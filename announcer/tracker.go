@@ -28,36 +28,39 @@ type tracker struct {
 	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
 	deliveredAt time.Time
 
-	state       State
-	started     bool // acknowledged "started": will be sent "stopped"
-	leecher     bool // acknowledged us with left > 0: owed "completed" once we finish
-	interval    time.Duration
-	minInterval time.Duration
-	last        time.Time // last successful announce
-	next        time.Time // next announce or retry; zero: none planned
-	seeders     int
-	leechers    int
-	peers       int
-	failures    int
-	lastErr     error
-	warning     string
-	trackerID   string
-	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
-	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
-	shown       State                       // the state the last StateEvent carried
-	bo          *backoff.ExponentialBackOff // nil while healthy
-	inflight    *attempt                    // the announce on the wire, if any
+	state        State
+	started      bool // acknowledged "started": will be sent "stopped"
+	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
+	interval     time.Duration
+	minInterval  time.Duration
+	last         time.Time // last successful announce
+	next         time.Time // next announce or retry; zero: none planned
+	seeders      int
+	leechers     int
+	peers        int
+	offers       int // WebRTC offers the last reply's announce carried
+	offersWanted int
+	failures     int
+	lastErr      error
+	warning      string
+	trackerID    string
+	externalIP   netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt    time.Duration               // last and smoothed round trip of successful announces
+	shown        State                       // the state the last StateEvent carried
+	bo           *backoff.ExponentialBackOff // nil while healthy
+	inflight     *attempt                    // the announce on the wire, if any
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
 type outcome uint8
 
 const (
-	outcomeOK      outcome = iota
-	outcomeFailed          // counted failure, retry at t.next
-	outcomeSkipped         // not tried: address family unreachable
-	outcomeGaveUp          // the URL is given up
-	outcomeAborted         // the Session is ending
+	outcomeOK           outcome = iota
+	outcomeFailed               // counted failure, retry at t.next
+	outcomeSkipped              // not tried: address family unreachable
+	outcomeGaveUp               // the URL is given up
+	outcomeAborted              // the Session is ending
+	outcomeReconnecting         // the transport reconnects by itself (failed only)
 )
 
 // pendingEvent returns the event t is owed, most important first: started
@@ -110,6 +113,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	t.last = now
 	t.next = now.Add(s.c.clampInterval(resp.Interval))
 	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
+	t.offers, t.offersWanted = resp.Offers, resp.OffersWanted
 	t.warning = resp.Warning
 	if resp.ExternalIP.IsValid() {
 		t.externalIP = resp.ExternalIP
@@ -221,14 +225,27 @@ func (s *Session) announceParams() url.Values {
 }
 
 // failed records a failed announce and decides what comes next: a skipped
-// tracker waits without counting a failure; a permanent error (HTTP 410,
+// tracker waits without counting a failure, and so does one whose
+// transport is reconnecting (it shows StateReconnecting and emits no
+// ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err}
 	res := outcomeFailed
+	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
 	t.lastErr = err
 	switch {
+	case errors.As(err, &reconnecting):
+		// The transport reconnects by itself and re-sends then: ask again
+		// at that time; not a failure (the tracker is not refusing us).
+		t.state = StateReconnecting
+		t.next = reconnecting.At
+		if floor := now.Add(time.Second); t.next.Before(floor) {
+			t.next = floor
+		}
+		ev.NextTry = t.next
+		res = outcomeReconnecting
 	case errors.Is(err, transport.ErrSkipped):
 		t.state = StateSkipped
 		t.next = now.Add(s.c.clampInterval(skippedRetry))
@@ -258,6 +275,9 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	} else if s.c.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.c.log.Debug("announce failed", "tracker", t.url.redacted, "err", err, "next", ev.NextTry)
 	}
+	if res == outcomeReconnecting {
+		return outcomeFailed // for the worker: try the next tracker meanwhile
+	}
 	s.events.push(ev)
 	return res
 }
@@ -271,6 +291,7 @@ func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.Anno
 		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
+		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})

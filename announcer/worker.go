@@ -185,7 +185,7 @@ func (w *worker) launchLocked(r *round, tier []*tracker, now time.Time) bool {
 		if t.state == StateGaveUp {
 			continue
 		}
-		if (t.state == StateBackingOff || t.state == StateSkipped) && t.next.After(now) && t.inflight == nil {
+		if (t.state == StateBackingOff || t.state == StateSkipped || t.state == StateReconnecting) && t.next.After(now) && t.inflight == nil {
 			r.retryAt = earliest(r.retryAt, t.next)
 			continue
 		}
