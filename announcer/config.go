@@ -28,6 +28,13 @@ const (
 	DefaultMaxPerTracker = 64
 	DefaultEventBuffer   = 256
 	DefaultEventLinger   = 5 * time.Second
+	// DefaultUDPAttemptTimeout is about two BEP 15 sends: the first, and
+	// its retransmit 15 s later, answered within 30 s.
+	DefaultUDPAttemptTimeout = 45 * time.Second
+	DefaultAttemptTimeout    = 30 * time.Second
+	DefaultFailoverAfter     = 15 * time.Second
+	// MinIntervalFloor is the least Config.IntervalFloor can be.
+	MinIntervalFloor = time.Second
 	// skippedRetry is how long a tracker skipped for an unreachable address
 	// family waits before it is tried again (clamped to the interval floor
 	// and cap): the host may gain a route meanwhile.
@@ -74,7 +81,9 @@ type Config struct {
 	// IntervalFloor is the shortest time between two announces to one
 	// tracker, whatever the tracker asks: the "interval" and "min interval"
 	// a tracker sends are raised to it, and a forced announce waits for it.
-	// Default 1 minute (DefaultIntervalFloor).
+	// Default 1 minute (DefaultIntervalFloor). A value below 1 second
+	// (MinIntervalFloor) is raised to it: a tracker answering "interval
+	// 0" is never announced to more than once a second.
 	IntervalFloor time.Duration
 
 	// IntervalCap is the longest time between two announces to one
@@ -92,6 +101,29 @@ type Config struct {
 	// RetryMax caps the wait between retries of a failing tracker.
 	// Default 1 hour (DefaultRetryMax), lowered to IntervalCap if larger.
 	RetryMax time.Duration
+
+	// UDPAttemptTimeout bounds one announce attempt to a UDP tracker, BEP
+	// 15 retransmits included: with the UDP transport's 15 s, 30 s, 60 s...
+	// waits, 45 s is two sends. Each consecutive failure of a tracker
+	// doubles its bound (45 s, 90 s, 180 s...), so a tracker that keeps
+	// failing gets more of the BEP 15 ladder each time, all of it (9 sends,
+	// 2 h 08 min) from the eighth failure on, with the backoff of RetryMin
+	// and RetryMax between attempts. Default 45 s (DefaultUDPAttemptTimeout).
+	UDPAttemptTimeout time.Duration
+
+	// AttemptTimeout bounds one announce attempt to an HTTP(S) or
+	// WebSocket tracker (or one of another scheme given in Transports).
+	// Default 30 s (DefaultAttemptTimeout).
+	AttemptTimeout time.Duration
+
+	// FailoverAfter is how long an announce may go unanswered before the
+	// next URL of its tier is tried as well; the first to answer is used
+	// and moved to the front of the tier, the others finish their attempt
+	// (a late answer makes that tracker a standby that knows us, to be sent
+	// "stopped"). A failure tries the next URL at once. With a dead tracker
+	// first in a tier, the next one is thus asked 15 s later, at the first
+	// BEP 15 retransmit. Default 15 s (DefaultFailoverAfter).
+	FailoverAfter time.Duration
 
 	// StopTimeout bounds Session.Stop: stopped announces still unanswered
 	// after it are abandoned. Stop's context can end it sooner.
@@ -152,6 +184,16 @@ func (c *Config) populate() {
 	}
 	if c.IntervalFloor <= 0 {
 		c.IntervalFloor = DefaultIntervalFloor
+	}
+	c.IntervalFloor = max(c.IntervalFloor, MinIntervalFloor)
+	if c.UDPAttemptTimeout <= 0 {
+		c.UDPAttemptTimeout = DefaultUDPAttemptTimeout
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.FailoverAfter <= 0 {
+		c.FailoverAfter = DefaultFailoverAfter
 	}
 	if c.IntervalCap <= 0 {
 		c.IntervalCap = DefaultIntervalCap

@@ -89,7 +89,10 @@
 //
 // Session.Events delivers PeerEvent, UpdateEvent, ScrapeEvent,
 // ScrapeSkippedEvent (a tracker Session.Scrape passed over, and why),
-// WarningEvent, ErrorEvent and DroppedEvent. A successful announce gives one
+// WarningEvent, ErrorEvent, DroppedEvent and, with
+// SessionOptions.StateEvents, a StateEvent each time a tracker's state
+// changes, carrying its TrackerStatus (round-trip times included), so a UI
+// follows its trackers from events alone. A successful announce gives one
 // UpdateEvent, then (when the tracker sent peers) one PeerEvent holding all
 // the distinct peers of that reply; a WebRTC peer gives one PeerEvent of its
 // own when its data channel opens. The Session never waits for the

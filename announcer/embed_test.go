@@ -240,3 +240,77 @@ func TestScrapeSkipped(t *testing.T) {
 		}
 	})
 }
+
+// With StateEvents, each change of a tracker's state is an event carrying
+// its snapshot, in order; RTT and SmoothedRTT follow the announces.
+func TestStateEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("ok.test", fault{delay: 2 * time.Second}, fault{delay: 4 * time.Second}, fault{})
+		e.fake.setFaults("bad.test", fault{err: &transport.StatusError{Code: 500}})
+		e.fake.setFaults("gone.test", fault{err: &transport.StatusError{Code: 410}})
+		s := e.session([][]string{{"http://ok.test/announce"}, {"http://bad.test/announce"}, {"http://gone.test/announce"}},
+			SessionOptions{StateEvents: true, TierMode: TiersAll})
+		col := collect(s)
+		s.Start(context.Background())
+		time.Sleep(40 * time.Minute) // two announces to ok.test
+		s.Stop(context.Background())
+		<-col.done
+		byTracker := map[string][]StateEvent{}
+		for _, ev := range ofType[StateEvent](col.all()) {
+			if ev.Tracker != ev.Status.URL || ev.From == ev.Status.State {
+				t.Errorf("event %+v", ev)
+			}
+			if n := len(byTracker[ev.Tracker]); n > 0 && byTracker[ev.Tracker][n-1].Status.State != ev.From {
+				t.Errorf("%s: from %v after %v", ev.Tracker, ev.From, byTracker[ev.Tracker][n-1].Status.State)
+			}
+			byTracker[ev.Tracker] = append(byTracker[ev.Tracker], ev)
+		}
+		states := func(url string) []State {
+			var out []State
+			for _, ev := range byTracker[url] {
+				out = append(out, ev.Status.State)
+			}
+			return out
+		}
+		if got, want := states("http://ok.test/announce"), []State{StateAnnouncing, StateOK, StateAnnouncing, StateOK, StateStopping, StateStopped}; !slices.Equal(got, want) {
+			t.Errorf("ok.test states %v, want %v", got, want)
+		}
+		if got := states("http://gone.test/announce"); !slices.Equal(got, []State{StateAnnouncing, StateGaveUp}) {
+			t.Errorf("gone.test states %v", got)
+		}
+		bad := states("http://bad.test/announce")
+		if len(bad) < 4 || bad[0] != StateAnnouncing || bad[1] != StateBackingOff || bad[len(bad)-1] != StateStopped {
+			t.Errorf("bad.test states %v", bad)
+		}
+		okEvents := byTracker["http://ok.test/announce"]
+		if first := okEvents[1].Status; first.RTT != 2*time.Second || first.SmoothedRTT != 2*time.Second || first.Seeders != 0 || first.Leechers != 1 {
+			t.Errorf("after the first announce: %+v", first)
+		}
+		if second := okEvents[3].Status; second.RTT != 4*time.Second || second.SmoothedRTT != 2250*time.Millisecond {
+			t.Errorf("after the second announce: RTT %v, smoothed %v; want 4s, 2.25s", second.RTT, second.SmoothedRTT)
+		}
+		if bo := byTracker["http://bad.test/announce"][1].Status; bo.Failures != 1 || bo.NextAnnounce.IsZero() || bo.LastError == nil {
+			t.Errorf("backing off snapshot %+v", bo)
+		}
+	})
+}
+
+// Without StateEvents (the default), no StateEvent is emitted.
+func TestNoStateEventsByDefault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		col := collect(s)
+		s.Start(context.Background())
+		synctest.Wait()
+		s.Stop(context.Background())
+		<-col.done
+		if n := len(ofType[StateEvent](col.all())); n != 0 {
+			t.Fatalf("%d state events", n)
+		}
+		if st := s.Trackers()[0]; st.RTT != 0 || st.State != StateStopped {
+			t.Fatalf("status %+v", st)
+		}
+	})
+}

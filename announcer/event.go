@@ -9,7 +9,7 @@ import (
 )
 
 // Event is one thing a Session learned. It is a sealed interface: the
-// concrete types are PeerEvent, UpdateEvent, ScrapeEvent,
+// concrete types are PeerEvent, UpdateEvent, StateEvent, ScrapeEvent,
 // ScrapeSkippedEvent, WarningEvent, ErrorEvent and DroppedEvent; read them
 // with a type switch (and ignore types you do not know: more may come).
 //
@@ -72,6 +72,19 @@ type ScrapeEvent struct {
 	Tracker  string // redacted URL
 	InfoHash transport.InfoHash
 	Stats    transport.ScrapeStats
+}
+
+// StateEvent says that a tracker's state changed (see State), for Sessions
+// made with SessionOptions.StateEvents: a UI can follow every tracker from
+// these events instead of polling Session.Trackers. Status is the tracker's snapshot just after the change.
+// A tracker that answers on schedule goes announcing -> ok at each announce;
+// one that fails, announcing -> backing off; Stop moves the trackers to
+// stopping and stopped.
+type StateEvent struct {
+	Time    time.Time
+	Tracker string // redacted URL, as Status.URL
+	From    State  // the state before
+	Status  TrackerStatus
 }
 
 // ScrapeSkippedEvent says that Session.Scrape did not scrape a tracker, and
@@ -146,6 +159,7 @@ func (e PeerEvent) When() time.Time          { return e.Time }
 func (e UpdateEvent) When() time.Time        { return e.Time }
 func (e ScrapeEvent) When() time.Time        { return e.Time }
 func (e ScrapeSkippedEvent) When() time.Time { return e.Time }
+func (e StateEvent) When() time.Time         { return e.Time }
 func (e WarningEvent) When() time.Time       { return e.Time }
 func (e ErrorEvent) When() time.Time         { return e.Time }
 func (e DroppedEvent) When() time.Time       { return e.Time }
@@ -154,6 +168,7 @@ func (PeerEvent) isEvent()          {}
 func (UpdateEvent) isEvent()        {}
 func (ScrapeEvent) isEvent()        {}
 func (ScrapeSkippedEvent) isEvent() {}
+func (StateEvent) isEvent()         {}
 func (WarningEvent) isEvent()       {}
 func (ErrorEvent) isEvent()         {}
 func (DroppedEvent) isEvent()       {}

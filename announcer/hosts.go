@@ -67,9 +67,9 @@ func (c *Client) runWorkers(h *hostLimit, w *worker) {
 	}
 }
 
-// acquire takes a request slot for tu's tracker (and one of the Client's,
+// acquireSlot takes a request slot for tu's tracker (and one of the Client's,
 // when limited), waiting until ctx ends.
-func (c *Client) acquire(ctx context.Context, tu *trackerURL) error {
+func (c *Client) acquireSlot(ctx context.Context, tu *trackerURL) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -98,14 +98,14 @@ func (c *Client) acquire(ctx context.Context, tu *trackerURL) error {
 		}
 	}
 	if err := ctx.Err(); err != nil { // ended meanwhile: do not start the request
-		c.release(tu)
+		c.releaseSlot(tu)
 		return err
 	}
 	return nil
 }
 
-// release returns the slots acquire took.
-func (c *Client) release(tu *trackerURL) {
+// releaseSlot returns the slots acquireSlot took.
+func (c *Client) releaseSlot(tu *trackerURL) {
 	if tu.limit.slots != nil {
 		<-tu.limit.slots
 	}

@@ -3,22 +3,36 @@ package announcer
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
-// Stop leaves the swarm gracefully: it ends the announce goroutines, then
-// sends "stopped" (numwant 0) in parallel to every tracker that acknowledged
-// "started", retrying failures until ctx ends or Config.StopTimeout passes,
-// whichever is first, and ends the Session. It returns the errors of the
-// stopped announces that did not get through (joined), or nil.
+// Stop leaves the swarm gracefully and ends the Session, within one
+// deadline: the earlier of ctx's and Config.StopTimeout (5 s) from now. It
+// ends the workers at once, then, for every tracker in parallel:
+//
+//   - an announce still on the wire (a "started" not answered yet, say) is
+//     let finish, until half the deadline; then it is abandoned;
+//   - a tracker that acknowledged "started", or may have registered us
+//     with the announce Stop waited for (anything but an answer refusing
+//     us), is sent "completed" first if it is owed one (Complete came and
+//     it has not been told), within half of the time left;
+//   - then it is sent "stopped" (numwant 0), retried after failures until
+//     the deadline. So even a tracker that never answers the announce in
+//     flight is sent "stopped" before the deadline.
+//
+// These event announces never wait behind regular announces for a slot of
+// the tracker's host (Config.MaxAnnouncesPerTracker). Stop returns the
+// errors of the stopped announces that did not get through (joined), or
+// nil.
 //
 // Stop on a Session never started ends it and sends nothing. A second Stop
 // (or a Stop during Close) waits for the Session to end, until ctx ends.
-// Close during Stop abandons the stopped announces at once.
+// Close during Stop abandons the announces at once.
 func (s *Session) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.life {
@@ -40,7 +54,10 @@ func (s *Session) Stop(ctx context.Context) error {
 	s.life = lifeStopping
 	stopCtx, cancel := context.WithTimeout(ctx, s.c.cfg.StopTimeout)
 	defer cancel()
-	s.abort = cancel
+	s.abort = func() {
+		cancel()
+		s.cancelCall()
+	}
 	s.mu.Unlock()
 
 	s.halt()
@@ -94,12 +111,17 @@ func (s *Session) halt() {
 // lets the event stream close.
 func (s *Session) end() {
 	s.cancelRun()
+	s.cancelCall()
 	s.wg.Wait()
+	s.flights.Wait()
 	s.mu.Lock()
 	s.life = lifeEnded
 	for _, t := range s.trackers {
 		if t.state != StateGaveUp {
 			t.state, t.next = StateStopped, time.Time{}
+			if s.ran { // a Session never started has nothing to tell
+				s.stateChangedLocked(t, time.Now())
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -111,14 +133,14 @@ func (s *Session) end() {
 	close(s.done)
 }
 
-// sendStopped sends "stopped" to every tracker that acknowledged "started"
-// and has not been given up, in parallel, each retried until ctx ends.
+// sendStopped does Stop's work for every tracker owed a "stopped" (one
+// that acknowledged "started" or has an announce on the wire), in
+// parallel, under ctx's deadline.
 func (s *Session) sendStopped(ctx context.Context) error {
 	var targets []*tracker
 	s.mu.Lock()
 	for _, t := range s.trackers {
-		if t.started && t.tr != nil && t.state != StateGaveUp {
-			t.state = StateStopping
+		if t.tr != nil && t.state != StateGaveUp && (t.started || t.inflight != nil) {
 			targets = append(targets, t)
 		}
 	}
@@ -127,18 +149,18 @@ func (s *Session) sendStopped(ctx context.Context) error {
 }
 
 // eachTracker runs fn for every tracker at once and returns their errors,
-// in the order of targets, when all have returned.
+// in the order of targets, when all have returned. (Each fn's error is
+// kept: none cancels the others.)
 func eachTracker(targets []*tracker, fn func(*tracker) error) []error {
 	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			errs[i] = fn(t)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait() // every fn returns nil to the group: errs holds the errors
 	return errs
 }
 
@@ -146,16 +168,64 @@ func eachTracker(targets []*tracker, fn func(*tracker) error) []error {
 // again; it doubles each time, within Stop's deadline.
 const stopRetryMin = 500 * time.Millisecond
 
-// stopOne sends "stopped" to t until it is acknowledged, the error is one
-// retrying cannot fix (skipped, permanent), or ctx ends.
+// halfway returns the time half-way between now and ctx's deadline (now
+// when ctx has none: Stop always sets one).
+func halfway(ctx context.Context) time.Time {
+	now := time.Now()
+	d, ok := ctx.Deadline()
+	if !ok || !d.After(now) {
+		return now
+	}
+	return now.Add(d.Sub(now) / 2)
+}
+
+// stopOne does Stop's work for t (see Stop): it waits for the announce in
+// flight, sends "completed" if owed, then "stopped" until it is
+// acknowledged, the error is one retrying cannot fix (skipped, permanent),
+// or ctx ends.
 func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	s.mu.Lock()
+	a := t.inflight
+	s.mu.Unlock()
+	if a != nil {
+		wait := time.NewTimer(time.Until(halfway(ctx)))
+		select {
+		case <-a.done:
+		case <-wait.C:
+			a.cancel() // the stopped goes now; the announce ends at once
+		case <-ctx.Done():
+			a.cancel()
+		}
+		wait.Stop()
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+		}
+	}
+	s.mu.Lock()
+	owed := t.started || a != nil && owedStopped(a.errLocked())
+	completed := owed && t.started && s.completed && t.leecher && t.state != StateGaveUp
+	s.mu.Unlock()
+	if !owed {
+		return nil
+	}
+	if completed && ctx.Err() == nil {
+		cctx, cancel := context.WithDeadline(ctx, halfway(ctx))
+		s.announce(cctx, t, transport.EventCompleted)
+		cancel()
+	}
+
+	s.mu.Lock()
 	trackerID := t.trackerID
+	if t.state != StateGaveUp {
+		t.state = StateStopping
+		s.stateChangedLocked(t, time.Now())
+	}
 	s.mu.Unlock()
 	req := s.request(transport.EventStopped, trackerID)
 	wait := stopRetryMin
 	for {
-		resp, err := s.call(ctx, t, req)
+		resp, err := s.call(ctx, t, req, 0)
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()
@@ -203,8 +273,8 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 // that finds them (WebTorrent trackers relay WebRTC offers at any time).
 func (s *Session) subscribeLocked() {
 	for _, t := range s.trackers {
-		ps, ok := t.tr.(transport.PeerSource)
-		if !ok || t.tr == nil {
+		ps, ok := t.tr.(transport.PeerSource) // false for a nil tr too
+		if !ok {
 			continue
 		}
 		redacted := t.url.redacted

@@ -117,6 +117,14 @@ type SessionOptions struct {
 	// other negative value): leave it to the tracker.
 	NumWant int
 
+	// StateEvents asks for a StateEvent each time a tracker's state
+	// changes, carrying its snapshot, so that a UI can follow the trackers
+	// without polling Session.Trackers. Default false: none (each announce
+	// would add two events, announcing and its outcome, which a headless
+	// client of ten thousand torrents need not pay for; libtorrent makes
+	// its status alerts opt-in the same way).
+	StateEvents bool
+
 	// TierMode chooses how tiers are used. Default TiersParallel.
 	TierMode TierMode
 

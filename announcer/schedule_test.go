@@ -283,7 +283,7 @@ func TestPeriodicScrape(t *testing.T) {
 }
 
 // Complete while the started announce is in flight: the tracker learns we
-// were leeching, so completed follows as soon as the min interval allows.
+// were leeching, so completed follows as soon as started is answered.
 func TestCompleteDuringStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
@@ -307,8 +307,8 @@ func TestCompleteDuringStarted(t *testing.T) {
 		if got := events(calls); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventCompleted}) {
 			t.Fatalf("events %v", got)
 		}
-		if d := calls[1].Time.Sub(calls[0].Time); d != 10*time.Second+DefaultIntervalFloor {
-			t.Fatalf("completed %v after started, want the reply (10s) plus the floor", d)
+		if d := calls[1].Time.Sub(calls[0].Time); d != 10*time.Second {
+			t.Fatalf("completed %v after started, want at its reply (10s)", d)
 		}
 	})
 }

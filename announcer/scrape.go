@@ -68,11 +68,11 @@ func (s *Session) Scrape(ctx context.Context) error {
 
 // scrapeOne scrapes the torrent from t and emits the result.
 func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
-	if err := s.c.acquire(ctx, t.url); err != nil {
+	if err := s.c.acquireSlot(ctx, t.url); err != nil {
 		return s.wrap("scrape", t, err)
 	}
 	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{s.hash}})
-	s.c.release(t.url)
+	s.c.releaseSlot(t.url)
 	now := time.Now()
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}

@@ -35,6 +35,7 @@ type Session struct {
 	statsFn     func() Stats
 	params      url.Values
 	paramsFn    func() url.Values
+	stateEvents bool
 	scrapeEvery time.Duration
 
 	trackers []*tracker    // every URL, in tier order
@@ -42,14 +43,18 @@ type Session struct {
 	urls     []*trackerURL // interned URLs to release at the end
 	events   eventQueue
 
-	runCtx    context.Context // ends when the Session ends: aborts announces and scrapes
-	cancelRun context.CancelFunc
-	wg        sync.WaitGroup // running workers and Scrape calls
-	done      chan struct{}  // closed when the Session has ended
+	runCtx     context.Context // ends when Stop or Close begins: ends workers and scrapes
+	cancelRun  context.CancelFunc
+	callCtx    context.Context // ends at Close or the end of Stop: aborts announces in flight
+	cancelCall context.CancelFunc
+	wg         sync.WaitGroup // running workers and Scrape calls
+	flights    sync.WaitGroup // announce attempts in flight (see attempt)
+	done       chan struct{}  // closed when the Session has ended
 
 	mu        sync.Mutex
 	life      life
 	completed bool
+	ran       bool               // Start was called: end reports the trackers stopped
 	reported  Stats              // the totals given to Update
 	stopAfter func() bool        // unregisters Start's context watch
 	abort     context.CancelFunc // ends a Stop in progress (Close)
@@ -76,6 +81,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		statsFn:     opts.Stats,
 		params:      opts.Params,
 		paramsFn:    opts.ParamsFunc,
+		stateEvents: opts.StateEvents,
 		scrapeEvery: opts.ScrapeInterval,
 		reported:    Stats{Left: LeftUnknown},
 		done:        make(chan struct{}),
@@ -99,11 +105,13 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	}
 	s.events.init(c.cfg.EventBuffer, c.cfg.EventLinger, &c.wg, c.closing)
 	s.runCtx, s.cancelRun = context.WithCancel(context.Background())
+	s.callCtx, s.cancelCall = context.WithCancel(context.Background())
 
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		s.cancelRun()
+		s.cancelCall()
 		c.releaseURLs(s.urls)
 		return nil, ErrClosed
 	}
@@ -172,6 +180,7 @@ func (s *Session) Start(ctx context.Context) error {
 		return err
 	}
 	s.life = lifeRunning
+	s.ran = true
 	s.subscribeLocked()
 	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
 		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
@@ -217,18 +226,32 @@ func (s *Session) Update(st Stats) {
 }
 
 // Complete says the download finished. Each tracker that acknowledged our
-// "started" while we were downloading (Left > 0) is sent "completed" once,
-// as soon as its min interval allows; a Session that started as a seeder
+// "started" while we were downloading (Left > 0) is sent "completed" at
+// once, once: an event is not a re-announce, so min interval does not hold
+// it back (it holds back Announce and Update only). A tracker with an
+// announce in flight is sent it as soon as that one is answered; one that
+// cannot be reached keeps it pending, for its next announce or for Stop,
+// which sends it before "stopped". A Session that started as a seeder
 // sends none. Report Left 0 from then on. Later calls do nothing.
 func (s *Session) Complete() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.completed {
-		s.mu.Unlock()
 		return
 	}
 	s.completed = true
-	s.mu.Unlock()
-	s.Announce()
+	if s.life != lifeRunning {
+		return
+	}
+	for _, w := range s.workers {
+		for _, tier := range w.tiers {
+			for _, t := range tier {
+				if t.state != StateGaveUp && t.pendingEvent(true) == transport.EventCompleted && t.inflight == nil {
+					s.startAttemptLocked(t, w)
+				}
+			}
+		}
+	}
 }
 
 // stats returns the totals to report now.
@@ -247,14 +270,7 @@ func (s *Session) Trackers() []TrackerStatus {
 	defer s.mu.Unlock()
 	out := make([]TrackerStatus, len(s.trackers))
 	for i, t := range s.trackers {
-		out[i] = TrackerStatus{
-			URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
-			LastAnnounce: t.last, NextAnnounce: t.next,
-			Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
-			Interval: t.interval, MinInterval: t.minInterval,
-			LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
-			ExternalIP: t.externalIP,
-		}
+		out[i] = t.statusLocked()
 	}
 	return out
 }

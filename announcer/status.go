@@ -85,4 +85,50 @@ type TrackerStatus struct {
 	// from (BEP 24), kept until a later reply says otherwise; the zero
 	// Addr until one did.
 	ExternalIP netip.Addr
+	// RTT is how long the last successful announce took, from the
+	// request leaving (after any wait for a slot) to its reply, transport
+	// retries included (a UDP retransmit shows); 0 until one succeeded.
+	// SmoothedRTT averages the successful announces as TCP smooths its
+	// round-trip time (RFC 6298: 7/8 of the old value, 1/8 of the new;
+	// the first sample as it is). Stopped announces count too.
+	RTT         time.Duration
+	SmoothedRTT time.Duration
+}
+
+// statusLocked returns t's snapshot; Session.mu is held.
+func (t *tracker) statusLocked() TrackerStatus {
+	return TrackerStatus{
+		URL: t.url.redacted, Tier: t.tier, Protocol: t.url.proto, State: t.state,
+		LastAnnounce: t.last, NextAnnounce: t.next,
+		Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
+		Interval: t.interval, MinInterval: t.minInterval,
+		LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
+		ExternalIP: t.externalIP, RTT: t.rtt, SmoothedRTT: t.srtt,
+	}
+}
+
+// stateChangedLocked emits a StateEvent (if SessionOptions.StateEvents
+// asked for them) when t's state differs from the one last emitted. It is called, Session.mu held, at the end of each change
+// of a tracker, so that the snapshot is the whole change and StateEvents
+// come in the order of the changes.
+func (s *Session) stateChangedLocked(t *tracker, now time.Time) {
+	if t.state == t.shown {
+		return
+	}
+	from := t.shown
+	t.shown = t.state
+	if !s.stateEvents {
+		return
+	}
+	s.events.push(StateEvent{Time: now, Tracker: t.url.redacted, From: from, Status: t.statusLocked()})
+}
+
+// recordRTTLocked adds one successful round trip to t's figures.
+func (t *tracker) recordRTTLocked(d time.Duration) {
+	t.rtt = d
+	if t.srtt == 0 {
+		t.srtt = d
+	} else {
+		t.srtt += (d - t.srtt) / 8
+	}
 }

@@ -87,14 +87,14 @@ func TestAcquireReleases(t *testing.T) {
 		done, cancel := context.WithCancel(context.Background())
 		cancel()
 		for range 3 {
-			if err := c.acquire(done, tu); err == nil {
+			if err := c.acquireSlot(done, tu); err == nil {
 				t.Fatalf("%+v: acquire with an ended context succeeded", cfg)
 			}
 		}
-		if err := c.acquire(context.Background(), tu); err != nil {
+		if err := c.acquireSlot(context.Background(), tu); err != nil {
 			t.Fatalf("%+v: a slot leaked: %v", cfg, err)
 		}
-		c.release(tu)
+		c.releaseSlot(tu)
 		c.Close()
 	}
 }

@@ -38,7 +38,7 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool)
 			t := &tracker{tier: tierIndex, seeders: -1, leechers: -1}
 			if err != nil {
 				t.url = badURL(key, err)
-				t.state = StateGaveUp
+				t.state, t.shown = StateGaveUp, StateGaveUp // born given up: Start says so with an ErrorEvent
 				t.lastErr = err
 			} else {
 				t.url = tu

@@ -38,7 +38,10 @@ type tracker struct {
 	warning     string
 	trackerID   string
 	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
+	shown       State                       // the state the last StateEvent carried
 	bo          *backoff.ExponentialBackOff // nil while healthy
+	inflight    *attempt                    // the announce on the wire, if any
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
@@ -65,28 +68,34 @@ func (t *tracker) pendingEvent(completed bool) transport.Event {
 	return transport.EventNone
 }
 
-// announce sends one announce to t (never the stopped one: see stop) and
-// records the result. It emits UpdateEvent, WarningEvent and a PeerEvent on
-// success, ErrorEvent on failure.
-func (s *Session) announce(ctx context.Context, t *tracker) outcome {
+// announce sends one announce carrying ev to t (never the stopped one: see
+// stopOne) within t's attempt timeout, and records the result. It emits
+// UpdateEvent, WarningEvent and a PeerEvent on success, ErrorEvent on
+// failure. An announce cut short by the end of ctx (the Session ending) is
+// outcomeAborted: nothing is recorded, its error is returned.
+func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) (outcome, error) {
 	s.mu.Lock()
-	ev := t.pendingEvent(s.completed)
 	trackerID := t.trackerID
 	prev := t.state
 	t.state = StateAnnouncing
+	bound := s.c.attemptTimeout(t)
+	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
 	req := s.request(ev, trackerID)
-	resp, err := s.call(ctx, t, req)
+	resp, err := s.call(ctx, t, req, bound)
 	now := time.Now()
 	if err != nil && ctx.Err() != nil {
 		s.mu.Lock()
-		t.state = prev
+		if t.state == StateAnnouncing {
+			t.state = prev
+		}
+		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
-		return outcomeAborted
+		return outcomeAborted, err
 	}
 	if err != nil {
-		return s.failed(t, err, now)
+		return s.failed(t, err, now), err
 	}
 
 	s.mu.Lock()
@@ -109,6 +118,7 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 	case transport.EventCompleted:
 		t.leecher = false
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 
 	if s.c.log.Enabled(ctx, slog.LevelDebug) { // spare 10,000 sessions the arguments
@@ -116,23 +126,51 @@ func (s *Session) announce(ctx context.Context, t *tracker) outcome {
 			"interval", resp.Interval, "peers", len(resp.Peers))
 	}
 	s.emitReply(t, ev, resp, now)
-	return outcomeOK
+	return outcomeOK, nil
 }
 
-// call runs one transport call under the Client's concurrency limit.
-func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	if err := s.c.acquire(ctx, t.url); err != nil {
-		return nil, s.wrap("announce", t, err)
+// call runs one transport call. Regular announces take a slot of the
+// Client's concurrency limits first (waiting for one does not count
+// against bound); event announces (completed, stopped) take none, so they
+// never wait behind regular announces to a busy or dead host. bound, when
+// positive, limits the transport call; reaching it is a transport.ErrTimeout.
+func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration) (*transport.AnnounceResponse, error) {
+	if !isEvent(req.Event) {
+		if err := s.c.acquireSlot(ctx, t.url); err != nil {
+			return nil, s.wrap("announce", t, err)
+		}
+		defer s.c.releaseSlot(t.url)
 	}
-	defer s.c.release(t.url)
-	resp, err := t.tr.Announce(ctx, t.url.u, req)
+	callCtx := ctx
+	if bound > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeoutCause(ctx, bound, errAttemptTimeout)
+		defer cancel()
+	}
+	sent := time.Now()
+	resp, err := t.tr.Announce(callCtx, t.url.u, req)
 	if err == nil && resp == nil {
 		err = &transport.MalformedError{What: "transport returned no response"}
+	}
+	if err == nil {
+		s.mu.Lock()
+		t.recordRTTLocked(time.Since(sent))
+		s.mu.Unlock()
+	}
+	if err != nil && ctx.Err() == nil && context.Cause(callCtx) == errAttemptTimeout {
+		err = timeoutErr(bound)
 	}
 	if err != nil {
 		return nil, s.wrap("announce", t, err)
 	}
 	return resp, nil
+}
+
+// isEvent reports whether an announce carries an event that must not wait
+// behind regular announces: completed or stopped. (A started is the first
+// regular announce: it is paced like the others.)
+func isEvent(ev transport.Event) bool {
+	return ev == transport.EventCompleted || ev == transport.EventStopped
 }
 
 // wrap makes err a *transport.Error for t unless it is one already (a
@@ -214,6 +252,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		t.next = now.Add(s.c.retryDelay(t, retryIn))
 		ev.Failures, ev.NextTry = t.failures, t.next
 	}
+	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
 	if res == outcomeGaveUp {
 		s.c.log.Warn("tracker given up", "tracker", t.url.redacted, "err", err)

@@ -3,6 +3,8 @@ package announcer
 import (
 	"context"
 	"time"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // worker announces for one group of trackers: one tier (TiersParallel),
@@ -128,42 +130,25 @@ func (w *worker) stopLocked() {
 	}
 }
 
-// round announces to the trackers in order until one answers. Trackers
-// backing off (or skipped) until later are passed over; given-up ones are
-// ignored. It reports false when the worker should exit: the Session is
-// ending, or no tracker is left to try.
+// round announces to the trackers, tier by tier, until one answers (see
+// roundTier). Trackers backing off (or skipped) until later are passed
+// over; given-up ones are ignored. It reports false when the worker should
+// exit: the Session is ending, or no tracker is left to try.
 func (w *worker) round(ctx context.Context) bool {
 	s := w.s
 	s.mu.Lock()
 	w.forced = false
 	s.mu.Unlock()
-	var retryAt time.Time // earliest retry of a tracker passed over
+	var retryAt time.Time // earliest retry of a tracker passed over or failed
 	for _, tier := range w.tiers {
-		for i, t := range tier {
-			s.mu.Lock()
-			state, next := t.state, t.next
-			s.mu.Unlock()
-			if state == StateGaveUp {
-				continue
-			}
-			if (state == StateBackingOff || state == StateSkipped) && next.After(time.Now()) {
-				retryAt = earliest(retryAt, next)
-				continue
-			}
-			switch s.announce(ctx, t) {
-			case outcomeOK:
-				copy(tier[1:i+1], tier[:i])
-				tier[0] = t
-				w.succeeded(t)
-				return true
-			case outcomeAborted:
-				return false
-			case outcomeFailed, outcomeSkipped:
-				s.mu.Lock()
-				retryAt = earliest(retryAt, t.next)
-				s.mu.Unlock()
-			}
+		won, at, ok := w.roundTier(ctx, tier)
+		if !ok {
+			return false
 		}
+		if won {
+			return true
+		}
+		retryAt = earliest(retryAt, at)
 	}
 	if retryAt.IsZero() {
 		return false // every tracker has been given up
@@ -172,6 +157,127 @@ func (w *worker) round(ctx context.Context) bool {
 	w.active, w.roundAt = nil, retryAt
 	s.mu.Unlock()
 	return true
+}
+
+// roundTier announces to one tier's trackers, in order, until one answers
+// (BEP 12 inside a tier): each is asked when the one before it failed or
+// has gone Config.FailoverAfter unanswered, the earlier ones still trying.
+// The first to answer wins and moves to the front of the tier; the others
+// finish their attempt on their own (see runAttempt). won reports a winner;
+// otherwise retryAt is the earliest retry of the tier's trackers. ok is
+// false when ctx ended (the Session is ending): attempts in flight go on,
+// for Stop to wait for.
+func (w *worker) roundTier(ctx context.Context, tier []*tracker) (won bool, retryAt time.Time, ok bool) {
+	s := w.s
+	wake := make(chan struct{}, 1)
+	var tries []*attempt // in tier order
+	next := 0            // the next tracker of the tier to consider
+	var failover *time.Timer
+	var failoverC <-chan time.Time
+	defer func() {
+		if failover != nil {
+			failover.Stop()
+		}
+	}()
+	// launchLocked asks the next tracker that can be asked now; false when
+	// none is left.
+	launchLocked := func(now time.Time) bool {
+		for ; next < len(tier); next++ {
+			t := tier[next]
+			if t.state == StateGaveUp {
+				continue
+			}
+			if (t.state == StateBackingOff || t.state == StateSkipped) && t.next.After(now) && t.inflight == nil {
+				retryAt = earliest(retryAt, t.next)
+				continue
+			}
+			a := s.startAttemptLocked(t, w)
+			a.wakers = append(a.wakers, wake)
+			a.awaited = true
+			tries = append(tries, a)
+			next++
+			return true
+		}
+		return false
+	}
+	// doneLocked hands the attempts still in flight over to themselves.
+	doneLocked := func() {
+		for _, a := range tries {
+			a.awaited = false
+		}
+	}
+	for {
+		now := time.Now()
+		s.mu.Lock()
+		running := 0
+		for _, a := range tries {
+			select {
+			case <-a.done:
+				if a.res == outcomeOK {
+					i := slicesIndex(tier, a.t)
+					copy(tier[1:i+1], tier[:i])
+					tier[0] = a.t
+					doneLocked()
+					s.mu.Unlock()
+					w.succeeded(a.t)
+					return true, time.Time{}, true
+				}
+			default:
+				running++
+			}
+		}
+		if ctx.Err() != nil {
+			doneLocked()
+			s.mu.Unlock()
+			return false, time.Time{}, false
+		}
+		if running == 0 {
+			if !launchLocked(now) {
+				for _, a := range tries {
+					if a.res == outcomeFailed || a.res == outcomeSkipped {
+						retryAt = earliest(retryAt, a.t.next)
+					}
+				}
+				doneLocked()
+				s.mu.Unlock()
+				return false, retryAt, true
+			}
+			running++
+			failoverC = w.resetTimer(&failover)
+		}
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-failoverC:
+			failoverC = nil
+			s.mu.Lock()
+			if launchLocked(time.Now()) {
+				failoverC = w.resetTimer(&failover)
+			}
+			s.mu.Unlock()
+		case <-ctx.Done():
+		}
+	}
+}
+
+// resetTimer (re)arms the failover timer for Config.FailoverAfter.
+func (w *worker) resetTimer(tm **time.Timer) <-chan time.Time {
+	d := w.s.c.cfg.FailoverAfter
+	if *tm == nil {
+		*tm = time.NewTimer(d)
+	} else {
+		(*tm).Reset(d)
+	}
+	return (*tm).C
+}
+
+func slicesIndex(tier []*tracker, t *tracker) int {
+	for i, o := range tier {
+		if o == t {
+			return i
+		}
+	}
+	return -1
 }
 
 // succeeded schedules the next round after t answered: at t's interval, or
@@ -189,8 +295,12 @@ func (w *worker) succeeded(t *tracker) {
 		for _, o := range tier {
 			if o != t && o.state == StateOK {
 				o.state, o.next = StateIdle, time.Time{}
+				s.stateChangedLocked(o, time.Now())
 			}
 		}
+	}
+	if s.life == lifeRunning && t.pendingEvent(s.completed) == transport.EventCompleted {
+		s.startAttemptLocked(t, w) // Complete came while its announce was on the wire
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,5 +41,33 @@ func TestCLIEmbedFlags(t *testing.T) {
 	}
 	if updates == 0 {
 		t.Fatalf("no update line:\n%s", r.stdout)
+	}
+}
+
+// -json prints a "state" line for each change of a tracker's state, with its
+// snapshot: announcing, ok (with the round-trip time), stopping, stopped.
+func TestCLIStateLines(t *testing.T) {
+	_, u := swarm(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := runCtx(t, ctx, "-json", "-once", "-tracker", u, testHash)
+	if r.code != exitAnswered {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var states []string
+	for _, m := range r.lines {
+		if m["type"] != "state" {
+			continue
+		}
+		states = append(states, m["from"].(string)+">"+m["state"].(string))
+		if m["state"] == "ok" {
+			if rtt, _ := m["rtt"].(float64); rtt <= 0 || m["smoothed_rtt"] == nil || m["complete"] != 2.0 || m["next_announce"] == nil {
+				t.Errorf("ok state line %v", m)
+			}
+		}
+	}
+	want := []string{"idle>announcing", "announcing>ok", "ok>stopping", "stopping>stopped"}
+	if !slices.Equal(states, want) {
+		t.Errorf("state lines %v, want %v", states, want)
 	}
 }

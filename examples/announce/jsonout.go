@@ -48,6 +48,21 @@ type jsonUpdate struct {
 	ExternalIP *string `json:"external_ip"` // BEP 24: our address as the tracker saw it; null when it did not say
 }
 
+type jsonState struct {
+	jsonHead
+	State       string   `json:"state"`         // announcer.State text: "idle", "announcing", "ok", "backing off", ...
+	From        string   `json:"from"`          // the state before
+	Complete    *int     `json:"complete"`      // seeders from the last answer; null until known
+	Incomplete  *int     `json:"incomplete"`    // leechers from the last answer; null until known
+	Peers       int      `json:"peers"`         // peers in the last reply
+	Failures    int      `json:"failures"`      // consecutive failures
+	Next        *string  `json:"next_announce"` // RFC 3339; null when none is planned
+	RTT         *float64 `json:"rtt"`           // seconds, last successful announce; null until one
+	SmoothedRTT *float64 `json:"smoothed_rtt"`  // seconds, RFC 6298 average; null until one
+	LastError   *string  `json:"last_error"`    // null when none
+	ExternalIP  *string  `json:"external_ip"`   // BEP 24, last said; null until said
+}
+
 type jsonScrape struct {
 	jsonHead        // its info_hash is the scraped torrent's
 	Complete   *int `json:"complete"`
@@ -74,6 +89,15 @@ func addrText(a netip.Addr) *string {
 		return nil
 	}
 	s := a.String()
+	return &s
+}
+
+// seconds returns nil for 0 (not measured), else d in seconds.
+func seconds(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	s := d.Seconds()
 	return &s
 }
 
@@ -112,6 +136,22 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
 			Interval: e.Interval.Seconds(), Peers: e.Peers, ExternalIP: addrText(e.ExternalIP),
 		}
+	case announcer.StateEvent:
+		st := e.Status
+		js := jsonState{
+			jsonHead: head("state", e.Tracker), State: st.State.String(), From: e.From.String(),
+			Complete: count(st.Seeders), Incomplete: count(st.Leechers), Peers: st.Peers, Failures: st.Failures,
+			RTT: seconds(st.RTT), SmoothedRTT: seconds(st.SmoothedRTT), ExternalIP: addrText(st.ExternalIP),
+		}
+		if !st.NextAnnounce.IsZero() {
+			next := st.NextAnnounce.UTC().Format(jsonTimeFormat)
+			js.Next = &next
+		}
+		if st.LastError != nil {
+			msg := scrub(errText(st.LastError))
+			js.LastError = &msg
+		}
+		v = js
 	case announcer.ScrapeEvent:
 		h := head("scrape", e.Tracker)
 		if e.InfoHash != (transport.InfoHash{}) {

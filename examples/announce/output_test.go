@@ -55,6 +55,14 @@ func sampleEvents() []announcer.Event {
 		announcer.ErrorEvent{Time: t0, Tracker: red, Failures: 1, GaveUp: true,
 			Err: errors.New("leaky lower layer: Get " + rawPrivate + ": boom")},
 		announcer.DroppedEvent{Time: t0, Count: 12},
+		announcer.StateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: "udp://127.0.0.1:6969", State: announcer.StateOK, Seeders: 3, Leechers: 2, Peers: 5,
+				NextAnnounce: t0.Add(30 * time.Minute), RTT: 12 * time.Millisecond, SmoothedRTT: 15 * time.Millisecond,
+				ExternalIP: netip.MustParseAddr("2001:db8::9")}},
+		announcer.StateEvent{Time: t0, Tracker: red, From: announcer.StateAnnouncing,
+			Status: announcer.TrackerStatus{URL: red, State: announcer.StateBackingOff, Seeders: -1, Leechers: -1, Failures: 1,
+				NextAnnounce: t0.Add(15 * time.Second),
+				LastError:    errors.New("Get " + rawPrivate + ": connection refused")}},
 	}
 }
 
@@ -130,6 +138,7 @@ func checkJSONLines(t *testing.T, out []byte) []map[string]any {
 	required := map[string][]string{
 		"peer":    {"addr", "transport"},
 		"update":  {"event", "complete", "incomplete", "interval", "peers", "external_ip"},
+		"state":   {"state", "from", "complete", "incomplete", "peers", "failures", "next_announce", "rtt", "smoothed_rtt", "last_error", "external_ip"},
 		"scrape":  {"info_hash", "complete", "incomplete", "downloaded"},
 		"warning": {"message"},
 		"error":   {"error"},

@@ -70,7 +70,8 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	}
 	stats := announcer.Stats{Left: left}
 	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
-		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params})
+		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params,
+			StateEvents: true}) // -json prints them as "state" lines
 	if err != nil {
 		fmt.Fprintf(stderr, "announce: %s\n", oneLine(scrub(err.Error())))
 		return exitUsage

@@ -135,9 +135,14 @@ func (o *logOutput) println(s string) {
 	}
 }
 
-func (o *logOutput) event(ev announcer.Event) { o.println(logLine(ev, o.scrub)) }
-func (o *logOutput) tick(time.Time)           {}
-func (o *logOutput) writeFailed() bool        { return o.err != nil }
+func (o *logOutput) event(ev announcer.Event) {
+	if _, isState := ev.(announcer.StateEvent); isState {
+		return // the update and error lines say what happened; state lines are for -json
+	}
+	o.println(logLine(ev, o.scrub))
+}
+func (o *logOutput) tick(time.Time)    {}
+func (o *logOutput) writeFailed() bool { return o.err != nil }
 func (o *logOutput) finish(now time.Time) {
 	for _, l := range summaryLines(o.b, now) {
 		o.println(l)

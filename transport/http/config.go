@@ -37,7 +37,10 @@ type Config struct {
 	// that many open per tracker host), takes proxies from the environment
 	// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), verifies TLS certificates, allows
 	// HTTP/2 and has dial and TLS handshake timeouts; request deadlines come
-	// from the context given to each call.
+	// from the context given to each call. Event announces (completed,
+	// stopped) then go through a second pool of the same settings with no
+	// cap per host, so they never wait behind regular announces to a busy
+	// or dead host. A Config.Client given here serves events too.
 	Client *nethttp.Client
 
 	// UserAgent is sent in the User-Agent header. Default DefaultUserAgent

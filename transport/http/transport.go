@@ -19,7 +19,8 @@ import (
 // Transport is the HTTP(S) tracker transport. It is safe for concurrent use
 // by many goroutines and torrents. Create it with New; Close it when done.
 type Transport struct {
-	client    nethttp.Client // shallow copy of Config.Client with the redirect cap
+	client    nethttp.Client  // shallow copy of Config.Client with the redirect cap
+	events    *nethttp.Client // for completed and stopped: see eventClient
 	ownClient bool
 	userAgent string
 	maxReply  int64
@@ -51,7 +52,27 @@ func New(cfg Config) *Transport {
 		}
 		return nil
 	}
+	t.events = &t.client
+	if own {
+		t.events = eventClient(&t.client)
+	}
 	return t
+}
+
+// eventClient returns a copy of the default client c with a connection pool
+// of its own and no cap on connections per host, for the event announces
+// (completed, stopped): they must never wait behind regular announces for
+// one of a busy or dead host's DefaultConnsPerHost connections. At
+// shutdown, a thousand torrents on one tracker send their stoppeds at once
+// instead of 16 at a time until the deadline drops the rest. A Config.Client
+// serves events too: its pool is its owner's.
+func eventClient(c *nethttp.Client) *nethttp.Client {
+	tr := newHTTPTransport()
+	tr.MaxConnsPerHost = 0
+	tr.MaxIdleConnsPerHost = 2 // events are rare: keep few idle
+	ec := *c
+	ec.Transport = tr
+	return &ec
 }
 
 // Announce sends one announce to the tracker at u (http or https) and
@@ -65,7 +86,11 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 	r := withQuery(u, func(q []byte) []byte {
 		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
 	})
-	body, err := t.get(ctx, r)
+	client := &t.client
+	if req.Event == transport.EventCompleted || req.Event == transport.EventStopped {
+		client = t.events
+	}
+	body, err := t.get(ctx, client, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
 		if resp, err = ParseAnnounce(body); err == nil {
@@ -94,7 +119,7 @@ func (t *Transport) Scrape(ctx context.Context, announceURL *url.URL, req *trans
 		return nil, err // already a *transport.Error with the redacted URL
 	}
 	r := withQuery(su, func(q []byte) []byte { return appendScrapeQuery(q, req.InfoHashes) })
-	body, err := t.get(ctx, r)
+	body, err := t.get(ctx, &t.client, r)
 	if se := (*transport.StatusError)(nil); errors.As(err, &se) && se.Code == nethttp.StatusRequestURITooLong {
 		err = &batchTooLargeError{status: se}
 	}
@@ -119,6 +144,7 @@ func (t *Transport) Close() error {
 	}
 	if t.ownClient {
 		t.client.CloseIdleConnections()
+		t.events.CloseIdleConnections()
 	}
 	return nil
 }
@@ -135,13 +161,13 @@ func (t *Transport) check(u *url.URL) error {
 
 // get is do bounded by Config.Timeout: a request that runs out of time fails
 // with an error matching transport.ErrTimeout.
-func (t *Transport) get(ctx context.Context, u *url.URL) ([]byte, error) {
+func (t *Transport) get(ctx context.Context, client *nethttp.Client, u *url.URL) ([]byte, error) {
 	if t.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errRequestTimeout)
 		defer cancel()
 	}
-	body, err := t.do(ctx, u)
+	body, err := t.do(ctx, client, u)
 	if err != nil && errors.Is(context.Cause(ctx), errRequestTimeout) {
 		return nil, &timeoutError{err: err}
 	}
@@ -159,7 +185,7 @@ func (e *timeoutError) Unwrap() []error { return []error{transport.ErrTimeout, e
 
 // do sends a GET for u and returns the body of a 200 reply. Every error it
 // returns is free of the URL (net/http's *url.Error is unwrapped).
-func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
+func (t *Transport) do(ctx context.Context, client *nethttp.Client, u *url.URL) ([]byte, error) {
 	req := (&nethttp.Request{
 		Method: nethttp.MethodGet,
 		URL:    u,
@@ -168,7 +194,7 @@ func (t *Transport) do(ctx context.Context, u *url.URL) ([]byte, error) {
 			"Accept-Encoding": {"gzip"},
 		},
 	}).WithContext(ctx)
-	resp, err := t.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, requestError(err)
 	}
