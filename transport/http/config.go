@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	nethttp "net/http"
@@ -67,6 +68,14 @@ type Config struct {
 	// Logger receives debug lines (redacted URLs only). Default nil: no
 	// logging.
 	Logger *slog.Logger
+
+	// DialContext, when set, opens the default clients' connections
+	// instead of a net.Dialer (30 s timeout, keep-alive), keeping
+	// everything else about them (both pools, their caps and timeouts).
+	// Tests give internal/memnet's DialContext here to run HTTP trackers
+	// in a testing/synctest bubble. Ignored when Client is set. Default
+	// nil: the net.Dialer.
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 func (c *Config) populate() (ownClient bool) {
@@ -92,18 +101,21 @@ func (c *Config) populate() (ownClient bool) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Client == nil {
-		c.Client = &nethttp.Client{Transport: newHTTPTransport()}
+		c.Client = &nethttp.Client{Transport: newHTTPTransport(c.DialContext)}
 		return true
 	}
 	return false
 }
 
-// newHTTPTransport is the default client's transport.
-func newHTTPTransport() *nethttp.Transport {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+// newHTTPTransport is the default client's transport; dial replaces its
+// net.Dialer when not nil (Config.DialContext).
+func newHTTPTransport(dial func(ctx context.Context, network, address string) (net.Conn, error)) *nethttp.Transport {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
 	return &nethttp.Transport{
 		Proxy:                 nethttp.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   DefaultConnsPerHost,

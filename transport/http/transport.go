@@ -54,7 +54,7 @@ func New(cfg Config) *Transport {
 	}
 	t.events = &t.client
 	if own {
-		t.events = eventClient(&t.client)
+		t.events = eventClient(&t.client, cfg.DialContext)
 	}
 	return t
 }
@@ -66,8 +66,8 @@ func New(cfg Config) *Transport {
 // shutdown, a thousand torrents on one tracker send their stoppeds at once
 // instead of 16 at a time until the deadline drops the rest. A Config.Client
 // serves events too: its pool is its owner's.
-func eventClient(c *nethttp.Client) *nethttp.Client {
-	tr := newHTTPTransport()
+func eventClient(c *nethttp.Client, dial func(ctx context.Context, network, address string) (net.Conn, error)) *nethttp.Client {
+	tr := newHTTPTransport(dial)
 	tr.MaxConnsPerHost = 0
 	tr.MaxIdleConnsPerHost = 2 // events are rare: keep few idle
 	ec := *c
