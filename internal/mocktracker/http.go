@@ -64,12 +64,6 @@ func (t *Tracker) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.inflight.Done()
 	f := s.record(r)
-	if t.cfg.OnAnnounce != nil && strings.HasPrefix(path.Base(r.URL.Path), "announce") {
-		q, _ := url.ParseQuery(r.URL.RawQuery)
-		if a, failure := parseHTTPAnnounce(r, q); failure == "" {
-			t.cfg.OnAnnounce(AnnounceLog{Time: t.cfg.Now(), Protocol: ProtoHTTP, Stage: StageArrived, Announce: a})
-		}
-	}
 
 	if loc, ok := redirectHop(r.URL, f.RedirectHops); ok {
 		http.Redirect(w, r, loc, http.StatusFound)
@@ -170,30 +164,19 @@ func failureReply(f HTTPFaults) bdict {
 // announceReply records the announce and encodes the swarm. The peer's
 // address is the request's source IP with the announced port.
 func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdict {
-	a, failure := parseHTTPAnnounce(r, q)
-	if failure != "" {
-		return bdict{"failure reason": failure}
-	}
-	res := t.announce(ProtoHTTP, a)
-	return announceDict(res, q, f)
-}
-
-// parseHTTPAnnounce reads an announce's parameters; failure says what is
-// wrong with them ("" when nothing is).
-func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure string) {
 	ih, id := q.Get("info_hash"), q.Get("peer_id")
 	if len(ih) != len(transport.InfoHash{}) || len(id) != len(peer.ID{}) {
-		return a, "info_hash and peer_id must be 20 bytes"
+		return bdict{"failure reason": "info_hash and peer_id must be 20 bytes"}
 	}
 	port, err := strconv.ParseUint(q.Get("port"), 10, 16)
 	if err != nil {
-		return a, "invalid port"
+		return bdict{"failure reason": "invalid port"}
 	}
 	src, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return a, "unknown source address"
+		return bdict{"failure reason": "unknown source address"}
 	}
-	a = Announce{
+	a := Announce{
 		InfoHash: transport.InfoHash([]byte(ih)),
 		PeerID:   peer.ID([]byte(id)),
 		Addr:     netip.AddrPortFrom(src.Addr().Unmap(), uint16(port)),
@@ -214,11 +197,7 @@ func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure strin
 	case "stopped":
 		a.Event = transport.EventStopped
 	}
-	return a, ""
-}
-
-// announceDict encodes an announce reply.
-func announceDict(res AnnounceResult, q url.Values, f HTTPFaults) bdict {
+	res := t.Announce(a)
 
 	interval, minInterval := res.Interval, res.MinInterval
 	if f.Interval != 0 {

@@ -27,13 +27,6 @@ type Config struct {
 	MaxNumWant int
 	// Now is the clock. Default time.Now (which testing/synctest virtualizes).
 	Now func() time.Time
-	// OnAnnounce, when set, is called for every announce request a front
-	// end receives (StageArrived) and every announce the swarm records
-	// through a front end (StageAccepted, StageSocketClosed): the tracker's
-	// own log, for assertions. It is called from the front ends'
-	// goroutines, possibly at once, and must be quick and not call the
-	// Tracker. Default nil: nothing is logged.
-	OnAnnounce func(AnnounceLog)
 }
 
 func (c *Config) populate() {

@@ -102,9 +102,6 @@ func (f *udpFrontEnd) serve() {
 func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 	st := f.st
 	now := f.t.cfg.Now()
-	if log := f.t.cfg.OnAnnounce; log != nil && len(b) >= udpAnnounceLen && binary.BigEndian.Uint32(b[8:]) == udpActionAnnounce {
-		log(AnnounceLog{Time: now, Protocol: ProtoUDP, Stage: StageArrived, Announce: parseUDPAnnounce(b, from)})
-	}
 	st.mu.Lock()
 	if len(b) < 16 {
 		st.stats.Other++
@@ -212,16 +209,18 @@ func (f *udpFrontEnd) connIDTTL(faults UDPFaults) time.Duration {
 }
 
 func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, faults UDPFaults) []byte {
-	a := parseUDPAnnounce(b, from)
-	if a.Event > transport.EventStopped {
-		return udpError(txid, "bad event")
-	}
-	res := f.t.announce(ProtoUDP, a)
+	var a Announce
+	copy(a.InfoHash[:], b[16:36])
 	copy(a.PeerID[:], b[36:56])
 	a.Left = int64(binary.BigEndian.Uint64(b[64:]))
 	a.Event = transport.Event(binary.BigEndian.Uint32(b[80:]))
 	a.Key = binary.BigEndian.Uint32(b[88:])
 	a.NumWant = int(int32(binary.BigEndian.Uint32(b[92:])))
+	a.Addr = netip.AddrPortFrom(from.Addr(), binary.BigEndian.Uint16(b[96:]))
+	if a.Event > transport.EventStopped {
+		return udpError(txid, "bad event")
+	}
+	res := f.t.Announce(a)
 	interval := res.Interval
 	if faults.Interval > 0 {
 		interval = faults.Interval
@@ -236,19 +235,6 @@ func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, fault
 		return append(reply, v6...)
 	}
 	return append(reply, v4...)
-}
-
-// parseUDPAnnounce reads the fields of a 98-byte (or longer) announce.
-func parseUDPAnnounce(b []byte, from netip.AddrPort) Announce {
-	var a Announce
-	copy(a.InfoHash[:], b[16:36])
-	copy(a.PeerID[:], b[36:56])
-	a.Left = int64(binary.BigEndian.Uint64(b[64:]))
-	a.Event = transport.Event(binary.BigEndian.Uint32(b[80:]))
-	a.Key = binary.BigEndian.Uint32(b[88:])
-	a.NumWant = int(int32(binary.BigEndian.Uint32(b[92:])))
-	a.Addr = netip.AddrPortFrom(from.Addr(), binary.BigEndian.Uint16(b[96:]))
-	return a
 }
 
 func (f *udpFrontEnd) scrape(b []byte, txid uint32) []byte {

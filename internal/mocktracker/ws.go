@@ -234,7 +234,7 @@ func (f *wsFront) leave(wc *wsConn) {
 	}
 	f.mu.Unlock()
 	for h, id := range ids {
-		f.t.record(AnnounceLog{Protocol: ProtoWS, Stage: StageSocketClosed, Announce: Announce{InfoHash: h, PeerID: id, Event: transport.EventStopped}})
+		f.t.Announce(Announce{InfoHash: h, PeerID: id, Event: transport.EventStopped})
 	}
 	f.mu.Lock()
 	delete(f.conns, wc)
@@ -328,10 +328,6 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 		_ = f.send(ctx, wc, wsJSON(map[string]any{"failure reason": err.Error()}))
 		return
 	}
-	if log := f.t.cfg.OnAnnounce; log != nil && r.Action == "announce" && len(r.Answer) == 0 {
-		id, _ := wsParseBinary(r.PeerID)
-		log(AnnounceLog{Time: f.t.cfg.Now(), Protocol: ProtoWS, Stage: StageArrived, Announce: wsAnnounceOf(hashes[0], id, r)})
-	}
 	if faults.FailureReason != "" {
 		m := map[string]any{"failure reason": faults.FailureReason}
 		if !faults.FailureNoAction {
@@ -356,8 +352,7 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 	f.announce(ctx, wc, h, id, r)
 }
 
-// wsAnnounceOf is the announce r makes for (h, id), as the swarm records it.
-func wsAnnounceOf(h transport.InfoHash, id peer.ID, r *wsRequest) Announce {
+func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash, id peer.ID, r *wsRequest) {
 	ev := transport.EventNone
 	switch r.Event {
 	case "started":
@@ -371,13 +366,7 @@ func wsAnnounceOf(h transport.InfoHash, id peer.ID, r *wsRequest) Announce {
 	if r.Left != nil && *r.Left >= 0 {
 		left = int64(*r.Left)
 	}
-	return Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: 0}
-}
-
-func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash, id peer.ID, r *wsRequest) {
-	a := wsAnnounceOf(h, id, r)
-	ev := a.Event
-	res := f.t.announce(ProtoWS, a)
+	res := f.t.Announce(Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: 0})
 
 	var targets []*wsConn
 	f.mu.Lock()
