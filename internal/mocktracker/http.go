@@ -69,6 +69,10 @@ func (t *Tracker) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loc, http.StatusFound)
 		return
 	}
+	if f.Unresponsive {
+		<-r.Context().Done()
+		return
+	}
 	if f.Delay > 0 {
 		timer := time.NewTimer(f.Delay)
 		select {
@@ -99,6 +103,7 @@ func (t *Tracker) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		body = []byte(http.StatusText(status) + "\n")
 	case isScrape:
 		body = t.scrapeReply(query).encode()
+		t.observeScrape(Scrape{Protocol: "http", From: remoteAddr(r), InfoHashes: queryHashes(query)})
 	default:
 		body = t.announceReply(r, query, f).encode()
 	}
@@ -183,6 +188,9 @@ func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdi
 		NumWant:  -1,
 	}
 	a.Left, _ = strconv.ParseInt(q.Get("left"), 10, 64)
+	a.Uploaded, _ = strconv.ParseInt(q.Get("uploaded"), 10, 64)
+	a.Downloaded, _ = strconv.ParseInt(q.Get("downloaded"), 10, 64)
+	a.Protocol, a.Params = "http", q
 	if n, err := strconv.Atoi(q.Get("numwant")); err == nil {
 		a.NumWant = n
 	}
@@ -244,6 +252,26 @@ func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdi
 		d["peers"] = list
 	}
 	return d
+}
+
+// remoteAddr is r's source address, unmapped; zero when unknown.
+func remoteAddr(r *http.Request) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// queryHashes returns the well-formed info_hash values of a scrape query.
+func queryHashes(q url.Values) []transport.InfoHash {
+	var out []transport.InfoHash
+	for _, h := range q["info_hash"] {
+		if len(h) == len(transport.InfoHash{}) {
+			out = append(out, transport.InfoHash([]byte(h)))
+		}
+	}
+	return out
 }
 
 // scrapeReply answers for each info_hash asked (BEP 48); a hash the tracker

@@ -26,6 +26,11 @@ type HTTPFaults struct {
 	// ScrapeStatus is Status for scrape requests only (e.g. 414).
 	ScrapeStatus int
 
+	// Unresponsive holds every request until the client gives up (its
+	// context ends) or the Tracker closes: a tracker that accepts the
+	// connection and never answers.
+	Unresponsive bool
+
 	// Delay holds each reply back (time.Sleep-like timer, so testing/synctest
 	// virtualizes it). The request's context ends it early: no reply then.
 	Delay time.Duration

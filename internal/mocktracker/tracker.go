@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/netip"
+	"net/url"
 	"sync"
 	"time"
 
@@ -27,6 +28,15 @@ type Config struct {
 	MaxNumWant int
 	// Now is the clock. Default time.Now (which testing/synctest virtualizes).
 	Now func() time.Time
+
+	// OnAnnounce, when set, is called with every announce a front end
+	// received and parsed (not with AddPeer's simulated ones), after the
+	// swarm was updated and before the reply is sent, on the front end's
+	// goroutine: it must not block for long, and must not call back into
+	// the Tracker's fault setters from a UDP front end's goroutine.
+	OnAnnounce func(Announce)
+	// OnScrape, when set, is called with every scrape a front end received.
+	OnScrape func(Scrape)
 }
 
 func (c *Config) populate() {
@@ -99,12 +109,49 @@ type Announce struct {
 	InfoHash transport.InfoHash
 	PeerID   peer.ID
 	// Addr is the address to hand to other peers: the request's source IP
-	// with the announced port.
+	// with the announced port. WebSocket members have none.
 	Addr    netip.AddrPort
 	Left    int64
 	Event   transport.Event
 	NumWant int // < 0: the default
 	Key     uint32
+
+	// What the front ends add for OnAnnounce; the swarm does not use them.
+
+	// Time is when the announce arrived (Config.Now); Announce sets it
+	// when zero.
+	Time time.Time
+	// Protocol is the front end: "http", "udp" or "ws"; "" for AddPeer
+	// and for the stopped of a closed WebSocket.
+	Protocol             string
+	Uploaded, Downloaded int64
+	// Params are the announce's parameters as received: the HTTP query
+	// (info_hash and peer_id as raw bytes), the query of a UDP announce's
+	// BEP 41 URLData, or the top-level fields of a WebSocket announce
+	// message except offers (strings as they are, numbers in decimal, an
+	// array of strings as several values).
+	Params url.Values
+}
+
+// Scrape is one scrape request a front end received, for OnScrape.
+type Scrape struct {
+	Time     time.Time
+	Protocol string // "http", "udp" or "ws"
+	From     netip.AddrPort
+	// InfoHashes are the torrents asked for; none asks for every torrent
+	// (HTTP and WebSocket).
+	InfoHashes []transport.InfoHash
+}
+
+// observeScrape reports a scrape request to OnScrape.
+func (t *Tracker) observeScrape(s Scrape) {
+	if t.cfg.OnScrape == nil {
+		return
+	}
+	if s.Time.IsZero() {
+		s.Time = t.cfg.Now()
+	}
+	t.cfg.OnScrape(s)
 }
 
 // AnnounceResult is the tracker's answer before protocol encoding.
@@ -119,11 +166,23 @@ type AnnounceResult struct {
 	Peers []peer.Peer
 }
 
-// Announce records a and returns the swarm as a tracker would.
+// Announce records a and returns the swarm as a tracker would. An announce
+// with a Protocol is reported to Config.OnAnnounce.
 func (t *Tracker) Announce(a Announce) AnnounceResult {
+	if a.Time.IsZero() {
+		a.Time = t.cfg.Now()
+	}
+	res := t.announce(a)
+	if a.Protocol != "" && t.cfg.OnAnnounce != nil {
+		t.cfg.OnAnnounce(a)
+	}
+	return res
+}
+
+func (t *Tracker) announce(a Announce) AnnounceResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.cfg.Now()
+	now := a.Time
 	s := t.swarmLocked(a.InfoHash)
 	s.expireLocked(now)
 	switch a.Event {

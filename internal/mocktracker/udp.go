@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -144,6 +146,7 @@ func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 	}
 
 	var reply []byte
+	var urlData string
 	switch action {
 	case udpActionConnect:
 		if binary.BigEndian.Uint64(b) != udpProtocolID {
@@ -177,7 +180,8 @@ func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 			st.mu.Unlock()
 			return
 		case action == udpActionAnnounce:
-			urlData, err := ParseUDPOptions(b[udpAnnounceLen:])
+			var err error
+			urlData, err = ParseUDPOptions(b[udpAnnounceLen:])
 			if err != nil {
 				reply = udpError(txid, "bad BEP 41 options")
 				break
@@ -193,9 +197,9 @@ func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 	if reply == nil {
 		switch action {
 		case udpActionAnnounce:
-			reply = f.announce(b, txid, from, faults)
+			reply = f.announce(b, txid, from, faults, urlData)
 		case udpActionScrape:
-			reply = f.scrape(b, txid)
+			reply = f.scrape(b, txid, from)
 		}
 	}
 	f.reply(reply, from, faults)
@@ -208,8 +212,13 @@ func (f *udpFrontEnd) connIDTTL(faults UDPFaults) time.Duration {
 	return defaultConnIDTTL
 }
 
-func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, faults UDPFaults) []byte {
-	var a Announce
+func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, faults UDPFaults, urlData string) []byte {
+	a := Announce{Protocol: "udp"}
+	a.Downloaded = int64(binary.BigEndian.Uint64(b[56:]))
+	a.Uploaded = int64(binary.BigEndian.Uint64(b[72:]))
+	if _, query, ok := strings.Cut(urlData, "?"); ok {
+		a.Params, _ = url.ParseQuery(query) // keeps what parses
+	}
 	copy(a.InfoHash[:], b[16:36])
 	copy(a.PeerID[:], b[36:56])
 	a.Left = int64(binary.BigEndian.Uint64(b[64:]))
@@ -237,9 +246,14 @@ func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, fault
 	return append(reply, v4...)
 }
 
-func (f *udpFrontEnd) scrape(b []byte, txid uint32) []byte {
+func (f *udpFrontEnd) scrape(b []byte, txid uint32, from netip.AddrPort) []byte {
 	hashes := b[16:]
 	n := min(len(hashes)/20, udpMaxScrape)
+	asked := make([]transport.InfoHash, n)
+	for i := range asked {
+		copy(asked[i][:], hashes[i*20:])
+	}
+	f.t.observeScrape(Scrape{Protocol: "udp", From: from, InfoHashes: asked})
 	reply := binary.BigEndian.AppendUint32(make([]byte, 0, 8+12*n), udpActionScrape)
 	reply = binary.BigEndian.AppendUint32(reply, txid)
 	for i := range n {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,21 @@ type WSFaults struct {
 	// FailureNoAction sends failures as a bare {"failure reason": ...},
 	// without "action" and "info_hash", as some trackers do.
 	FailureNoAction bool
+	// Warning is sent as "warning message" in every announce reply.
+	Warning string
+	// Interval and MinInterval, when not 0, replace the tracker's own in
+	// announce replies.
+	Interval, MinInterval time.Duration
+	// Delay holds each message back this long before handling it (a
+	// timer: testing/synctest virtualizes it); the socket's messages stay
+	// in order.
+	Delay time.Duration
+	// Silent reads messages and answers none of them (nor relays them), as
+	// a hung tracker; the announce is not recorded either.
+	Silent bool
+	// NoRelay answers announces but relays no offer and no answer between
+	// peers: WebRTC peers never meet.
+	NoRelay bool
 }
 
 // wsFront is the WebSocket front end of one Tracker.
@@ -212,7 +228,17 @@ func (f *wsFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		wc.received++
 		drop := f.faults.DropAfter > 0 && wc.received >= f.faults.DropAfter
+		delay := f.faults.Delay
 		f.mu.Unlock()
+		if delay > 0 {
+			tm := time.NewTimer(delay)
+			select {
+			case <-tm.C:
+			case <-ctx.Done():
+				tm.Stop()
+				return
+			}
+		}
 		f.handle(ctx, wc, data)
 		if drop {
 			return
@@ -320,6 +346,9 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 	f.mu.Lock()
 	faults := f.faults
 	f.mu.Unlock()
+	if faults.Silent {
+		return
+	}
 	if faults.Garbage {
 		_ = f.send(ctx, wc, []byte("this is not JSON {"))
 	}
@@ -340,19 +369,48 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 		return
 	}
 	if r.Action == "scrape" {
+		f.t.observeScrape(Scrape{Protocol: "ws", InfoHashes: hashes})
 		f.scrape(ctx, wc, hashes)
 		return
 	}
 	h := hashes[0]
 	id, _ := wsParseBinary(r.PeerID)
 	if len(r.Answer) > 0 {
-		f.relayAnswer(ctx, h, id, r)
+		if !faults.NoRelay {
+			f.relayAnswer(ctx, h, id, r)
+		}
 		return
 	}
-	f.announce(ctx, wc, h, id, r)
+	f.announce(ctx, wc, h, id, r, data, faults)
 }
 
-func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash, id peer.ID, r *wsRequest) {
+// wsParams returns the top-level fields of an announce message except
+// offers and answer, as Announce.Params describes.
+func wsParams(data []byte) url.Values {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	out := make(url.Values, len(m))
+	for k, raw := range m {
+		if k == "offers" || k == "answer" {
+			continue
+		}
+		var s string
+		var list []string
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+			out[k] = []string{s}
+		case json.Unmarshal(raw, &list) == nil:
+			out[k] = list
+		default:
+			out[k] = []string{string(raw)} // numbers, booleans, null, objects: as written
+		}
+	}
+	return out
+}
+
+func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash, id peer.ID, r *wsRequest, data []byte, faults WSFaults) {
 	ev := transport.EventNone
 	switch r.Event {
 	case "started":
@@ -366,7 +424,20 @@ func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash
 	if r.Left != nil && *r.Left >= 0 {
 		left = int64(*r.Left)
 	}
-	res := f.t.Announce(Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: 0})
+	// A WebSocket member gets no addresses; NumWant is kept for OnAnnounce
+	// (the reply's peer list, unused here, is capped by it).
+	a := Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: -1,
+		Protocol: "ws", Params: wsParams(data)}
+	if r.NumWant != nil {
+		a.NumWant = int(*r.NumWant)
+	}
+	if r.Uploaded != nil {
+		a.Uploaded = int64(*r.Uploaded)
+	}
+	if r.Downloaded != nil {
+		a.Downloaded = int64(*r.Downloaded)
+	}
+	res := f.t.Announce(a)
 
 	var targets []*wsConn
 	f.mu.Lock()
@@ -389,17 +460,30 @@ func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash
 	}
 	f.mu.Unlock()
 
+	interval, minInterval := res.Interval, res.MinInterval
+	if faults.Interval != 0 {
+		interval = faults.Interval
+	}
+	if faults.MinInterval != 0 {
+		minInterval = faults.MinInterval
+	}
 	reply := map[string]any{
 		"action":     "announce",
 		"info_hash":  wsBinary(h),
-		"interval":   int(res.Interval / time.Second),
+		"interval":   int(interval / time.Second),
 		"complete":   res.Complete,
 		"incomplete": res.Incomplete,
 	}
-	if res.MinInterval > 0 {
-		reply["min interval"] = int(res.MinInterval / time.Second)
+	if minInterval > 0 {
+		reply["min interval"] = int(minInterval / time.Second)
+	}
+	if faults.Warning != "" {
+		reply["warning message"] = faults.Warning
 	}
 	_ = f.send(ctx, wc, wsJSON(reply))
+	if faults.NoRelay {
+		return
+	}
 
 	rand.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 	for i, o := range r.Offers {

@@ -168,7 +168,7 @@ func TestTransactionIDs(t *testing.T) {
 	var got []uint32
 	ps := make([]*pending, 3)
 	for i := range ps {
-		ps[i] = &pending{ch: make(chan result, 1)}
+		ps[i] = &pending{ch: make(chan result, 2)}
 		if err := s.register(ps[i]); err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func TestTransactionIDs(t *testing.T) {
 	}
 	s.unregister(ps[0])
 	seq = []uint32{9, 7}
-	p := &pending{ch: make(chan result, 1)}
+	p := &pending{ch: make(chan result, 2)}
 	if err := s.register(p); err != nil || p.txid != 7 {
 		t.Fatalf("id %d err %v: a released id may be drawn again", p.txid, err)
 	}
@@ -188,7 +188,7 @@ func TestTransactionIDs(t *testing.T) {
 	s = newSocket(tr, nil, false)
 	seen := make(map[uint32]bool)
 	for range 10000 {
-		p := &pending{ch: make(chan result, 1)}
+		p := &pending{ch: make(chan result, 2)}
 		if err := s.register(p); err != nil {
 			t.Fatal(err)
 		}

@@ -115,7 +115,7 @@ func FuzzDispatch(f *testing.F) {
 		defer tr.Close()
 		s := newSocket(tr, nil, false)
 		s.randTxID = func() uint32 { return 77 }
-		p := &pending{kind: actionAnnounce, ch: make(chan result, 1)}
+		p := &pending{kind: actionAnnounce, ch: make(chan result, 2)}
 		if err := s.register(p); err != nil {
 			t.Fatal(err)
 		}

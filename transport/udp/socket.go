@@ -24,15 +24,19 @@ type socket struct {
 	// randTxID draws transaction IDs; tests replace it.
 	randTxID func() uint32
 
-	mu      sync.Mutex
-	pending map[uint32]*pending // outstanding requests by transaction ID
-	closed  bool
+	mu        sync.Mutex
+	pending   map[uint32]*pending // outstanding requests by transaction ID
+	deadlines deadlineHeap        // requests waiting for a reply, by retransmission deadline
+	timer     *time.Timer         // AfterFunc(expire), nil until first armed
+	armedAt   time.Time           // when timer fires; zero: not armed
+	closed    bool
 
 	strays atomic.Int64 // datagrams ignored: shorter than a header, unknown txid or action, wrong source
 }
 
 // pending is one outstanding request: an announce or scrape (its caller
 // waits on ch) or a shared connect (flight is set, no one reads ch).
+// Pending values are pooled by the Transport and reused.
 type pending struct {
 	txid    uint32
 	kind    uint32 // actionConnect, actionAnnounce or actionScrape
@@ -40,18 +44,30 @@ type pending struct {
 	nhashes int    // scrape: how many hashes were asked for
 	dst     netip.AddrPort
 	flight  *connectFlight
-	ch      chan result // capacity 1, receives at most one result per registration
-	timer   *time.Timer // the caller's retransmission timer (stopped when idle)
+	// ch has capacity 2 and receives, per registration, at most one
+	// result (from the reader or failAll, which remove p from the map
+	// under s.mu) and at most one retransmit token (from expire, which
+	// takes p out of the heap; only the caller puts it back, after taking
+	// the token), so a sender never blocks.
+	ch chan result
+
+	// Guarded by socket.mu.
+	deadline time.Time // when to retransmit, while in the heap
+	heapIdx  int       // 1 + index in socket.deadlines; 0: not in it
 }
 
 // result is the outcome of one request. Exactly one of the fields is set.
 type result struct {
-	connID   uint64
-	announce *transport.AnnounceResponse
-	scrape   []transport.ScrapeStats
-	failure  *transport.FailureError // error reply (action 3)
-	err      error                   // malformed reply, closed transport
+	connID     uint64
+	announce   *transport.AnnounceResponse
+	scrape     []transport.ScrapeStats
+	failure    *transport.FailureError // error reply (action 3)
+	err        error                   // malformed reply, closed transport
+	retransmit bool                    // no reply before the deadline: send again
 }
+
+// newPending returns a pending with its channel.
+func newPending() *pending { return &pending{ch: make(chan result, 2)} }
 
 func newSocket(t *Transport, pc net.PacketConn, v6 bool) *socket {
 	s := &socket{t: t, pc: pc, v6: v6, randTxID: rand.Uint32, pending: make(map[uint32]*pending)}
@@ -77,22 +93,24 @@ func (s *socket) register(p *pending) error {
 	}
 }
 
-// unregister removes p. If a result was delivered in the meantime it is
-// drained from p.ch, so that p can be reused.
+// unregister removes p from the map and the heap. What was delivered to
+// p.ch meanwhile (a result, a retransmit token) is drained, so that p can
+// be reused: senders send only under s.mu, so after this nothing more comes.
 func (s *socket) unregister(p *pending) {
 	s.mu.Lock()
 	if s.pending[p.txid] == p {
 		delete(s.pending, p.txid)
-		s.mu.Unlock()
-		return
 	}
+	s.disarmLocked(p)
 	s.mu.Unlock()
-	// The reader removed p and sent its result while holding s.mu: it is
-	// in the channel already (flights have no channel reader: nothing to do).
-	if p.flight == nil {
-		select {
-		case <-p.ch:
-		default:
+	if p.flight == nil { // flights have no channel reader: nothing to drain
+		for {
+			select {
+			case <-p.ch:
+				continue
+			default:
+			}
+			break
 		}
 	}
 }
@@ -183,8 +201,9 @@ func (s *socket) dispatch(b []byte, from netip.AddrPort) {
 		return
 	}
 	delete(s.pending, txid)
+	s.disarmLocked(p)
 	if p.flight == nil {
-		p.ch <- res // never blocks: capacity 1, one result per registration
+		p.ch <- res // never blocks: see pending.ch
 		s.mu.Unlock()
 		return
 	}
@@ -227,6 +246,14 @@ func (s *socket) failAll(err error) {
 	var flights []*connectFlight
 	s.mu.Lock()
 	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	for _, p := range s.deadlines {
+		p.heapIdx = 0
+	}
+	clear(s.deadlines)
+	s.deadlines = nil
 	for id, p := range s.pending {
 		delete(s.pending, id)
 		if p.flight != nil {

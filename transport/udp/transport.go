@@ -36,7 +36,7 @@ type Transport struct {
 	dns     *transport.Resolver
 	ownsDNS bool // dns was built here: Close closes it
 
-	pendings sync.Pool // *pending, with their channel and timer
+	pendings sync.Pool // *pending, with their channel
 	buffers  sync.Pool // *[]byte for requests
 }
 
@@ -64,11 +64,7 @@ func New(cfg Config) *Transport {
 		t.dns, t.ownsDNS = newResolver(&cfg), true
 	}
 	t.closeCtx, t.cancelCtx = context.WithCancel(context.Background())
-	t.pendings.New = func() any {
-		tm := time.NewTimer(time.Hour)
-		tm.Stop()
-		return &pending{ch: make(chan result, 1), timer: tm}
-	}
+	t.pendings.New = func() any { return newPending() }
 	t.buffers.New = func() any {
 		b := make([]byte, 0, 512)
 		return &b
@@ -182,16 +178,20 @@ func (r *request) append(b []byte, connID uint64, txid uint32) []byte {
 // roundTrip sends r to dst and waits for its reply, retransmitting on the
 // BEP 15 schedule and renewing the connection ID when it expires or the
 // tracker says it is stale (once).
+//
+// The caller waits on its request's channel alone (and ctx): the socket's
+// reader parses the reply and hands over the result, the socket's deadline
+// heap hands over a token when a retransmission is due (see deadlines.go).
+// The request and its buffer are pooled.
 func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort, r *request) (result, error) {
 	p := t.pendings.Get().(*pending)
-	*p = pending{kind: r.kind, v6: s.v6, nhashes: len(r.hashes), dst: dst, ch: p.ch, timer: p.timer}
+	p.kind, p.v6, p.nhashes, p.dst, p.flight = r.kind, s.v6, len(r.hashes), dst, nil
 	if err := s.register(p); err != nil {
 		t.pendings.Put(p)
 		return result{}, err
 	}
 	bp := t.buffers.Get().(*[]byte)
 	defer func() {
-		p.timer.Stop()
 		s.unregister(p)
 		t.pendings.Put(p)
 		t.buffers.Put(bp)
@@ -205,42 +205,45 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 			return result{}, err
 		}
 		*bp = r.append((*bp)[:0], id, p.txid)
+		// Armed before the send: a reply that comes at once finds p in
+		// the heap and takes it out.
+		if !s.arm(p, time.Now().Add(t.cfg.wait(n))) {
+			return result{}, errClosed
+		}
 		if err := s.send(*bp, dst); err != nil {
 			return result{}, sendError(err)
 		}
-		p.timer.Reset(t.cfg.wait(n))
+		var res result
 		select {
-		case res := <-p.ch:
-			p.timer.Stop()
-			switch {
-			case res.err != nil:
-				return result{}, res.err
-			case res.failure != nil:
-				if !reconnected && t.cfg.IsStaleConnectionID(res.failure.Reason) {
-					// The tracker forgot our ID before we did: reconnect
-					// and send again at once, under a new transaction ID.
-					reconnected = true
-					t.log.Debug("udp: stale connection id, reconnecting", "tracker", dst, "reason", res.failure.Reason)
-					t.invalidate(dst, id)
-					s.unregister(p)
-					if err := s.register(p); err != nil {
-						return result{}, err
-					}
-					continue
-				}
-				return result{}, res.failure
-			}
-			return res, nil
-		case <-p.timer.C:
+		case res = <-p.ch:
+		case <-ctx.Done():
+			return result{}, context.Cause(ctx)
+		}
+		switch {
+		case res.retransmit:
 			if n >= t.cfg.MaxRetransmits {
 				return result{}, timeoutError(n)
 			}
 			n++
-		case <-ctx.Done():
-			return result{}, context.Cause(ctx)
-		case <-t.closing:
-			return result{}, errClosed
+			continue
+		case res.err != nil:
+			return result{}, res.err
+		case res.failure != nil:
+			if !reconnected && t.cfg.IsStaleConnectionID(res.failure.Reason) {
+				// The tracker forgot our ID before we did: reconnect
+				// and send again at once, under a new transaction ID.
+				reconnected = true
+				t.log.Debug("udp: stale connection id, reconnecting", "tracker", dst, "reason", res.failure.Reason)
+				t.invalidate(dst, id)
+				s.unregister(p)
+				if err := s.register(p); err != nil {
+					return result{}, err
+				}
+				continue
+			}
+			return result{}, res.failure
 		}
+		return res, nil
 	}
 }
 
