@@ -2,6 +2,7 @@ package announcertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -30,6 +31,36 @@ type Config struct {
 	DefaultNumWant int
 	// MaxNumWant caps the peers given per announce. Default 200.
 	MaxNumWant int
+
+	// HTTPAddr, UDPAddr and WSAddr are where the front ends listen, as
+	// "IP:PORT". Default "127.0.0.1:0" (a free port). Only loopback
+	// addresses (127.0.0.0/8, ::1) are accepted: the tracker is for tests.
+	HTTPAddr, UDPAddr, WSAddr string
+
+	// OnAnnounce, when set, is called with every announce as it is
+	// recorded, before the reply is sent (on the front end's goroutine:
+	// keep it short). OnScrape is the same for scrape requests.
+	OnAnnounce func(Announce)
+	OnScrape   func(Scrape)
+}
+
+// ErrNotLoopback is returned by Start for a listen address outside
+// 127.0.0.0/8 and ::1.
+var ErrNotLoopback = errors.New("announcertest: listen address is not loopback")
+
+// listenAddr returns addr, or the default, after checking it is loopback.
+func listenAddr(addr string) (string, error) {
+	if addr == "" {
+		return "127.0.0.1:0", nil
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("announcertest: listen address %q: want IP:PORT", addr)
+	}
+	if !ap.Addr().Unmap().IsLoopback() {
+		return "", fmt.Errorf("%w: %s", ErrNotLoopback, addr)
+	}
+	return addr, nil
 }
 
 // Protocols of the front ends, as Announce.Protocol and Scrape.Protocol
@@ -54,6 +85,8 @@ type Tracker struct {
 	scrapes         []Scrape
 	changed         chan struct{} // closed and replaced on every announce
 	closeOnce       sync.Once
+	onAnnounce      func(Announce)
+	onScrape        func(Scrape)
 }
 
 // NewTracker starts a Tracker with the default Config on free ports of
@@ -73,24 +106,31 @@ func NewTrackerConfig(tb testing.TB, cfg Config) *Tracker {
 }
 
 // Start starts a Tracker outside a test (an example, a TestMain, a
-// benchmark harness); the caller must Close it.
+// command such as examples/mocktracker); the caller must Close it.
 func Start(cfg Config) (*Tracker, error) {
-	t := &Tracker{changed: make(chan struct{})}
+	var addrs [3]string
+	for i, a := range []string{cfg.HTTPAddr, cfg.UDPAddr, cfg.WSAddr} {
+		var err error
+		if addrs[i], err = listenAddr(a); err != nil {
+			return nil, err
+		}
+	}
+	t := &Tracker{changed: make(chan struct{}), onAnnounce: cfg.OnAnnounce, onScrape: cfg.OnScrape}
 	t.mt = mocktracker.New(mocktracker.Config{
 		Interval: cfg.Interval, MinInterval: cfg.MinInterval, PeerTTL: cfg.PeerTTL,
 		DefaultNumWant: cfg.DefaultNumWant, MaxNumWant: cfg.MaxNumWant,
 		OnAnnounce: t.record, OnScrape: t.recordScrape,
 	})
 	var err error
-	if t.httpURL, err = t.mt.ListenHTTP("127.0.0.1:0"); err != nil {
+	if t.httpURL, err = t.mt.ListenHTTP(addrs[0]); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("announcertest: HTTP tracker: %w", err)
 	}
-	if t.udpURL, err = t.mt.ListenUDP("127.0.0.1:0"); err != nil {
+	if t.udpURL, err = t.mt.ListenUDP(addrs[1]); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("announcertest: UDP tracker: %w", err)
 	}
-	if t.wsURL, err = t.mt.ListenWS("127.0.0.1:0"); err != nil {
+	if t.wsURL, err = t.mt.ListenWS(addrs[2]); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("announcertest: WebSocket tracker: %w", err)
 	}
@@ -209,20 +249,29 @@ func EventIs(h transport.InfoHash, ev transport.Event) func(Announce) bool {
 	return func(a Announce) bool { return a.InfoHash == h && a.Event == ev }
 }
 
-func (t *Tracker) record(a mocktracker.Announce) {
+func (t *Tracker) record(m mocktracker.Announce) {
+	a := fromMock(m)
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.announces) < maxLog {
-		t.announces = append(t.announces, fromMock(a))
+		t.announces = append(t.announces, a)
 	}
 	close(t.changed)
 	t.changed = make(chan struct{})
+	t.mu.Unlock()
+	if t.onAnnounce != nil {
+		t.onAnnounce(a.clone())
+	}
 }
 
-func (t *Tracker) recordScrape(s mocktracker.Scrape) {
+func (t *Tracker) recordScrape(m mocktracker.Scrape) {
+	s := Scrape{Time: m.Time, Protocol: m.Protocol, From: m.From, InfoHashes: slices.Clone(m.InfoHashes)}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.scrapes) < maxLog {
-		t.scrapes = append(t.scrapes, Scrape{Time: s.Time, Protocol: s.Protocol, From: s.From, InfoHashes: slices.Clone(s.InfoHashes)})
+		t.scrapes = append(t.scrapes, s)
+	}
+	t.mu.Unlock()
+	if t.onScrape != nil {
+		s.InfoHashes = slices.Clone(s.InfoHashes)
+		t.onScrape(s)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -378,5 +379,39 @@ func TestWebRTCRelay(t *testing.T) {
 			case <-time.After(500 * time.Millisecond):
 			}
 		})
+	}
+}
+
+func TestStartConfig(t *testing.T) {
+	for _, bad := range []announcertest.Config{{HTTPAddr: "192.0.2.1:0"}, {UDPAddr: "0.0.0.0:0"}, {WSAddr: "[2001:db8::1]:0"}, {HTTPAddr: "localhost"}} {
+		if trk, err := announcertest.Start(bad); err == nil {
+			trk.Close()
+			t.Errorf("Start(%+v) accepted a non-loopback address", bad)
+		}
+	}
+	got := make(chan announcertest.Announce, 1)
+	scraped := make(chan announcertest.Scrape, 1)
+	trk, err := announcertest.Start(announcertest.Config{UDPAddr: "[::1]:0", OnAnnounce: func(a announcertest.Announce) { got <- a },
+		OnScrape: func(s announcertest.Scrape) { scraped <- s }})
+	if err != nil {
+		t.Skip("no IPv6 loopback here:", err)
+	}
+	defer trk.Close()
+	if !strings.HasPrefix(trk.UDPURL(), "udp://[::1]:") {
+		t.Errorf("UDP URL %s", trk.UDPURL())
+	}
+	trs := transports(t)
+	if _, err := announce(t, trs["udp"], trk.UDPURL(), request(transport.InfoHash{3}, transport.EventStarted), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-got; a.Protocol != "udp" || a.InfoHash != (transport.InfoHash{3}) || !a.Addr.Addr().Is6() {
+		t.Errorf("OnAnnounce got %+v", a)
+	}
+	u, _ := url.Parse(trk.HTTPURL())
+	if _, err := trs["http"].Scrape(context.Background(), u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{{3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-scraped; s.Protocol != "http" || len(s.InfoHashes) != 1 {
+		t.Errorf("OnScrape got %+v", s)
 	}
 }

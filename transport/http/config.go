@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -69,12 +71,30 @@ type Config struct {
 	// logging.
 	Logger *slog.Logger
 
-	// DialContext, when set, opens the default clients' connections
-	// instead of a net.Dialer (30 s timeout, keep-alive), keeping
-	// everything else about them (both pools, their caps and timeouts).
-	// Tests give internal/memnet's DialContext here to run HTTP trackers
-	// in a testing/synctest bubble. Ignored when Client is set. Default
-	// nil: the net.Dialer.
+	// Proxy, when set, carries every request of the default client:
+	// "http://[user:pass@]host:port" (a CONNECT tunnel per connection, for
+	// http and https trackers alike, so the proxy sees host and port only,
+	// never a passkey) or "socks5://[user:pass@]host:port". Hostnames are
+	// then resolved by the proxy. Default nil: no proxy but the
+	// environment's (HTTP_PROXY, HTTPS_PROXY, NO_PROXY). Ignored with a
+	// Config.Client.
+	Proxy *url.URL
+
+	// LocalAddr, when valid, is the source address of every connection of
+	// the default client; only tracker addresses of its family are dialed.
+	// Default: the system's choice. Ignored with a Config.Client.
+	LocalAddr netip.Addr
+
+	// DNS is the DNS cache shared with the Client's other transports.
+	// Default nil: one of the Transport's own. Ignored with a Config.Client.
+	DNS *transport.Resolver
+
+	// DialContext, when set, opens the default client's TCP connections
+	// (to an IP address, or to the Proxy) instead of a net.Dialer;
+	// everything else stays (DNS, families, both pools, their caps and
+	// timeouts). Tests give internal/memnet's DialContext here to run
+	// HTTP trackers in a testing/synctest bubble. Default nil: a
+	// net.Dialer bound to LocalAddr. Ignored with a Config.Client.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
@@ -101,21 +121,18 @@ func (c *Config) populate() (ownClient bool) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Client == nil {
-		c.Client = &nethttp.Client{Transport: newHTTPTransport(c.DialContext)}
+		c.Client = &nethttp.Client{Transport: newHTTPTransport()}
 		return true
 	}
 	return false
 }
 
-// newHTTPTransport is the default client's transport; dial replaces its
-// net.Dialer when not nil (Config.DialContext).
-func newHTTPTransport(dial func(ctx context.Context, network, address string) (net.Conn, error)) *nethttp.Transport {
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
+// newHTTPTransport is the default client's transport.
+func newHTTPTransport() *nethttp.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &nethttp.Transport{
 		Proxy:                 nethttp.ProxyFromEnvironment,
-		DialContext:           dial,
+		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   DefaultConnsPerHost,
