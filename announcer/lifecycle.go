@@ -249,7 +249,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 					p.Conn.Close()
 				}
 			}
-			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: transport.EventStopped,
+			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: transport.EventStopped,
 				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval, ExternalIP: resp.ExternalIP})
 			return nil
 		}
@@ -265,7 +265,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 			t.lastErr = err
 			s.mu.Unlock()
 			s.c.log.Debug("stopped not delivered", "tracker", t.url.redacted, "err", err)
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err, GaveUp: true})
 			return err
 		}
 		timer := time.NewTimer(wait)

@@ -25,6 +25,12 @@ type tracker struct {
 	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
 	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
 
+	// family is the address family this tracker's announces are forced to
+	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
+	// familyDone: the families of the URL were looked at (dualstack.go).
+	family     transport.Family
+	familyDone bool
+
 	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
 	deliveredAt time.Time
 
@@ -199,7 +205,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
-		Family:     s.c.cfg.Family,
+		Family:     s.familyOf(t),
 		IP:         s.c.cfg.AnnounceIP,
 	}
 }
@@ -230,7 +236,7 @@ func (s *Session) announceParams() url.Values {
 // ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err}
 	res := outcomeFailed
 	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
@@ -288,7 +294,7 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
@@ -297,7 +303,7 @@ func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.Anno
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
 	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})
 	}
 }
 
