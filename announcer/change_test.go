@@ -191,7 +191,7 @@ func TestAnnounceTo(t *testing.T) {
 		if err := s.AnnounceTo(b); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AnnounceTo("https://p.test/announce?passkey=REDACTED"); err != nil {
+		if err := s.AnnounceTo(transport.RedactString(private)); err != nil { // as TrackerStatus.URL shows it
 			t.Fatalf("redacted form: %v", err)
 		}
 		if err := s.AnnounceTo("http://nope.test/announce"); !errors.Is(err, ErrUnknownTracker) {
