@@ -205,7 +205,7 @@ func TestAnnounceTo(t *testing.T) {
 		if st := s.Trackers()[1]; st.URL != b || st.State != StateIdle || !st.Started {
 			t.Errorf("backup after its announce: %+v", st)
 		}
-		time.Sleep(time.Minute)
+		time.Sleep(time.Minute) // 1m10s: past the min interval of the forced announce
 		if got := callTimes(e.fake.Calls("a.test")); !slices.Equal(got, []time.Duration{0, time.Minute}) {
 			t.Errorf("forced tracker announced at %v, want at its min interval (1m)", got)
 		}
@@ -256,7 +256,7 @@ func TestSetTrackersKeepsDualStack(t *testing.T) {
 		if err := s.AnnounceTo("udp://dual.test:1"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Minute)
+		time.Sleep(time.Minute + time.Second) // past the min interval: the forced announces are done
 		if n := len(fake.Calls("dual.test:1")); n != 4 {
 			t.Errorf("AnnounceTo: %d calls, want one more per family", n)
 		}
