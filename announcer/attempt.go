@@ -9,30 +9,37 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
-// attempt is one announce to one tracker in flight, on a goroutine of its
-// own, bounded by the tracker's attempt timeout (Config.UDPAttemptTimeout,
-// AttemptTimeout). A tracker has at most one at a time (tracker.inflight):
-// a worker's round, Complete and Stop all wait for the attempt already in
-// flight instead of starting another.
+// attempt is one announce to one tracker, bounded by the tracker's attempt
+// timeout (Config.UDPAttemptTimeout, AttemptTimeout). A tracker has at most
+// one at a time (tracker.inflight): a worker's round, Complete and Stop all
+// wait for the attempt already there instead of starting another.
 //
-// Attempts run under the Session's callCtx, not its runCtx: Stop ends the
-// workers at once but lets their announces finish (within its deadline),
-// so a tracker that registers us meanwhile is still sent "stopped". Close
-// ends them at once.
+// A regular announce first takes a slot of its tracker's host
+// (Config.MaxAnnouncesPerTracker): when none is free it waits in the host's
+// queue, without a goroutine, and runs on the goroutine of an attempt that
+// finishes there (see hostLimit). Event announces (completed) take no slot
+// and start at once.
+//
+// Attempts on the wire run under the Session's callCtx, not its runCtx:
+// Stop ends the workers at once but lets their announces finish (within
+// its deadline), so a tracker that registers us meanwhile is still sent
+// "stopped". Close ends them at once; queued ones are dropped.
 type attempt struct {
+	s      *Session
 	t      *tracker
-	w      *worker // the worker owning t; nil for a URL of no worker
+	w      *worker // the worker owning t
 	ev     transport.Event
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{} // closed when the fields below are set
-
-	// Set before done is closed; read after.
-	res outcome
-	err error // the failure, when res is outcomeFailed, outcomeSkipped or outcomeGaveUp
+	done   chan struct{} // closed when it has ended
 
 	// Guarded by Session.mu.
-	wakers  []chan struct{} // told when the attempt ends
-	awaited bool            // a worker's round waits for it and handles its outcome
+	ended   bool
+	res     outcome
+	err     error // the failure, when res is not outcomeOK
+	awaited bool  // the worker's round waits for it and handles its outcome
+
+	queued bool // guarded by hostLimit.mu: waiting in the host's queue
 }
 
 // errAttemptTimeout is the cause of an attempt's context ending at its
@@ -40,59 +47,83 @@ type attempt struct {
 var errAttemptTimeout = errors.New("announce attempt timed out")
 
 // startAttemptLocked starts an announce to t carrying the event t is owed,
-// or returns the one in flight. It is called with Session.mu held, while
-// the Session runs or (for Stop's completed) stops.
+// or returns the one already there. It is called with Session.mu held,
+// while the Session runs.
 func (s *Session) startAttemptLocked(t *tracker, w *worker) *attempt {
 	if a := t.inflight; a != nil {
 		return a
 	}
 	ctx, cancel := context.WithCancel(s.callCtx)
-	a := &attempt{t: t, w: w, ev: t.pendingEvent(s.completed), cancel: cancel, done: make(chan struct{})}
+	a := &attempt{s: s, t: t, w: w, ev: t.pendingEvent(s.completed), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	t.inflight = a
 	s.flights.Add(1)
-	go s.runAttempt(ctx, a)
+	if isEvent(a.ev) || s.c.takeSlot(t.url.limit, a) {
+		s.c.wg.Add(1)
+		go s.c.runAttempts(a, !isEvent(a.ev))
+	}
 	return a
 }
 
-// runAttempt announces, records the outcome and wakes whoever waits. When
-// the tracker now owes "completed" (Complete came while the attempt was
-// on the wire), it is sent at once.
-func (s *Session) runAttempt(ctx context.Context, a *attempt) {
-	defer s.flights.Done()
-	res, err := s.announce(ctx, a.t, a.ev)
-	a.cancel()
+// runAttempt announces and records the outcome (see endLocked).
+func (s *Session) runAttempt(a *attempt) {
+	s.splitFamilies(a.ctx, a)
+	var res outcome
+	var err error
+	if s.c.acquireGlobal(a.ctx, isEvent(a.ev)) != nil {
+		res, err = outcomeAborted, errNotSent
+	} else {
+		res, err = s.announce(a.ctx, a.t, a.ev)
+		s.c.releaseGlobal(isEvent(a.ev))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := a.t
-	a.res, a.err = res, err
+	a.endLocked(res, err)
+}
+
+// drop ends an attempt still queued for a slot, as aborted, without
+// sending it: the Session is ending. It reports false when the attempt has
+// left the queue (it is on the wire, or about to be).
+func (a *attempt) drop() bool {
+	if !a.s.c.unqueue(a.t.url.limit, a) {
+		return false
+	}
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	a.endLocked(outcomeAborted, errNotSent)
+	return true
+}
+
+// endLocked records how the attempt ended and wakes whoever waits: the
+// worker's round, or Stop. A late answer of a tracker that lost its round
+// makes it a standby that knows us; a completed sent outside a round
+// restarts the interval of the tracker in use; a tracker that now owes
+// "completed" (Complete came while the attempt was on the wire) is sent it
+// at once.
+func (a *attempt) endLocked(res outcome, err error) {
+	s, t, w := a.s, a.t, a.w
+	a.cancel()
+	a.ended, a.res, a.err = true, res, err
 	t.inflight = nil
 	close(a.done)
-	for _, wake := range a.wakers {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	}
-	if res != outcomeOK || a.w == nil || a.awaited {
+	s.flights.Done()
+	now := time.Now()
+	if a.awaited {
+		w.stepLocked(now)
 		return
 	}
-	w := a.w
+	if res != outcomeOK {
+		return
+	}
 	switch {
 	case w.active != t && t.state == StateOK:
-		// A late answer of a tracker another one of its tier beat: it
-		// knows us now (stopped will be sent) but stands by.
 		t.state, t.next = StateIdle, time.Time{}
-		s.stateChangedLocked(t, time.Now())
-	case w.active == t && !w.running && s.life == lifeRunning:
-		// An event announce (completed) to the tracker in use outside a
-		// round: its interval starts again from this reply.
+		s.stateChangedLocked(t, now)
+	case w.round == nil && s.life == lifeRunning:
 		w.roundAt = t.next
 		if w.forced {
 			w.forceLocked()
 		}
-		if w.timer != nil {
-			w.armLocked(time.Now())
-		}
+		w.armLocked(now)
 	}
 	if s.life == lifeRunning && t.pendingEvent(s.completed) == transport.EventCompleted {
 		s.startAttemptLocked(t, w)
@@ -112,7 +143,10 @@ func (a *attempt) errLocked() error {
 	}
 }
 
-var errInFlight = errors.New("announce still in flight")
+var (
+	errInFlight = errors.New("announce still in flight")
+	errNotSent  = errors.New("announce dropped before it was sent")
+)
 
 // attemptTimeout is the bound of t's next attempt: UDPAttemptTimeout,
 // doubled by each consecutive failure up to 2^8 times (the BEP 15 ladder
@@ -134,6 +168,6 @@ func timeoutErr(d time.Duration) error {
 // answer that says it did not (a failure reason, a permanent error, a
 // skipped family) leaves that possible, so it is sent "stopped".
 func owedStopped(err error) bool {
-	return err != nil && !errors.Is(err, transport.ErrTrackerFailure) && !transport.IsPermanent(err) &&
+	return err != nil && err != errNotSent && !errors.Is(err, transport.ErrTrackerFailure) && !transport.IsPermanent(err) &&
 		!errors.Is(err, transport.ErrSkipped) && !errors.Is(err, transport.ErrUnsupported)
 }

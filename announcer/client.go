@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/trackerkit/trackerkit/internal/netdial"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -47,7 +48,8 @@ type trackerURL struct {
 
 // NewClient returns a Client configured by cfg (see Config for the
 // defaults). It builds the default transports for the schemes cfg.Transports
-// does not name.
+// does not name. It fails only for a Config.Proxy it cannot use (neither
+// http:// nor socks5://, or no host:port).
 func NewClient(cfg Config) (*Client, error) {
 	cfg.populate()
 	c := &Client{
@@ -58,7 +60,12 @@ func NewClient(cfg Config) (*Client, error) {
 		urls:     make(map[string]*trackerURL),
 		hosts:    make(map[string]*hostLimit),
 	}
-	c.dns = transport.NewResolver(transport.ResolverConfig{})
+	if cfg.Proxy != nil {
+		if err := netdial.CheckProxy(cfg.Proxy); err != nil {
+			return nil, err
+		}
+	}
+	c.dns = transport.NewResolver(transport.ResolverConfig{Lookup: cfg.LookupHost})
 	c.transports, c.owned = buildTransports(&c.cfg, c.dns)
 	if n := cfg.MaxConcurrentAnnounces; n > 0 {
 		c.sem = make(chan struct{}, n)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -70,9 +72,63 @@ type Config struct {
 	// Stopped announces always ask for 0. A Session may override it.
 	NumWant int
 
-	// UserAgent is sent by the default HTTP(S) and WebSocket transports.
-	// Default "trackerkit/0.1" (DefaultUserAgent).
+	// UserAgent is sent on every HTTP(S) request and WebSocket handshake
+	// of the default transports. Default "trackerkit/0.1"
+	// (DefaultUserAgent).
 	UserAgent string
+
+	// Proxy carries all tracker traffic of the default transports, so
+	// that no announce leaves around it:
+	//   - "http://[user:password@]host:port": HTTP(S) and WS(S) trackers
+	//     through CONNECT tunnels (the proxy sees host:port only, never a
+	//     passkey). UDP trackers are skipped, each with an ErrorEvent
+	//     saying an http:// proxy cannot carry UDP (matching
+	//     transport.ErrSkipped and udp.ErrHTTPProxy).
+	//   - "socks5://[user:password@]host:port": TCP through SOCKS5
+	//     CONNECT, UDP through SOCKS5 UDP ASSOCIATE (as libtorrent).
+	// Hostnames of TCP trackers are resolved by the proxy; UDP tracker
+	// names are resolved here. Dual-stack announcing is off through a
+	// proxy (the proxy picks the family). NewClient refuses another
+	// scheme. Default nil: direct connections (the HTTP transport still
+	// honours HTTP_PROXY/HTTPS_PROXY from the environment, for HTTP(S)
+	// trackers only).
+	Proxy *url.URL
+
+	// LocalAddr, when valid, is the source address of every tracker
+	// socket (UDP, HTTP and WS): the VPN users' setting. Only trackers of
+	// its family are announced to; the others are skipped. Default: the
+	// system's choice.
+	LocalAddr netip.Addr
+
+	// LookupHost resolves tracker hostnames for every default transport,
+	// behind the Client's one DNS cache (transport.Resolver: a name is
+	// looked up once per transport.DefaultDNSTTL, a failure remembered for
+	// transport.DefaultDNSNegativeTTL, however many torrents use it).
+	// Tests use it to make a name resolve to both 127.0.0.1 and ::1;
+	// transport.LookupWith adapts a *net.Resolver. Default nil:
+	// net.DefaultResolver.
+	LookupHost transport.LookupFunc
+
+	// AnnounceIP, when valid, is the address trackers are asked to list us
+	// at: HTTP "ip=", and UDP's IPv4 ip field (an IPv6 AnnounceIP is not
+	// sent over UDP). Default: not sent, as BEP 7 advises: the tracker
+	// uses the address the announce came from.
+	AnnounceIP netip.Addr
+
+	// SingleStack turns dual-stack announcing off: each tracker gets one
+	// announce per schedule, to the first of its addresses that answers
+	// (the next family is tried after a few seconds of silence). Default
+	// false: a tracker whose name resolves to both families, each routable
+	// from here, is announced over each family, with the same key and
+	// peer ID, each family on its own schedule (TrackerStatus.Family), as
+	// libtorrent does with its listen addresses.
+	SingleStack bool
+
+	// Family restricts every announce to one address family
+	// (transport.FamilyIPv4 or transport.FamilyIPv6; the CLI's -4 and
+	// -6). Trackers without an address of that family are skipped.
+	// Default transport.FamilyAny: every family.
+	Family transport.Family
 
 	// Logger receives debug lines for announces and warnings for trackers
 	// given up. URLs in log lines are redacted. Default (nil): discard.

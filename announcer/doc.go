@@ -63,6 +63,16 @@
 // replaced. UpdateEvent.ExternalIP and TrackerStatus.ExternalIP report the
 // address a tracker saw us from (BEP 24 "external ip").
 //
+// # BEP 52
+//
+// Torrent.InfoHashV2 carries a v2 info hash. A hybrid torrent (both hashes)
+// is announced under its v1 hash and under its v2 hash truncated to 20
+// bytes, as libtorrent does: each URL has two trackers in the Session, each
+// with its own schedule, "started" and "stopped" (TrackerStatus.InfoHash,
+// UpdateEvent.InfoHash and ErrorEvent.InfoHash say which), and a peer that
+// both swarms return reaches the consumer once per round of the two
+// replies. A v2-only torrent is announced under its truncated v2 hash.
+//
 // # Scheduling
 //
 // After a successful announce the next one to that tracker is due after the

@@ -8,54 +8,64 @@ import (
 // hostLimit bounds the requests in flight to one tracker endpoint (scheme,
 // host and port), whatever the URL's path or passkey: a tracker serving
 // thousands of our torrents is not flooded, and a dead one holds only its
-// own slots while its requests wait out their retransmits.
+// own slots while its requests wait out their bounds.
 //
-// It also runs the workers whose next tracker is on that endpoint, with
-// at most as many goroutines as it has slots: workers due while all are
-// busy wait in a queue, not on goroutines of their own, and a goroutine that
-// finishes a worker goes on with the next one, stack warm. So ten thousand
-// sessions starting at once cost a few dozen goroutines, and announce at the
-// pace the tracker answers.
+// Regular announces that find every slot taken wait in a queue, not on
+// goroutines of their own, and a goroutine that finishes an announce goes
+// on with the next one queued, stack warm, handing its slot over. So ten
+// thousand sessions starting at once cost a few dozen goroutines, and
+// announce at the pace the tracker answers. A worker whose announce waits
+// here still fails over to the next tracker of its tier on time: the queue
+// holds announces, not workers. Event announces (completed, stopped) never
+// queue here.
 type hostLimit struct {
 	key   string
-	slots chan struct{} // nil: unlimited
+	slots chan struct{} // nil: unlimited; also taken by scrapes (acquireSlot)
 	refs  int
 
-	mu      sync.Mutex
-	queue   []*worker // due workers waiting for a goroutine, FIFO from head
-	head    int
-	running int // goroutines running workers
+	mu    sync.Mutex
+	queue []*attempt // waiting for a slot, FIFO from head; dropped ones have queued false
+	head  int
 }
 
-// submit runs w on one of the endpoint's goroutines, or queues it. The
-// caller holds w's Session.mu and has marked w running, so the Client
-// cannot be waiting for its goroutines yet.
-func (c *Client) submit(h *hostLimit, w *worker) {
-	h.mu.Lock()
-	if h.slots != nil && h.running >= cap(h.slots) {
-		h.queue = append(h.queue, w)
-		h.mu.Unlock()
-		return
+// takeSlot takes a slot of h for a, reporting true, or queues a (false):
+// a then runs when a slot is handed over (runAttempts).
+func (c *Client) takeSlot(h *hostLimit, a *attempt) bool {
+	if h.slots == nil {
+		return true
 	}
-	h.running++
-	h.mu.Unlock()
-	c.wg.Add(1)
-	go c.runWorkers(h, w)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	default:
+	}
+	a.queued = true
+	h.queue = append(h.queue, a)
+	return false
 }
 
-// runWorkers runs w, then the queued workers of h until none is left.
-func (c *Client) runWorkers(h *hostLimit, w *worker) {
+// runAttempts runs a, then, when a held a slot of its host, the attempts
+// queued there until none is left.
+func (c *Client) runAttempts(a *attempt, slotted bool) {
 	defer c.wg.Done()
-	for {
-		w.runIfRunning()
-		h.mu.Lock()
-		if h.head == len(h.queue) {
-			h.queue, h.head = nil, 0
-			h.running--
-			h.mu.Unlock()
+	for a != nil {
+		a.s.runAttempt(a)
+		if !slotted {
 			return
 		}
-		w = h.queue[h.head]
+		a = c.handOver(a.t.url.limit)
+	}
+}
+
+// handOver gives the slot of an attempt that ended to the next one queued
+// at h, or frees it.
+func (c *Client) handOver(h *hostLimit) *attempt {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.head < len(h.queue) {
+		a := h.queue[h.head]
 		h.queue[h.head] = nil
 		h.head++
 		if h.head >= 1024 && 2*h.head >= len(h.queue) { // a lasting backlog: reclaim the front
@@ -63,7 +73,45 @@ func (c *Client) runWorkers(h *hostLimit, w *worker) {
 			clear(h.queue[n:])
 			h.queue, h.head = h.queue[:n], 0
 		}
-		h.mu.Unlock()
+		if a.queued {
+			a.queued = false
+			return a
+		}
+	}
+	h.queue, h.head = nil, 0
+	<-h.slots
+	return nil
+}
+
+// unqueue takes a out of h's queue, reporting false when it is not queued
+// (any more).
+func (c *Client) unqueue(h *hostLimit, a *attempt) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !a.queued {
+		return false
+	}
+	a.queued = false // handOver skips it
+	return true
+}
+
+// acquireGlobal takes one of Config.MaxConcurrentAnnounces' slots for a
+// regular announce (events take none), waiting until ctx ends.
+func (c *Client) acquireGlobal(ctx context.Context, event bool) error {
+	if c.sem == nil || event {
+		return nil
+	}
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) releaseGlobal(event bool) {
+	if c.sem != nil && !event {
+		<-c.sem
 	}
 }
 

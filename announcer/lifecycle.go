@@ -99,7 +99,16 @@ func (s *Session) halt() {
 	for _, w := range s.workers {
 		w.stopLocked()
 	}
+	var flights []*attempt
+	for _, t := range s.trackers {
+		if t.inflight != nil {
+			flights = append(flights, t.inflight)
+		}
+	}
 	s.mu.Unlock()
+	for _, a := range flights {
+		a.drop() // those still queued for a slot were never sent: nothing owed
+	}
 	s.cancelRun()
 	s.wg.Wait()
 	for _, cancel := range unsub {
@@ -222,7 +231,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		s.stateChangedLocked(t, time.Now())
 	}
 	s.mu.Unlock()
-	req := s.request(transport.EventStopped, trackerID)
+	req := s.request(t, transport.EventStopped, trackerID)
 	wait := stopRetryMin
 	for {
 		resp, err := s.call(ctx, t, req, 0)
@@ -240,7 +249,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 					p.Conn.Close()
 				}
 			}
-			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, Event: transport.EventStopped,
+			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: transport.EventStopped,
 				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval, ExternalIP: resp.ExternalIP})
 			return nil
 		}
@@ -256,7 +265,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 			t.lastErr = err
 			s.mu.Unlock()
 			s.c.log.Debug("stopped not delivered", "tracker", t.url.redacted, "err", err)
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: err, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err, GaveUp: true})
 			return err
 		}
 		timer := time.NewTimer(wait)
@@ -278,7 +287,7 @@ func (s *Session) subscribeLocked() {
 			continue
 		}
 		redacted := t.url.redacted
-		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, s.hash, func(p peer.Peer) {
+		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
 			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
 		}))
 	}

@@ -9,8 +9,19 @@ import (
 )
 
 // Torrent is what a Session announces: the info hash and the announce URLs.
+//
+// A v1 torrent sets InfoHash; a v2-only torrent (BEP 52) sets InfoHashV2
+// only and is announced by its truncated v2 hash; a hybrid torrent sets
+// both and is announced under each, as libtorrent does: every tracker gets
+// two announces, each with its own schedule and its own TrackerStatus row
+// (TrackerStatus.InfoHash says which), and the peers of both swarms reach
+// the one Session.
 type Torrent struct {
+	// InfoHash is the v1 info hash (SHA-1); zero for a v2-only torrent.
 	InfoHash transport.InfoHash
+	// InfoHashV2 is the v2 info hash (SHA-256) of a v2-only or hybrid
+	// torrent; zero for a v1 torrent.
+	InfoHashV2 transport.InfoHashV2
 	// Tiers is the torrent's announce-list (BEP 12): tiers of announce
 	// URLs, most preferred tier first. A torrent with only "announce" has
 	// one tier of one URL. Duplicate URLs are merged (the first occurrence

@@ -71,7 +71,7 @@ func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
 	if err := s.c.acquireSlot(ctx, t.url); err != nil {
 		return s.wrap("scrape", t, err)
 	}
-	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{s.hash}})
+	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{t.hash}})
 	s.c.releaseSlot(t.url)
 	now := time.Now()
 	if err == nil && resp == nil {
@@ -80,17 +80,17 @@ func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
 	if err != nil {
 		err = s.wrap("scrape", t, err)
 		if !errors.Is(err, transport.ErrUnsupported) && ctx.Err() == nil {
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: err})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err})
 		}
 		return err
 	}
-	st, ok := resp.Files[s.hash]
+	st, ok := resp.Files[t.hash]
 	if !ok {
 		st = transport.ScrapeStats{}
 	}
 	s.mu.Lock()
 	t.seeders, t.leechers = st.Complete, st.Incomplete
 	s.mu.Unlock()
-	s.events.push(ScrapeEvent{Time: now, Tracker: t.url.redacted, InfoHash: s.hash, Stats: st})
+	s.events.push(ScrapeEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Stats: st})
 	return nil
 }

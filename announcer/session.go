@@ -27,7 +27,8 @@ const (
 // Close. Its methods are safe for concurrent use.
 type Session struct {
 	c           *Client
-	hash        transport.InfoHash
+	hash        transport.InfoHash   // announced by every tracker; the truncated v2 hash for a v2-only torrent
+	hashV2      transport.InfoHashV2 // zero unless v2 or hybrid
 	key         uint32
 	peerID      peer.ID
 	port        uint16
@@ -75,6 +76,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	s := &Session{
 		c:           c,
 		hash:        t.InfoHash,
+		hashV2:      t.InfoHashV2,
 		key:         opts.Key,
 		port:        opts.Port,
 		peerID:      opts.PeerID,
@@ -99,7 +101,16 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.scrapeEvery > 0 {
 		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
 	}
+	// A v1 hash equal to the truncated v2 one is a v2-only torrent given
+	// twice: announced once.
+	hybrid := !s.hashV2.IsZero() && s.hash != (transport.InfoHash{}) && s.hash != s.hashV2.Truncated()
+	if s.hash == (transport.InfoHash{}) && !s.hashV2.IsZero() {
+		s.hash = s.hashV2.Truncated() // v2-only
+	}
 	s.buildTrackers(t.Tiers, opts.TierMode, opts.KeepOrder)
+	if hybrid {
+		s.addHash(s.hashV2.Truncated())
+	}
 	if len(s.trackers) == 0 {
 		return nil, ErrNoTrackers
 	}
@@ -134,7 +145,9 @@ func resolveNumWant(session, client int) int32 {
 	return int32(min(max(n, transport.NumWantDefault), 1<<20))
 }
 
-// InfoHash returns the torrent's info hash.
+// InfoHash returns the torrent's info hash as trackers know it: the v1 hash,
+// or for a v2-only torrent its truncated v2 hash. A hybrid torrent is also
+// announced under its truncated v2 hash (see Torrent).
 func (s *Session) InfoHash() transport.InfoHash { return s.hash }
 
 // Events returns the Session's event stream. Read it until it is closed.

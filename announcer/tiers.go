@@ -35,7 +35,7 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool)
 				continue
 			}
 			seen[key] = true
-			t := &tracker{tier: tierIndex, seeders: -1, leechers: -1}
+			t := &tracker{tier: tierIndex, hash: s.hash, seeders: -1, leechers: -1}
 			if err != nil {
 				t.url = badURL(key, err)
 				t.state, t.shown = StateGaveUp, StateGaveUp // born given up: Start says so with an ErrorEvent

@@ -22,37 +22,51 @@ type tracker struct {
 	url  *trackerURL         // shared with other Sessions; read-only
 	tr   transport.Transport // nil: the URL is unusable
 	tier int
+	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
+	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
 
-	state       State
-	started     bool // acknowledged "started": will be sent "stopped"
-	leecher     bool // acknowledged us with left > 0: owed "completed" once we finish
-	interval    time.Duration
-	minInterval time.Duration
-	last        time.Time // last successful announce
-	next        time.Time // next announce or retry; zero: none planned
-	seeders     int
-	leechers    int
-	peers       int
-	failures    int
-	lastErr     error
-	warning     string
-	trackerID   string
-	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
-	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
-	shown       State                       // the state the last StateEvent carried
-	bo          *backoff.ExponentialBackOff // nil while healthy
-	inflight    *attempt                    // the announce on the wire, if any
+	// family is the address family this tracker's announces are forced to
+	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
+	// familyDone: the families of the URL were looked at (dualstack.go).
+	family     transport.Family
+	familyDone bool
+
+	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
+	deliveredAt time.Time
+
+	state        State
+	started      bool // acknowledged "started": will be sent "stopped"
+	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
+	interval     time.Duration
+	minInterval  time.Duration
+	last         time.Time // last successful announce
+	next         time.Time // next announce or retry; zero: none planned
+	seeders      int
+	leechers     int
+	peers        int
+	offers       int // WebRTC offers the last reply's announce carried
+	offersWanted int
+	failures     int
+	lastErr      error
+	warning      string
+	trackerID    string
+	externalIP   netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt    time.Duration               // last and smoothed round trip of successful announces
+	shown        State                       // the state the last StateEvent carried
+	bo           *backoff.ExponentialBackOff // nil while healthy
+	inflight     *attempt                    // the announce on the wire, if any
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
 type outcome uint8
 
 const (
-	outcomeOK      outcome = iota
-	outcomeFailed          // counted failure, retry at t.next
-	outcomeSkipped         // not tried: address family unreachable
-	outcomeGaveUp          // the URL is given up
-	outcomeAborted         // the Session is ending
+	outcomeOK           outcome = iota
+	outcomeFailed               // counted failure, retry at t.next
+	outcomeSkipped              // not tried: address family unreachable
+	outcomeGaveUp               // the URL is given up
+	outcomeAborted              // the Session is ending
+	outcomeReconnecting         // the transport reconnects by itself (failed only)
 )
 
 // pendingEvent returns the event t is owed, most important first: started
@@ -82,7 +96,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
 
-	req := s.request(ev, trackerID)
+	req := s.request(t, ev, trackerID)
 	resp, err := s.call(ctx, t, req, bound)
 	now := time.Now()
 	if err != nil && ctx.Err() != nil {
@@ -105,6 +119,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	t.last = now
 	t.next = now.Add(s.c.clampInterval(resp.Interval))
 	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
+	t.offers, t.offersWanted = resp.Offers, resp.OffersWanted
 	t.warning = resp.Warning
 	if resp.ExternalIP.IsValid() {
 		t.externalIP = resp.ExternalIP
@@ -129,18 +144,10 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	return outcomeOK, nil
 }
 
-// call runs one transport call. Regular announces take a slot of the
-// Client's concurrency limits first (waiting for one does not count
-// against bound); event announces (completed, stopped) take none, so they
-// never wait behind regular announces to a busy or dead host. bound, when
-// positive, limits the transport call; reaching it is a transport.ErrTimeout.
+// call runs one transport call (the caller holds the slots a regular
+// announce needs: see attempt). bound, when positive, limits it; reaching
+// it is a transport.ErrTimeout.
 func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration) (*transport.AnnounceResponse, error) {
-	if !isEvent(req.Event) {
-		if err := s.c.acquireSlot(ctx, t.url); err != nil {
-			return nil, s.wrap("announce", t, err)
-		}
-		defer s.c.releaseSlot(t.url)
-	}
 	callCtx := ctx
 	if bound > 0 {
 		var cancel context.CancelFunc
@@ -179,15 +186,15 @@ func (s *Session) wrap(op string, t *tracker, err error) error {
 	return transport.Wrap(op, t.url.redacted, err)
 }
 
-// request builds an announce request with the current stats.
-func (s *Session) request(ev transport.Event, trackerID string) *transport.AnnounceRequest {
+// request builds an announce to t with the current stats.
+func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *transport.AnnounceRequest {
 	st := s.stats()
 	numWant := s.numWant
 	if ev == transport.EventStopped {
 		numWant = 0
 	}
 	return &transport.AnnounceRequest{
-		InfoHash:   s.hash,
+		InfoHash:   t.hash,
 		PeerID:     s.peerID,
 		Port:       s.port,
 		Uploaded:   st.Uploaded,
@@ -198,6 +205,8 @@ func (s *Session) request(ev transport.Event, trackerID string) *transport.Annou
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
+		Family:     s.familyOf(t),
+		IP:         s.c.cfg.AnnounceIP,
 	}
 }
 
@@ -222,14 +231,27 @@ func (s *Session) announceParams() url.Values {
 }
 
 // failed records a failed announce and decides what comes next: a skipped
-// tracker waits without counting a failure; a permanent error (HTTP 410,
+// tracker waits without counting a failure, and so does one whose
+// transport is reconnecting (it shows StateReconnecting and emits no
+// ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err}
 	res := outcomeFailed
+	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
 	t.lastErr = err
 	switch {
+	case errors.As(err, &reconnecting):
+		// The transport reconnects by itself and re-sends then: ask again
+		// at that time; not a failure (the tracker is not refusing us).
+		t.state = StateReconnecting
+		t.next = reconnecting.At
+		if floor := now.Add(time.Second); t.next.Before(floor) {
+			t.next = floor
+		}
+		ev.NextTry = t.next
+		res = outcomeReconnecting
 	case errors.Is(err, transport.ErrSkipped):
 		t.state = StateSkipped
 		t.next = now.Add(s.c.clampInterval(skippedRetry))
@@ -259,6 +281,9 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	} else if s.c.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.c.log.Debug("announce failed", "tracker", t.url.redacted, "err", err, "next", ev.NextTry)
 	}
+	if res == outcomeReconnecting {
+		return outcomeFailed // for the worker: try the next tracker meanwhile
+	}
 	s.events.push(ev)
 	return res
 }
@@ -269,15 +294,16 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
+		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
-	if peers := distinctPeers(resp.Peers); len(peers) > 0 {
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
+	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})
 	}
 }
 

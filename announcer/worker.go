@@ -1,121 +1,104 @@
 package announcer
 
 import (
-	"context"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
 )
 
 // worker announces for one group of trackers: one tier (TiersParallel),
-// every tier in order (TiersStrict) or a single URL (TiersAll). It talks to
-// one tracker at a time, in order, failing over to the next when one fails
-// and moving the one that answered to the front of its tier (BEP 12).
+// every tier in order (TiersStrict) or a single URL (TiersAll). A round
+// asks the trackers of a tier in order until one answers (BEP 12 inside a
+// tier): the next is asked when the one before failed, or has gone
+// Config.FailoverAfter unanswered while it keeps trying. The first to
+// answer is used and moved to the front of its tier; the next tier is
+// tried only when every tracker of this one failed.
 //
-// A worker holds a goroutine only while it works: between announces it is
-// one timer (time.AfterFunc), so an idle (Session, tracker) pair costs no
-// goroutine stack. The timer's function starts the goroutine again when the
-// next round, retry or periodic scrape is due.
+// A worker is a state machine under Session.mu, never a goroutine: between
+// rounds it is one timer (time.AfterFunc), during a round that timer waits
+// for the failover, and the only goroutines are those of its attempts on
+// the wire (see attempt). An attempt waiting for a slot of its tracker's
+// host waits in that host's queue, not on a goroutine. So an idle
+// (Session, tracker) pair costs a timer, and a dead tracker first in a tier
+// holds up neither the next tracker of the tier nor the other torrents.
 type worker struct {
 	s     *Session
-	tiers [][]*tracker // reordered on success, only by the running goroutine
+	tiers [][]*tracker // reordered when a tracker wins a round
 
 	// Guarded by Session.mu.
 	timer    *time.Timer // AfterFunc(fire); nil until the first wait
-	running  bool        // queued for, or running on, a goroutine
+	round    *round      // the round in progress; nil between rounds
 	finished bool        // every tracker given up: nothing left to do
 	forced   bool        // an announce was forced since the round began
+	scraping bool        // a periodic scrape is in flight
 	active   *tracker    // answered the last round; nil while failing
 	roundAt  time.Time   // when the next round starts
 	scrapeAt time.Time   // next periodic scrape; zero: none
 }
 
+// round is the state of a round in progress.
+type round struct {
+	tier       int        // index in worker.tiers of the tier being tried
+	next       int        // the next tracker of that tier to consider
+	tries      []*attempt // this tier's attempts, in the order asked
+	failoverAt time.Time  // when to ask the next tracker too; zero: not armed
+	retryAt    time.Time  // earliest retry of the trackers passed over or failed
+}
+
 // start runs the worker's first round; called by Start with Session.mu held.
 func (w *worker) start() {
-	s := w.s
-	if s.scrapeEvery > 0 {
-		w.scrapeAt = time.Now().Add(s.scrapeEvery)
+	now := time.Now()
+	if w.s.scrapeEvery > 0 {
+		w.scrapeAt = now.Add(w.s.scrapeEvery)
 	}
-	w.running = true
-	s.c.submit(w.host(), w)
+	w.beginRoundLocked(now)
 }
 
-// host returns the endpoint of the tracker the worker will try first.
-func (w *worker) host() *hostLimit { return w.tiers[0][0].url.limit }
-
-// runIfRunning runs the worker that submit queued, unless the Session has
-// ended meanwhile (its halt does not wait for queued workers).
-func (w *worker) runIfRunning() {
-	s := w.s
-	s.mu.Lock()
-	if s.life != lifeRunning {
-		w.running = false
-		s.mu.Unlock()
-		return
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	w.run()
-}
-
-// fire is the timer's function: it submits the worker unless it is
-// already running, finished, or the Session is ending (halt stops the
-// timers, but one may be firing already).
+// fire is the timer's function: the failover of the round in progress, or
+// the next round or scrape. It does nothing once the Session is ending
+// (halt stops the timers, but one may be firing already).
 func (w *worker) fire() {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w.running || w.finished || s.life != lifeRunning {
+	if w.finished || s.life != lifeRunning {
 		return
 	}
-	w.running = true
-	s.c.submit(w.host(), w)
-}
-
-// run does what is due (rounds, scrapes), then arms the timer for what is
-// next and returns. It also returns when the Session ends.
-func (w *worker) run() {
-	s := w.s
-	defer s.wg.Done()
-	ctx := s.runCtx
-	for {
-		now := time.Now()
-		s.mu.Lock()
-		roundAt, scrapeAt, active := w.roundAt, w.scrapeAt, w.active
-		if ctx.Err() != nil || s.life != lifeRunning { // ending: halt waits for us
-			w.running = false
-			s.mu.Unlock()
-			return
-		}
-		switch {
-		case !roundAt.After(now):
-			s.mu.Unlock()
-			if !w.round(ctx) {
+	now := time.Now()
+	switch {
+	case w.round != nil:
+		w.stepLocked(now)
+		return
+	case !w.roundAt.After(now):
+		w.beginRoundLocked(now)
+		return
+	case !w.scrapeAt.IsZero() && !w.scrapeAt.After(now):
+		w.scrapeAt = now.Add(s.scrapeEvery)
+		if t := w.active; t != nil && !w.scraping {
+			w.scraping = true
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.scrapeOne(s.runCtx, t)
 				s.mu.Lock()
-				w.running, w.finished = false, ctx.Err() == nil
+				w.scraping = false
 				s.mu.Unlock()
-				return
-			}
-		case !scrapeAt.IsZero() && !scrapeAt.After(now):
-			s.mu.Unlock()
-			if active != nil {
-				s.scrapeOne(ctx, active)
-			}
-			s.mu.Lock()
-			w.scrapeAt = time.Now().Add(s.scrapeEvery)
-			s.mu.Unlock()
-		default:
-			w.running = false
-			w.armLocked(now)
-			s.mu.Unlock()
-			return
+			}()
 		}
 	}
+	w.armLocked(now)
 }
 
-// armLocked sets the timer for the next thing due.
+// armLocked sets the timer for the next thing due: the failover during a
+// round, else the next round or scrape.
 func (w *worker) armLocked(now time.Time) {
 	at := earliest(w.roundAt, w.scrapeAt)
+	if w.round != nil {
+		at = w.round.failoverAt
+	}
+	if at.IsZero() {
+		return
+	}
 	if w.timer == nil {
 		w.timer = time.AfterFunc(at.Sub(now), w.fire)
 		return
@@ -123,170 +106,116 @@ func (w *worker) armLocked(now time.Time) {
 	w.timer.Reset(at.Sub(now))
 }
 
-// stopLocked stops the timer; the Session is ending.
+// stopLocked stops the timer and abandons the round; the Session is
+// ending. Attempts on the wire go on (Stop waits for them); those still
+// queued for a slot are dropped.
 func (w *worker) stopLocked() {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-}
-
-// round announces to the trackers, tier by tier, until one answers (see
-// roundTier). Trackers backing off (or skipped) until later are passed
-// over; given-up ones are ignored. It reports false when the worker should
-// exit: the Session is ending, or no tracker is left to try.
-func (w *worker) round(ctx context.Context) bool {
-	s := w.s
-	s.mu.Lock()
-	w.forced = false
-	s.mu.Unlock()
-	var retryAt time.Time // earliest retry of a tracker passed over or failed
-	for _, tier := range w.tiers {
-		won, at, ok := w.roundTier(ctx, tier)
-		if !ok {
-			return false
-		}
-		if won {
-			return true
-		}
-		retryAt = earliest(retryAt, at)
-	}
-	if retryAt.IsZero() {
-		return false // every tracker has been given up
-	}
-	s.mu.Lock()
-	w.active, w.roundAt = nil, retryAt
-	s.mu.Unlock()
-	return true
-}
-
-// roundTier announces to one tier's trackers, in order, until one answers
-// (BEP 12 inside a tier): each is asked when the one before it failed or
-// has gone Config.FailoverAfter unanswered, the earlier ones still trying.
-// The first to answer wins and moves to the front of the tier; the others
-// finish their attempt on their own (see runAttempt). won reports a winner;
-// otherwise retryAt is the earliest retry of the tier's trackers. ok is
-// false when ctx ended (the Session is ending): attempts in flight go on,
-// for Stop to wait for.
-func (w *worker) roundTier(ctx context.Context, tier []*tracker) (won bool, retryAt time.Time, ok bool) {
-	s := w.s
-	wake := make(chan struct{}, 1)
-	var tries []*attempt // in tier order
-	next := 0            // the next tracker of the tier to consider
-	var failover *time.Timer
-	var failoverC <-chan time.Time
-	defer func() {
-		if failover != nil {
-			failover.Stop()
-		}
-	}()
-	// launchLocked asks the next tracker that can be asked now; false when
-	// none is left.
-	launchLocked := func(now time.Time) bool {
-		for ; next < len(tier); next++ {
-			t := tier[next]
-			if t.state == StateGaveUp {
-				continue
-			}
-			if (t.state == StateBackingOff || t.state == StateSkipped) && t.next.After(now) && t.inflight == nil {
-				retryAt = earliest(retryAt, t.next)
-				continue
-			}
-			a := s.startAttemptLocked(t, w)
-			a.wakers = append(a.wakers, wake)
-			a.awaited = true
-			tries = append(tries, a)
-			next++
-			return true
-		}
-		return false
-	}
-	// doneLocked hands the attempts still in flight over to themselves.
-	doneLocked := func() {
-		for _, a := range tries {
+	if r := w.round; r != nil {
+		for _, a := range r.tries {
 			a.awaited = false
 		}
+		w.round = nil
 	}
+}
+
+// beginRoundLocked starts a round at the first tier.
+func (w *worker) beginRoundLocked(now time.Time) {
+	w.forced = false
+	w.round = &round{}
+	w.stepLocked(now)
+}
+
+// stepLocked moves the round on: it is called when the round begins, when
+// one of its attempts ends and when the failover time comes.
+func (w *worker) stepLocked(now time.Time) {
+	s := w.s
+	r := w.round
 	for {
-		now := time.Now()
-		s.mu.Lock()
+		tier := w.tiers[r.tier]
 		running := 0
-		for _, a := range tries {
-			select {
-			case <-a.done:
-				if a.res == outcomeOK {
-					i := slicesIndex(tier, a.t)
-					copy(tier[1:i+1], tier[:i])
-					tier[0] = a.t
-					doneLocked()
-					s.mu.Unlock()
-					w.succeeded(a.t)
-					return true, time.Time{}, true
-				}
-			default:
+		for _, a := range r.tries {
+			if !a.ended {
 				running++
+			} else if a.res == outcomeOK {
+				w.wonLocked(tier, a.t, now)
+				return
 			}
 		}
-		if ctx.Err() != nil {
-			doneLocked()
-			s.mu.Unlock()
-			return false, time.Time{}, false
+		if running > 0 && (r.failoverAt.IsZero() || now.Before(r.failoverAt)) {
+			return // an attempt ending or the failover timer calls again
 		}
-		if running == 0 {
-			if !launchLocked(now) {
-				for _, a := range tries {
-					if a.res == outcomeFailed || a.res == outcomeSkipped {
-						retryAt = earliest(retryAt, a.t.next)
-					}
-				}
-				doneLocked()
-				s.mu.Unlock()
-				return false, retryAt, true
+		if w.launchLocked(r, tier, now) {
+			r.failoverAt = now.Add(s.c.cfg.FailoverAfter)
+			w.armLocked(now)
+			return
+		}
+		if running > 0 {
+			r.failoverAt = time.Time{} // nobody left to ask: wait for those on the wire
+			return
+		}
+		// Every tracker of the tier failed or is waiting to retry.
+		for _, a := range r.tries {
+			if a.res == outcomeFailed || a.res == outcomeSkipped {
+				r.retryAt = earliest(r.retryAt, a.t.next)
 			}
-			running++
-			failoverC = w.resetTimer(&failover)
 		}
-		s.mu.Unlock()
-		select {
-		case <-wake:
-		case <-failoverC:
-			failoverC = nil
-			s.mu.Lock()
-			if launchLocked(time.Now()) {
-				failoverC = w.resetTimer(&failover)
-			}
-			s.mu.Unlock()
-		case <-ctx.Done():
+		r.tier, r.next, r.tries, r.failoverAt = r.tier+1, 0, nil, time.Time{}
+		if r.tier < len(w.tiers) {
+			continue
 		}
+		w.round = nil
+		if r.retryAt.IsZero() {
+			w.finished = true // every tracker has been given up
+			return
+		}
+		w.active, w.roundAt = nil, r.retryAt
+		w.armLocked(now)
+		return
 	}
 }
 
-// resetTimer (re)arms the failover timer for Config.FailoverAfter.
-func (w *worker) resetTimer(tm **time.Timer) <-chan time.Time {
-	d := w.s.c.cfg.FailoverAfter
-	if *tm == nil {
-		*tm = time.NewTimer(d)
-	} else {
-		(*tm).Reset(d)
+// launchLocked asks the next tracker of the tier that can be asked now (or
+// joins the announce already in flight to it); false when none is left.
+func (w *worker) launchLocked(r *round, tier []*tracker, now time.Time) bool {
+	for ; r.next < len(tier); r.next++ {
+		t := tier[r.next]
+		if t.state == StateGaveUp {
+			continue
+		}
+		if (t.state == StateBackingOff || t.state == StateSkipped || t.state == StateReconnecting) && t.next.After(now) && t.inflight == nil {
+			r.retryAt = earliest(r.retryAt, t.next)
+			continue
+		}
+		a := w.s.startAttemptLocked(t, w)
+		a.awaited = true
+		r.tries = append(r.tries, a)
+		r.next++
+		return true
 	}
-	return (*tm).C
+	return false
 }
 
-func slicesIndex(tier []*tracker, t *tracker) int {
+// wonLocked ends the round: t answered. It moves t to the front of its
+// tier and schedules the next round at t's interval, or sooner if an
+// announce was forced meanwhile (never before min interval). Trackers of
+// the worker standing by lose their stale schedule; the round's other
+// attempts finish on their own.
+func (w *worker) wonLocked(tier []*tracker, t *tracker, now time.Time) {
+	s := w.s
+	for _, a := range w.round.tries {
+		a.awaited = false
+	}
+	w.round = nil
 	for i, o := range tier {
 		if o == t {
-			return i
+			copy(tier[1:i+1], tier[:i])
+			tier[0] = t
+			break
 		}
 	}
-	return -1
-}
-
-// succeeded schedules the next round after t answered: at t's interval, or
-// sooner if an announce was forced meanwhile (never before min interval).
-// Trackers of the worker that are standing by lose their stale schedule.
-func (w *worker) succeeded(t *tracker) {
-	s := w.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	w.active, w.roundAt = t, t.next
 	if w.forced {
 		w.forceLocked()
@@ -295,13 +224,14 @@ func (w *worker) succeeded(t *tracker) {
 		for _, o := range tier {
 			if o != t && o.state == StateOK {
 				o.state, o.next = StateIdle, time.Time{}
-				s.stateChangedLocked(o, time.Now())
+				s.stateChangedLocked(o, now)
 			}
 		}
 	}
 	if s.life == lifeRunning && t.pendingEvent(s.completed) == transport.EventCompleted {
 		s.startAttemptLocked(t, w) // Complete came while its announce was on the wire
 	}
+	w.armLocked(now)
 }
 
 // forceLocked brings the next round forward to the earliest time the
@@ -327,7 +257,7 @@ func (w *worker) force() {
 	defer s.mu.Unlock()
 	w.forced = true
 	w.forceLocked()
-	if !w.running && !w.finished && s.life == lifeRunning && w.timer != nil {
+	if w.round == nil && !w.finished && s.life == lifeRunning {
 		w.armLocked(time.Now())
 	}
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,6 +22,15 @@ type Options struct {
 	UserAgent string
 	// Logger receives the transport's logs (URLs redacted). Nil: discard.
 	Logger *slog.Logger
+	// Proxy, when set, carries all tracker traffic: "http://host:port"
+	// (CONNECT; UDP trackers are then skipped, an HTTP proxy cannot carry
+	// datagrams) or "socks5://[user:password@]host:port" (TCP, and UDP
+	// through UDP ASSOCIATE). A transport that cannot honour it must fail
+	// its requests rather than go around it.
+	Proxy *url.URL
+	// LocalAddr, when valid, is the source address of every tracker
+	// socket.
+	LocalAddr netip.Addr
 	// Resolver is the DNS cache shared by every transport of a Client,
 	// owned (and closed) by whoever built the options. Nil: each
 	// transport resolves on its own.

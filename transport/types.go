@@ -28,6 +28,32 @@ func ParseInfoHash(s string) (InfoHash, error) {
 	return h, nil
 }
 
+// InfoHashV2 is the 32-byte SHA-256 of a BitTorrent v2 torrent's info
+// dictionary (BEP 52). Trackers know a v2 torrent by its first 20 bytes
+// (Truncated), in the same 20-byte fields as a v1 hash.
+type InfoHashV2 [32]byte
+
+// String returns the v2 info hash in lowercase hex (64 characters).
+func (h InfoHashV2) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is all zeros (no v2 hash).
+func (h InfoHashV2) IsZero() bool { return h == InfoHashV2{} }
+
+// Truncated returns the first 20 bytes: what BEP 52 announces to trackers.
+func (h InfoHashV2) Truncated() InfoHash { return InfoHash(h[:20]) }
+
+// ParseInfoHashV2 parses 64 hexadecimal characters.
+func ParseInfoHashV2(s string) (InfoHashV2, error) {
+	var h InfoHashV2
+	if len(s) != 2*len(h) {
+		return h, errors.New("transport: v2 info hash must be 64 hex characters")
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, errors.New("transport: v2 info hash must be 64 hex characters")
+	}
+	return h, nil
+}
+
 // Event is the announce event. The values are those of BEP 15 on the wire.
 type Event uint8
 
@@ -81,6 +107,14 @@ type AnnounceRequest struct {
 	Key uint32
 	// TrackerID echoes the "tracker id" this tracker sent earlier, if any.
 	TrackerID string
+	// Family, when not FamilyAny, restricts the announce to the tracker's
+	// addresses of that family (dual-stack announcing, see Families). A
+	// transport that cannot force a family ignores it.
+	Family Family
+	// IP, when valid, is the address we ask the tracker to list us at
+	// (HTTP "ip=", UDP's IPv4 ip field). Off by default: BEP 7 discourages
+	// it, the tracker sees where the announce came from.
+	IP netip.Addr
 	// Params are extra parameters chosen by the client (a private
 	// tracker's custom fields). HTTP adds them to the query after the
 	// announce's own; WebSocket merges them into the announce message, one
@@ -104,6 +138,11 @@ type AnnounceResponse struct {
 	ExternalIP  netip.Addr // BEP 24, zero when not sent
 	TrackerID   string     // "tracker id", to be echoed on later announces
 	Warning     string     // "warning message": show it, the reply is still good
+	// Offers is how many WebRTC offers the announce carried, and
+	// OffersWanted how many it should have carried (the configured number,
+	// within NumWant); fewer means the transport's budget of pending
+	// connections was short. Both 0 for protocols without offers.
+	Offers, OffersWanted int
 }
 
 // ScrapeRequest asks for the swarm statistics of one or more torrents. How

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/netdial"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -33,7 +35,16 @@ type Config struct {
 	Params url.Values // -param key=value, repeatable; nil when none
 
 	MinInterval time.Duration // -min-interval, 0: the library's floor
-	Duration    time.Duration // -duration, 0: no limit
+
+	// Network settings, passed to announcer.Config (zero: the library's
+	// defaults).
+	UserAgent  string           // -user-agent
+	Proxy      *url.URL         // -proxy, http:// or socks5:// (may hold user:password)
+	Bind       netip.Addr       // -bind, the source address of every tracker socket
+	AnnounceIP netip.Addr       // -ip, sent as ip= / the UDP ip field
+	Family     transport.Family // -4 or -6
+	proxyRaw   string           // -proxy as given, checked into Proxy
+	Duration   time.Duration    // -duration, 0: no limit
 
 	JSON, Once, Scrape, Demo bool
 
@@ -86,6 +97,34 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit")
 	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
 	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent `S` of HTTP(S) requests and WebSocket handshakes (default: the library's)")
+	// -proxy is checked after parsing: the flag package would quote a bad
+	// value, user:password included, in its error.
+	fs.StringVar(&c.proxyRaw, "proxy", "", "send all tracker traffic through the proxy `URL`: http://host:port (CONNECT; UDP trackers are then skipped) or socks5://[user:password@]host:port (TCP and UDP)")
+	fs.Func("bind", "use local address `ADDR` as the source of every tracker connection (UDP, HTTP, WebSocket); trackers of the other family are skipped", func(s string) error {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return errors.New("want an IP address such as 10.8.0.2 or fd00::2")
+		}
+		c.Bind = a.Unmap()
+		return nil
+	})
+	fs.Func("ip", "ask trackers to list this peer at `ADDR` (HTTP ip=, UDP's IPv4 field); default: not sent, trackers use the source address", func(s string) error {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return errors.New("want an IP address")
+		}
+		c.AnnounceIP = a.Unmap()
+		return nil
+	})
+	fs.BoolFunc("4", "announce over IPv4 only (default: every family this host can route)", func(string) error {
+		c.Family = transport.FamilyIPv4
+		return nil
+	})
+	fs.BoolFunc("6", "announce over IPv6 only (default: every family this host can route)", func(string) error {
+		c.Family = transport.FamilyIPv6
+		return nil
+	})
 	fs.BoolVar(&c.Version, "version", false, "print the module version and VCS revision, then exit")
 	fs.BoolVar(&c.Demo, "demo", false, "announce to an embedded mock tracker on loopback (HTTP, UDP, WebSocket) with simulated peers; no TARGET, no network")
 	return fs
@@ -144,6 +183,12 @@ func parseArgs(args []string) (*Config, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
 	case set["min-interval"] && c.MinInterval <= 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want a positive duration such as 30s or 5m", c.MinInterval)}
+	case set["proxy"] && proxyError(c) != "":
+		return nil, &UsageError{Msg: "-proxy " + proxyError(c)}
+	case set["4"] && set["6"]:
+		return nil, &UsageError{Msg: "-4 and -6 cannot be combined (without either, every family is used)"}
+	case c.Bind.IsValid() && (c.Family == transport.FamilyIPv4 && !c.Bind.Is4() || c.Family == transport.FamilyIPv6 && c.Bind.Is4()):
+		return nil, &UsageError{Msg: fmt.Sprintf("-bind %s is of the other family than %s", c.Bind, map[transport.Family]string{transport.FamilyIPv4: "-4", transport.FamilyIPv6: "-6"}[c.Family])}
 	case c.Scrape && c.Once:
 		return nil, &UsageError{Msg: "-scrape and -once cannot be combined (-scrape already does one round and exits)"}
 	}
@@ -165,6 +210,20 @@ func parseArgs(args []string) (*Config, error) {
 		c.PeerID, c.PeerIDSet = id, true
 	}
 	return c, nil
+}
+
+// proxyError checks -proxy into c.Proxy and returns why it is refused, ""
+// when fine. The message never holds the proxy's user information.
+func proxyError(c *Config) string {
+	u, err := url.Parse(c.proxyRaw)
+	if err != nil || u.Host == "" {
+		return "is not a proxy URL: want http://host:port or socks5://[user:password@]host:port"
+	}
+	if err := netdial.CheckProxy(u); err != nil {
+		return err.Error()
+	}
+	c.Proxy = u
+	return ""
 }
 
 // printUsage writes the help text.

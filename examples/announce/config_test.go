@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/trackerkit/trackerkit/transport"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,19 @@ func TestParseArgs(t *testing.T) {
 		{"scrape and once", "-scrape -once x", nil, "cannot be combined"},
 		{"bad tracker scheme", "-tracker ftp://a.test x", nil, `-tracker ftp://a.test: unsupported scheme "ftp"`},
 		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED/announce"},
+		{"user agent", "-user-agent qBittorrent/5.0 x", func(c *Config) bool { return c.UserAgent == "qBittorrent/5.0" }, ""},
+		{"socks5 proxy", "-proxy socks5://u:pw@127.0.0.1:1080 x", func(c *Config) bool { return c.Proxy != nil && c.Proxy.Host == "127.0.0.1:1080" }, ""},
+		{"http proxy", "-proxy http://127.0.0.1:3128 x", func(c *Config) bool { return c.Proxy != nil && c.Proxy.Scheme == "http" }, ""},
+		{"bad proxy scheme", "-proxy ftp://u:s3cret@127.0.0.1:1 x", nil, "proxy must be http:// or socks5://"},
+		{"proxy without port", "-proxy socks5://u:s3cret@127.0.0.1 x", nil, "need scheme://host:port"},
+		{"proxy not a URL", "-proxy s3cret x", nil, "is not a proxy URL"},
+		{"bind", "-bind 127.0.0.2 x", func(c *Config) bool { return c.Bind.String() == "127.0.0.2" }, ""},
+		{"bad bind", "-bind eth0 x", nil, "want an IP address"},
+		{"announced ip", "-ip 192.0.2.1 x", func(c *Config) bool { return c.AnnounceIP.String() == "192.0.2.1" }, ""},
+		{"ipv4 only", "-4 x", func(c *Config) bool { return c.Family == transport.FamilyIPv4 }, ""},
+		{"ipv6 only", "-6 x", func(c *Config) bool { return c.Family == transport.FamilyIPv6 }, ""},
+		{"both families", "-4 -6 x", nil, "-4 and -6 cannot be combined"},
+		{"bind of the other family", "-6 -bind 127.0.0.2 x", nil, "other family than -6"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

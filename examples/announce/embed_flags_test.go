@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +71,40 @@ func TestCLIStateLines(t *testing.T) {
 	want := []string{"idle>announcing", "announcing>ok", "ok>stopping", "stopping>stopped"}
 	if !slices.Equal(states, want) {
 		t.Errorf("state lines %v, want %v", states, want)
+	}
+}
+
+// A hybrid magnet (urn:btih and urn:btmh) is announced under both hashes;
+// a v2-only one under its truncated v2 hash. The lines say which.
+func TestCLIHybridAndV2Only(t *testing.T) {
+	_, u := swarm(t)
+	v2 := strings.Repeat("cd", 32)
+	short := strings.Repeat("cd", 20)
+	tests := []struct {
+		name   string
+		target string
+		want   map[string]int // started updates by info_hash
+	}{
+		{"hybrid", "magnet:?xt=urn:btih:" + testHash + "&xt=urn:btmh:1220" + v2, map[string]int{testHash: 1, short: 1}},
+		{"v2 only", "magnet:?xt=urn:btmh:1220" + v2, map[string]int{short: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r := runCtx(t, ctx, "-json", "-once", "-tracker", u, tt.target)
+			if r.code != exitAnswered {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			got := map[string]int{}
+			for _, m := range r.lines {
+				if m["type"] == "update" && m["event"] == "started" {
+					got[m["info_hash"].(string)]++
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("started by info_hash %v, want %v\n%s", got, tt.want, r.stdout)
+			}
+		})
 	}
 }

@@ -92,6 +92,16 @@ func addrText(a netip.Addr) *string {
 	return &s
 }
 
+// announced sets the head's info_hash to the hash of the announce when the
+// event says it: a hybrid torrent (BEP 52) is announced under its v1 hash
+// and its truncated v2 hash.
+func announced(h jsonHead, hash transport.InfoHash) jsonHead {
+	if hash != (transport.InfoHash{}) {
+		h.InfoHash = hash.String()
+	}
+	return h
+}
+
 // seconds returns nil for 0 (not measured), else d in seconds.
 func seconds(d time.Duration) *float64 {
 	if d <= 0 {
@@ -132,14 +142,14 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 		return bytes.Join(lines, []byte("\n")), nil
 	case announcer.UpdateEvent:
 		v = jsonUpdate{
-			jsonHead: head("update", e.Tracker), Event: e.Event.String(),
+			jsonHead: announced(head("update", e.Tracker), e.InfoHash), Event: e.Event.String(),
 			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
 			Interval: e.Interval.Seconds(), Peers: e.Peers, ExternalIP: addrText(e.ExternalIP),
 		}
 	case announcer.StateEvent:
 		st := e.Status
 		js := jsonState{
-			jsonHead: head("state", e.Tracker), State: st.State.String(), From: e.From.String(),
+			jsonHead: announced(head("state", e.Tracker), st.InfoHash), State: st.State.String(), From: e.From.String(),
 			Complete: count(st.Seeders), Incomplete: count(st.Leechers), Peers: st.Peers, Failures: st.Failures,
 			RTT: seconds(st.RTT), SmoothedRTT: seconds(st.SmoothedRTT), ExternalIP: addrText(st.ExternalIP),
 		}
@@ -164,7 +174,7 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 	case announcer.WarningEvent:
 		v = jsonWarning{jsonHead: head("warning", e.Tracker), Message: scrub(e.Message)}
 	case announcer.ErrorEvent:
-		je := jsonError{jsonHead: head("error", e.Tracker), Error: scrub(errText(e.Err)), Failures: e.Failures, GaveUp: e.GaveUp}
+		je := jsonError{jsonHead: announced(head("error", e.Tracker), e.InfoHash), Error: scrub(errText(e.Err)), Failures: e.Failures, GaveUp: e.GaveUp}
 		if !e.GaveUp && !e.NextTry.IsZero() {
 			je.NextTry = e.NextTry.UTC().Format(jsonTimeFormat)
 		}

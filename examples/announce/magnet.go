@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // parseMagnet reads a magnet URI (BEP 9):
@@ -14,8 +17,9 @@ import (
 //
 // Parameters may carry a ".N" suffix (xt.1, tr.2), as some clients write
 // them. Each tr= becomes its own tier, in order (a magnet has no tiers; this
-// is what clients do). A v2 "urn:btmh:" is accepted next to a btih (hybrid)
-// and refused alone: trackerkit announces v1 info hashes. Unknown
+// is what clients do). A v2 "urn:btmh:1220<64 hex>" (BEP 52: a SHA-256
+// multihash) next to a btih makes a hybrid, announced under both hashes;
+// alone, a v2-only torrent announced under its truncated v2 hash. Unknown
 // parameters are ignored.
 func parseMagnet(s string) (*Target, error) {
 	if !hasPrefixFold(s, "magnet:") {
@@ -26,7 +30,7 @@ func parseMagnet(s string) (*Target, error) {
 		return nil, &MagnetError{Reason: `no "?" after "magnet:"`}
 	}
 	t := &Target{Size: -1}
-	var btih, btmh string
+	var btih string
 	seenTracker := make(map[string]bool)
 	for part := range strings.SplitSeq(query, "&") {
 		if part == "" {
@@ -58,7 +62,15 @@ func parseMagnet(s string) (*Target, error) {
 				}
 				btih, t.InfoHash = h.String(), h
 			case hasPrefixFold(value, "urn:btmh:"):
-				btmh = value
+				text := value[len("urn:btmh:"):]
+				h, err := parseBTMH(text)
+				if err != nil {
+					return nil, &MagnetError{Param: "xt", Reason: fmt.Sprintf("urn:btmh:%s: %v", truncate(text, 80), err)}
+				}
+				if !t.InfoHashV2.IsZero() && h != t.InfoHashV2 {
+					return nil, &MagnetError{Param: "xt", Reason: "two different urn:btmh info hashes"}
+				}
+				t.InfoHashV2 = h
 			}
 		case "tr":
 			if value != "" && !seenTracker[value] {
@@ -78,12 +90,26 @@ func parseMagnet(s string) (*Target, error) {
 		}
 	}
 	if btih == "" {
-		if btmh != "" {
-			return nil, &MagnetError{Param: "xt", Reason: "v2-only magnet (urn:btmh, BEP 52): it has no v1 info hash to announce; add its urn:btih"}
+		if t.InfoHashV2.IsZero() {
+			return nil, &MagnetError{Param: "xt", Reason: "missing urn:btih:<info hash> or urn:btmh:<v2 info hash>"}
 		}
-		return nil, &MagnetError{Param: "xt", Reason: "missing urn:btih:<info hash>"}
+		t.InfoHash = t.InfoHashV2.Truncated() // v2-only
 	}
 	return t, nil
+}
+
+// parseBTMH parses the multihash of a urn:btmh: "1220" (SHA-256, 32 bytes)
+// then 64 hex characters, the v2 info hash.
+func parseBTMH(s string) (transport.InfoHashV2, error) {
+	prefix, rest := s[:min(4, len(s))], s[min(4, len(s)):]
+	if !strings.EqualFold(prefix, "1220") {
+		return transport.InfoHashV2{}, errors.New(`not a SHA-256 multihash (want "1220" and 64 hex characters)`)
+	}
+	h, err := transport.ParseInfoHashV2(strings.ToLower(rest))
+	if err != nil {
+		return h, errors.New("want 64 hex characters after 1220")
+	}
+	return h, nil
 }
 
 func isDigits(s string) bool {

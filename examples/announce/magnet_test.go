@@ -18,6 +18,7 @@ func TestParseMagnet(t *testing.T) {
 		wantTiers [][]string
 		wantParam string // "" for success (and wantErr "")
 		wantErr   string
+		wantHash  string // the announced hash; "" for testHash
 	}{
 		{name: "hex", in: "magnet:?xt=urn:btih:" + testHash, wantSize: -1},
 		{name: "upper hex, MAGNET scheme", in: "MAGNET:?xt=URN:BTIH:" + strings.ToUpper(testHash), wantSize: -1},
@@ -29,6 +30,7 @@ func TestParseMagnet(t *testing.T) {
 		{name: "numbered params", in: "magnet:?xt.1=urn:btih:" + testHash + "&tr.1=http://a.test/announce&tr.2=http://b.test/announce",
 			wantSize: -1, wantTiers: [][]string{{"http://a.test/announce"}, {"http://b.test/announce"}}},
 		{name: "hybrid: btmh next to btih", in: "magnet:?xt=urn:btih:" + testHash + "&xt=urn:btmh:1220" + strings.Repeat("ab", 32), wantSize: -1},
+		{name: "hybrid: btmh first", in: "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32) + "&xt=urn:btih:" + testHash, wantSize: -1},
 		{name: "same btih twice", in: "magnet:?xt=urn:btih:" + testHash + "&xt=urn:btih:KCZN7OLSXJJUYC6EZTXN66BQTS64DPKY", wantSize: -1},
 		{name: "unknown params and bad escapes in them ignored", in: "magnet:?xt=urn:btih:" + testHash + "&x.pe=1.2.3.4:5&ws=%zz&&kt=a+b", wantSize: -1},
 		{name: "passkey survives", in: "magnet:?xt=urn:btih:" + testHash + "&tr=https%3A%2F%2Fp.test%2Fannounce%3Fpasskey%3Dabc%26x%3D1",
@@ -36,9 +38,13 @@ func TestParseMagnet(t *testing.T) {
 
 		{name: "not a magnet", in: "http://x", wantErr: `does not start with "magnet:"`},
 		{name: "no query", in: "magnet:xt=urn:btih:" + testHash, wantErr: `no "?"`},
-		{name: "no xt", in: "magnet:?dn=x", wantParam: "xt", wantErr: "missing urn:btih"},
+		{name: "no xt", in: "magnet:?dn=x", wantParam: "xt", wantErr: "missing urn:btih:<info hash> or urn:btmh"},
 		{name: "other urn only", in: "magnet:?xt=urn:sha1:abc", wantParam: "xt", wantErr: "missing urn:btih"},
-		{name: "v2 only", in: "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32), wantParam: "xt", wantErr: "v2-only magnet"},
+		{name: "v2 only", in: "magnet:?xt=urn:btmh:1220" + strings.Repeat("AB", 32), wantSize: -1, wantHash: strings.Repeat("ab", 20)},
+		{name: "btmh not sha-256", in: "magnet:?xt=urn:btmh:1320" + strings.Repeat("ab", 32), wantParam: "xt", wantErr: "not a SHA-256 multihash"},
+		{name: "btmh short", in: "magnet:?xt=urn:btmh:1220abcd", wantParam: "xt", wantErr: "want 64 hex characters"},
+		{name: "btmh tiny", in: "magnet:?xt=urn:btmh:12", wantParam: "xt", wantErr: "not a SHA-256 multihash"},
+		{name: "two btmh", in: "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32) + "&xt=urn:btmh:1220" + strings.Repeat("cd", 32), wantParam: "xt", wantErr: "two different urn:btmh"},
 		{name: "short hash", in: "magnet:?xt=urn:btih:abcd", wantParam: "xt", wantErr: "urn:btih:abcd is not 40 hex or 32 base32"},
 		{name: "bad hex", in: "magnet:?xt=urn:btih:" + strings.Repeat("g", 40), wantParam: "xt", wantErr: "not 40 hex"},
 		{name: "bad base32", in: "magnet:?xt=urn:btih:" + strings.Repeat("1", 32), wantParam: "xt", wantErr: "not 40 hex"},
@@ -62,7 +68,11 @@ func TestParseMagnet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.InfoHash.String() != testHash || got.Name != tt.wantName || got.Size != tt.wantSize || !reflect.DeepEqual(got.Tiers, tt.wantTiers) {
+			wantHash := tt.wantHash
+			if wantHash == "" {
+				wantHash = testHash
+			}
+			if got.InfoHash.String() != wantHash || got.Name != tt.wantName || got.Size != tt.wantSize || !reflect.DeepEqual(got.Tiers, tt.wantTiers) {
 				t.Errorf("got %s %q %d %v", got.InfoHash, got.Name, got.Size, got.Tiers)
 			}
 		})

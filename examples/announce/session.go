@@ -39,12 +39,14 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		redacted[i] = transport.RedactString(u)
 	}
 
-	transports, closeTransports := cliTransports()
+	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, UserAgent: cfg.UserAgent,
+		Proxy: cfg.Proxy, LocalAddr: cfg.Bind, AnnounceIP: cfg.AnnounceIP, Family: cfg.Family}
+	transports, closeTransports := cliTransports(ccfg.TransportOptions())
 	defer closeTransports()
 	for scheme, t := range extra {
 		transports[scheme] = t
 	}
-	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, Transports: transports}
+	ccfg.Transports = transports
 	if cfg.PeerIDSet {
 		ccfg.PeerID = cfg.PeerID
 	}
@@ -69,7 +71,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		left = target.Size
 	}
 	stats := announcer.Stats{Left: left}
-	sess, err := client.NewSession(announcer.Torrent{InfoHash: target.InfoHash, Tiers: target.Tiers},
+	sess, err := client.NewSession(target.torrent(),
 		announcer.SessionOptions{TierMode: announcer.TiersAll, Stats: func() announcer.Stats { return stats }, Params: cfg.Params,
 			StateEvents: true}) // -json prints them as "state" lines
 	if err != nil {
@@ -89,7 +91,9 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		out.event(announcer.WarningEvent{Time: start, Tracker: w.URL, Message: w.String()})
 	}
 
-	r := &runLoop{cfg: cfg, sess: sess, board: b, out: out, scrub: scrub}
+	tor := target.torrent()
+	r := &runLoop{cfg: cfg, sess: sess, board: b, out: out, scrub: scrub,
+		hybrid: tor.InfoHash != (transport.InfoHash{}) && !tor.InfoHashV2.IsZero()}
 	var scrapeErr chan error
 	if cfg.Scrape {
 		// One scrape round; nothing is started, so closing the Session
@@ -138,6 +142,7 @@ type runLoop struct {
 	stopping bool       // Stop (or the scrape round) is under way
 	stopErr  chan error // Stop's result, once stop was called
 
+	hybrid     bool             // BEP 52: two announces per URL (the board has one row per URL)
 	sawWebRTC  bool             // a WebRTC peer arrived
 	webRTCWait <-chan time.Time // -once is done, but waits for a WebRTC peer
 }
@@ -180,7 +185,7 @@ func (r *runLoop) loop(ctx context.Context) {
 			switch {
 			case r.out.writeFailed():
 				r.stop()
-			case r.cfg.Once && r.board.allTried():
+			case r.cfg.Once && r.board.allTried() && (!r.hybrid || everyHashTried(r.sess.Trackers())):
 				if r.sawWebRTC || r.cfg.webRTCWait == 0 {
 					r.stop()
 				} else if r.webRTCWait == nil && !r.stopping {
@@ -244,6 +249,17 @@ func newOutput(cfg *Config, b *board, target *Target, stdout io.Writer, scrub fu
 	o := &logOutput{w: stdout, b: b, scrub: scrub}
 	o.println(infoHashLine(target))
 	return o
+}
+
+// everyHashTried reports whether every announce of the Session, both hashes
+// of a hybrid's URLs included, has answered or failed at least once.
+func everyHashTried(statuses []announcer.TrackerStatus) bool {
+	for _, st := range statuses {
+		if st.State == announcer.StateIdle || st.State == announcer.StateAnnouncing {
+			return false
+		}
+	}
+	return true
 }
 
 // allTried reports whether every tracker in use has answered or failed at

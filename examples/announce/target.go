@@ -10,20 +10,37 @@ import (
 	"os"
 	"strings"
 
+	"github.com/trackerkit/trackerkit/announcer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
 // Target is what the CLI announces: one torrent, from a .torrent file, a
 // magnet URI or a bare info hash.
 type Target struct {
+	// InfoHash is the hash trackers know the torrent by: the v1 hash, or
+	// for a v2-only torrent its truncated v2 hash (BEP 52).
 	InfoHash transport.InfoHash
-	Name     string // "" when unknown
+	// InfoHashV2 is the v2 hash of a v2-only or hybrid torrent (a .torrent
+	// with "meta version" 2, a magnet with urn:btmh); zero otherwise. A
+	// hybrid is announced under both hashes.
+	InfoHashV2 transport.InfoHashV2
+	Name       string // "" when unknown
 	// Size is the torrent's total size in bytes, -1 when unknown (magnet
 	// without xl=, bare info hash).
 	Size int64
 	// Tiers are the target's own trackers, BEP 12 tiers in order; URLs are
 	// raw (they may hold passkeys: redact before showing them).
 	Tiers [][]string
+}
+
+// torrent returns what the Session announces: a v2-only target passes its
+// v2 hash alone, a hybrid both.
+func (t *Target) torrent() announcer.Torrent {
+	at := announcer.Torrent{InfoHash: t.InfoHash, InfoHashV2: t.InfoHashV2, Tiers: t.Tiers}
+	if !t.InfoHashV2.IsZero() && t.InfoHash == t.InfoHashV2.Truncated() {
+		at.InfoHash = transport.InfoHash{} // v2-only
+	}
+	return at
 }
 
 // maxTorrentFile bounds how much of a .torrent file is read. The largest

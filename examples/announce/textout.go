@@ -116,6 +116,9 @@ func orDash(s string) string {
 // (log lines do not repeat it): "info hash: HEX (NAME)".
 func infoHashLine(target *Target) string {
 	s := "info hash: " + target.InfoHash.String()
+	if !target.InfoHashV2.IsZero() { // BEP 52: announced under both, or the truncated v2 alone
+		s += " (v2 " + target.InfoHashV2.String() + ")"
+	}
 	if target.Name != "" {
 		s += " (" + sanitize(target.Name) + ")"
 	}

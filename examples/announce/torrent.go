@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"strconv"
@@ -42,8 +43,10 @@ func fields(d bencode.Value, keys ...string) map[string]bencode.Value {
 //
 // Only what an announce needs is required, but what is present must have the
 // right type, so that a damaged file is reported rather than half-read.
-// Hybrid v1+v2 torrents (BEP 52) are read by their v1 half; v2-only torrents
-// have no v1 info hash and are refused.
+// BEP 52: a torrent with "meta version" 2 has a v2 info hash, the SHA-256
+// of the same bytes. A hybrid (v1 "pieces" too) is announced under both; a
+// v2-only torrent under its truncated v2 hash, its size the sum of the
+// "file tree" lengths.
 func parseTorrent(data []byte) (*Target, error) {
 	if len(data) == 0 {
 		return nil, &TorrentError{Reason: "empty file"}
@@ -64,7 +67,16 @@ func parseTorrent(data []byte) (*Target, error) {
 		return nil, &TorrentError{Field: "info", Reason: "not a dictionary"}
 	}
 	t := &Target{InfoHash: sha1.Sum(info.Raw())}
-	f := fields(info, "name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files")
+	f := fields(info, "name", "name.utf-8", "piece length", "pieces", "meta version", "length", "files", "file tree")
+	if mv, ok := f["meta version"]; ok {
+		v, isInt := mv.Int()
+		if !isInt {
+			return nil, &TorrentError{Field: "info.meta version", Reason: "not an integer"}
+		}
+		if v == 2 {
+			t.InfoHashV2 = sha256.Sum256(info.Raw())
+		}
+	}
 
 	name, err := optString(f, "info.", "name")
 	if err != nil {
@@ -80,11 +92,19 @@ func parseTorrent(data []byte) (*Target, error) {
 	}
 	t.Name = name
 
-	if err := checkPieces(f); err != nil {
-		return nil, err
-	}
-	if t.Size, err = torrentSize(f); err != nil {
-		return nil, err
+	if _, hasPieces := f["pieces"]; !hasPieces && !t.InfoHashV2.IsZero() {
+		// v2-only: no v1 hash; trackers know it by its truncated v2 hash.
+		t.InfoHash = t.InfoHashV2.Truncated()
+		if t.Size, err = fileTreeSize(f); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkPieces(f); err != nil {
+			return nil, err
+		}
+		if t.Size, err = torrentSize(f); err != nil {
+			return nil, err
+		}
 	}
 	if t.Tiers, err = torrentTiers(top); err != nil {
 		return nil, err
@@ -92,8 +112,7 @@ func parseTorrent(data []byte) (*Target, error) {
 	return t, nil
 }
 
-// checkPieces checks "piece length" and "pieces", and refuses v2-only
-// torrents with a clear message.
+// checkPieces checks "piece length" and "pieces" of a v1 or hybrid torrent.
 func checkPieces(info map[string]bencode.Value) error {
 	pl, ok := info["piece length"]
 	if !ok {
@@ -106,9 +125,6 @@ func checkPieces(info map[string]bencode.Value) error {
 	}
 	pieces, ok := info["pieces"]
 	if !ok {
-		if v, _ := info["meta version"].Int(); v == 2 {
-			return &TorrentError{Reason: "v2-only torrent (BEP 52): it has no v1 info hash to announce; use a hybrid torrent or its btih magnet"}
-		}
 		return &TorrentError{Field: "info.pieces", Reason: "missing"}
 	}
 	s, isStr := pieces.Bytes()
@@ -119,6 +135,54 @@ func checkPieces(info map[string]bencode.Value) error {
 		return &TorrentError{Field: "info.pieces", Reason: fmt.Sprintf("%d bytes is not a multiple of 20", len(s))}
 	}
 	return nil
+}
+
+// fileTreeSize returns the size of a v2-only torrent: the sum of the
+// "length" of every file of its "file tree" (BEP 52: directories are
+// dictionaries of names; a file is a dictionary whose "" key holds its
+// "length"). The decoder bounds the depth; the walk is iterative.
+func fileTreeSize(info map[string]bencode.Value) (int64, error) {
+	if pl, ok := info["piece length"]; !ok {
+		return 0, &TorrentError{Field: "info.piece length", Reason: "missing"}
+	} else if n, isInt := pl.Int(); !isInt || n <= 0 {
+		return 0, &TorrentError{Field: "info.piece length", Reason: "not a positive integer"}
+	}
+	tree, ok := info["file tree"]
+	if !ok {
+		return 0, &TorrentError{Field: "info.file tree", Reason: "missing (a v2 torrent without v1 pieces needs one)"}
+	}
+	if tree.Kind() != bencode.Dict {
+		return 0, &TorrentError{Field: "info.file tree", Reason: "not a dictionary"}
+	}
+	var total int64
+	files := 0
+	stack := []bencode.Value{tree}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for name, v := range d.Entries() {
+			if v.Kind() != bencode.Dict {
+				return 0, &TorrentError{Field: "info.file tree", Reason: "an entry is not a dictionary"}
+			}
+			if len(name) > 0 {
+				stack = append(stack, v) // a directory, or a file's name
+				continue
+			}
+			n, isInt := v.Get("length").Int()
+			if !isInt || n < 0 {
+				return 0, &TorrentError{Field: "info.file tree", Reason: "a file without a length of 0 or more"}
+			}
+			if n > math.MaxInt64-total {
+				return 0, &TorrentError{Field: "info.file tree", Reason: "total size overflows 64 bits"}
+			}
+			total += n
+			files++
+		}
+	}
+	if files == 0 {
+		return 0, &TorrentError{Field: "info.file tree", Reason: "no file"}
+	}
+	return total, nil
 }
 
 // torrentSize returns the total size: "length" for a single-file torrent,

@@ -2,12 +2,15 @@ package main
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // singleInfo is the info dictionary of a one-file torrent, as literal bytes.
@@ -90,8 +93,17 @@ func TestParseTorrent(t *testing.T) {
 		{name: "no piece length", torrent: map[string]any{"info": map[string]any{"name": "a", "length": 1, "pieces": ""}}, wantField: "info.piece length", wantText: "missing"},
 		{name: "zero piece length", torrent: map[string]any{"info": map[string]any{"name": "a", "length": 1, "pieces": "", "piece length": 0}}, wantField: "info.piece length", wantText: "not positive"},
 		{name: "pieces not multiple of 20", torrent: map[string]any{"info": map[string]any{"name": "a", "length": 1, "pieces": "abc", "piece length": 1}}, wantField: "info.pieces", wantText: "multiple of 20"},
-		{name: "v2 only", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{}}}, wantText: "v2-only torrent"},
-		{name: "hybrid is read as v1", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{}, "length": 5, "pieces": strings.Repeat("E", 20)}}, wantSize: 5, wantName: "a"},
+		{name: "v2 only: size from the file tree", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384,
+			"file tree": map[string]any{"a.txt": v2File(7), "dir": map[string]any{"b.bin": v2File(1 << 33), "c": v2File(0)}}}}, wantSize: 7 + 1<<33, wantName: "a"},
+		{name: "v2 only: empty file tree", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{}}}, wantField: "info.file tree", wantText: "no file"},
+		{name: "v2 only: no file tree", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384}}, wantField: "info.file tree", wantText: "missing"},
+		{name: "v2 only: file without length", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384,
+			"file tree": map[string]any{"a": map[string]any{"": map[string]any{"pieces root": "x"}}}}}, wantField: "info.file tree", wantText: "without a length"},
+		{name: "v2 only: entry not a dict", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384,
+			"file tree": map[string]any{"a": 5}}}, wantField: "info.file tree", wantText: "not a dictionary"},
+		{name: "v2 only: no piece length", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "file tree": map[string]any{"a": v2File(1)}}}, wantField: "info.piece length", wantText: "missing"},
+		{name: "meta version not an integer", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": "2", "length": 1, "pieces": "", "piece length": 1}}, wantField: "info.meta version", wantText: "not an integer"},
+		{name: "hybrid: size from v1", torrent: map[string]any{"info": map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{"a": v2File(5)}, "length": 5, "pieces": strings.Repeat("E", 20)}}, wantSize: 5, wantName: "a"},
 		{name: "name not a string", torrent: map[string]any{"info": map[string]any{"name": 5, "length": 1, "pieces": "", "piece length": 1}}, wantField: "info.name", wantText: "not a string"},
 		{name: "both length and files", torrent: map[string]any{"info": map[string]any{"name": "a", "length": 1, "files": []any{}, "pieces": "", "piece length": 1}}, wantField: "info", wantText: "both"},
 		{name: "neither length nor files", torrent: map[string]any{"info": map[string]any{"name": "a", "pieces": "", "piece length": 1}}, wantField: "info", wantText: "neither"},
@@ -129,6 +141,48 @@ func TestParseTorrent(t *testing.T) {
 			}
 		})
 	}
+}
+
+func v2File(n int64) map[string]any {
+	return map[string]any{"": map[string]any{"length": n, "pieces root": strings.Repeat("R", 32)}}
+}
+
+// BEP 52 hashes: v1 is the SHA-1 and v2 the SHA-256 of the same info bytes;
+// a v2-only torrent is known to trackers by its truncated v2 hash and
+// announced by it alone, a hybrid by both.
+func TestParseTorrentV2Hashes(t *testing.T) {
+	info := map[string]any{"name": "a", "meta version": 2, "piece length": 16384, "file tree": map[string]any{"a": v2File(5)}}
+	raw := benc(info)
+	v1only, _ := parseTorrent(benc(map[string]any{"info": single1()}))
+	if !v1only.InfoHashV2.IsZero() || v1only.torrent().InfoHash != v1only.InfoHash {
+		t.Errorf("v1: %+v", v1only)
+	}
+	v2, err := parseTorrent(benc(map[string]any{"info": info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2.InfoHashV2 != sha256.Sum256(raw) || v2.InfoHash != v2.InfoHashV2.Truncated() {
+		t.Errorf("v2-only hashes %v %v", v2.InfoHash, v2.InfoHashV2)
+	}
+	if tor := v2.torrent(); tor.InfoHash != (transport.InfoHash{}) || tor.InfoHashV2 != v2.InfoHashV2 {
+		t.Errorf("v2-only torrent %+v", tor)
+	}
+	info["length"], info["pieces"] = 5, strings.Repeat("E", 20)
+	raw = benc(info)
+	hy, err := parseTorrent(benc(map[string]any{"info": info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hy.InfoHash != sha1.Sum(raw) || hy.InfoHashV2 != sha256.Sum256(raw) {
+		t.Errorf("hybrid hashes %v %v", hy.InfoHash, hy.InfoHashV2)
+	}
+	if tor := hy.torrent(); tor.InfoHash != hy.InfoHash || tor.InfoHashV2 != hy.InfoHashV2 {
+		t.Errorf("hybrid torrent %+v", tor)
+	}
+}
+
+func single1() map[string]any {
+	return map[string]any{"name": "a.iso", "length": 700, "piece length": 16384, "pieces": strings.Repeat("D", 20)}
 }
 
 func TestParseTorrentNotBencode(t *testing.T) {

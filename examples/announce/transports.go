@@ -22,11 +22,16 @@ const (
 )
 
 // cliTransports returns the HTTP and UDP transports the CLI gives the
-// Client (it does not close transports it is given: call the returned
-// function after the Client is closed).
-func cliTransports() (map[string]transport.Transport, func()) {
-	h := trhttp.New(trhttp.Config{Timeout: requestTimeout})
-	u := trudp.New(trudp.Config{MaxRetransmits: udpRetransmits})
+// Client, built from the Client's shared options (User-Agent, proxy, bound
+// address) with the CLI's shorter timeouts (it does not close transports it
+// is given: call the returned function after the Client is closed).
+func cliTransports(o transport.Options) (map[string]transport.Transport, func()) {
+	hc := trhttp.ConfigFrom(o)
+	hc.Timeout = requestTimeout
+	uc := trudp.ConfigFrom(o)
+	uc.MaxRetransmits = udpRetransmits
+	h := trhttp.New(hc)
+	u := trudp.New(uc)
 	return map[string]transport.Transport{"http": h, "https": h, "udp": u}, func() {
 		h.Close()
 		u.Close()

@@ -1,9 +1,13 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/trackerkit/trackerkit/transport"
+)
 
 func TestCLITransports(t *testing.T) {
-	all, closeAll := cliTransports()
+	all, closeAll := cliTransports(transport.Options{})
 	defer closeAll()
 	for _, s := range []string{"http", "https", "udp"} {
 		if all[s] == nil {

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/trackerkit/trackerkit/transport"
@@ -67,6 +69,24 @@ type Config struct {
 	// Logger receives debug lines (redacted URLs only). Default nil: no
 	// logging.
 	Logger *slog.Logger
+
+	// Proxy, when set, carries every request of the default client:
+	// "http://[user:pass@]host:port" (a CONNECT tunnel per connection, for
+	// http and https trackers alike, so the proxy sees host and port only,
+	// never a passkey) or "socks5://[user:pass@]host:port". Hostnames are
+	// then resolved by the proxy. Default nil: no proxy but the
+	// environment's (HTTP_PROXY, HTTPS_PROXY, NO_PROXY). Ignored with a
+	// Config.Client.
+	Proxy *url.URL
+
+	// LocalAddr, when valid, is the source address of every connection of
+	// the default client; only tracker addresses of its family are dialed.
+	// Default: the system's choice. Ignored with a Config.Client.
+	LocalAddr netip.Addr
+
+	// DNS is the DNS cache shared with the Client's other transports.
+	// Default nil: one of the Transport's own. Ignored with a Config.Client.
+	DNS *transport.Resolver
 }
 
 func (c *Config) populate() (ownClient bool) {

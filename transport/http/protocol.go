@@ -13,10 +13,17 @@ var Protocol = transport.Protocol{
 	Name:    "http",
 	Schemes: []string{"http", "https"},
 	New: func(o transport.Options) transport.Transport {
-		return New(Config{UserAgent: o.UserAgent, Logger: o.Logger})
+		return New(ConfigFrom(o))
 	},
 	CheckScrape: func(u *url.URL) error {
 		_, err := ScrapeURL(u)
 		return err
 	},
+}
+
+// ConfigFrom returns the Config that carries the shared options (User-Agent,
+// logger, proxy, local address, DNS cache); other fields are zero
+// (defaults). A program tuning its own HTTP transport starts from it.
+func ConfigFrom(o transport.Options) Config {
+	return Config{UserAgent: o.UserAgent, Logger: o.Logger, Proxy: o.Proxy, LocalAddr: o.LocalAddr, DNS: o.Resolver}
 }

@@ -66,6 +66,13 @@ func appendAnnounceQuery(dst []byte, req *transport.AnnounceRequest) []byte {
 		dst = append(dst, "&trackerid="...)
 		dst = appendBytesEscaped(dst, []byte(req.TrackerID))
 	}
+	if req.IP.IsValid() {
+		// BEP 3's ip= only: ipv4=/ipv6= (BEP 7) would announce both
+		// families in one request, which dual-stack announcing does with
+		// one announce per family instead.
+		dst = append(dst, "&ip="...)
+		dst = appendBytesEscaped(dst, []byte(req.IP.Unmap().String()))
+	}
 	return dst
 }
 
@@ -77,7 +84,7 @@ const leftUnknown = 16384
 // announceParamNames are the parameters appendAnnounceQuery writes: custom
 // parameters of the same name are left out.
 var announceParamNames = []string{"info_hash", "peer_id", "port", "uploaded", "downloaded",
-	"left", "event", "compact", "numwant", "key", "trackerid"}
+	"left", "event", "compact", "numwant", "key", "trackerid", "ip"}
 
 // appendCustomParams appends the client's extra parameters after the
 // announce's own, names sorted, leaving out the names the announce uses and

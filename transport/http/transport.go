@@ -27,6 +27,7 @@ type Transport struct {
 	timeout   time.Duration // 0: none
 	log       *slog.Logger
 	closed    atomic.Bool
+	net       *network // the default client's dialer and family pools; nil with a Config.Client
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -54,7 +55,9 @@ func New(cfg Config) *Transport {
 	}
 	t.events = &t.client
 	if own {
+		t.net = newNetwork(&cfg, &t.client) // before eventClient clones its transport
 		t.events = eventClient(&t.client)
+		t.net.addEventClients()
 	}
 	return t
 }
@@ -67,7 +70,12 @@ func New(cfg Config) *Transport {
 // instead of 16 at a time until the deadline drops the rest. A Config.Client
 // serves events too: its pool is its owner's.
 func eventClient(c *nethttp.Client) *nethttp.Client {
+	// A clone keeps the dialer (proxy, bound address, family, DNS cache):
+	// a stopped must not leave around the proxy the announces went through.
 	tr := newHTTPTransport()
+	if base, ok := c.Transport.(*nethttp.Transport); ok {
+		tr = base.Clone()
+	}
 	tr.MaxConnsPerHost = 0
 	tr.MaxIdleConnsPerHost = 2 // events are rare: keep few idle
 	ec := *c
@@ -86,10 +94,7 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 	r := withQuery(u, func(q []byte) []byte {
 		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
 	})
-	client := &t.client
-	if req.Event == transport.EventCompleted || req.Event == transport.EventStopped {
-		client = t.events
-	}
+	client := t.clientFor(req.Family, req.Event == transport.EventCompleted || req.Event == transport.EventStopped)
 	body, err := t.get(ctx, client, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
@@ -145,6 +150,7 @@ func (t *Transport) Close() error {
 	if t.ownClient {
 		t.client.CloseIdleConnections()
 		t.events.CloseIdleConnections()
+		t.net.close()
 	}
 	return nil
 }
@@ -152,6 +158,9 @@ func (t *Transport) Close() error {
 func (t *Transport) check(u *url.URL) error {
 	if t.closed.Load() {
 		return transport.ErrClosed
+	}
+	if t.net != nil && t.net.err != nil {
+		return t.net.err
 	}
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return transport.ErrUnsupported

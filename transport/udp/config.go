@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -73,6 +74,25 @@ type Config struct {
 	// Default net.ListenPacket.
 	ListenPacket func(network, address string) (net.PacketConn, error)
 
+	// Proxy, when set, carries every datagram: a "socks5://[user:pass@]host:port"
+	// proxy through SOCKS5 UDP ASSOCIATE (one association per address
+	// family, renewed when the proxy drops it). With an "http://" proxy,
+	// which cannot carry UDP, every request fails at once with an error
+	// matching ErrHTTPProxy and transport.ErrSkipped: nothing is sent
+	// around the proxy. Hostnames are resolved locally (the shared DNS
+	// cache). A socks5 proxy replaces ListenPacket. Default nil: no proxy.
+	Proxy *url.URL
+
+	// LocalAddr, when valid, is the source address of the sockets: the
+	// socket of its family is bound to it, the other family is skipped.
+	// Default: any address.
+	LocalAddr netip.Addr
+
+	// FamilyFallback is how long a request waits for a reply from the
+	// tracker's first address before also trying the next (of the other
+	// family first). Default 5 s (DefaultFamilyFallback).
+	FamilyFallback time.Duration
+
 	// Resolver resolves tracker hostnames. Default net.DefaultResolver.
 	Resolver Resolver
 
@@ -124,6 +144,9 @@ func (cfg Config) populated() Config {
 	}
 	if cfg.DNSTimeout <= 0 {
 		cfg.DNSTimeout = DefaultDNSTimeout
+	}
+	if cfg.FamilyFallback <= 0 {
+		cfg.FamilyFallback = DefaultFamilyFallback
 	}
 	if cfg.ReadBufferSize <= 0 {
 		cfg.ReadBufferSize = DefaultReadBufferSize

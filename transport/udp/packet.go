@@ -70,7 +70,11 @@ func appendAnnounce(b []byte, p announcePacket) []byte {
 	b = binary.BigEndian.AppendUint64(b, left)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Uploaded))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Event))
-	b = binary.BigEndian.AppendUint32(b, 0) // ip: let the tracker use the source address
+	var ip [4]byte // 0: let the tracker use the source address
+	if a := r.IP.Unmap(); a.Is4() {
+		ip = a.As4() // opt-in announced IP; BEP 15's field is IPv4 only
+	}
+	b = append(b, ip[:]...)
 	b = binary.BigEndian.AppendUint32(b, r.Key)
 	b = binary.BigEndian.AppendUint32(b, uint32(r.NumWant))
 	b = binary.BigEndian.AppendUint16(b, r.Port)

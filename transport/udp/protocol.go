@@ -12,10 +12,17 @@ var Protocol = transport.Protocol{
 	Name:    "udp",
 	Schemes: []string{"udp"},
 	New: func(o transport.Options) transport.Transport {
-		return New(Config{Logger: o.Logger, DNS: o.Resolver})
+		return New(ConfigFrom(o))
 	},
 	CheckURL: func(u *url.URL) error {
 		_, _, err := hostPort(u)
 		return err
 	},
+}
+
+// ConfigFrom returns the Config that carries the shared options (logger,
+// proxy, local address, DNS cache); other fields are zero (defaults). A
+// program tuning its own UDP transport starts from it.
+func ConfigFrom(o transport.Options) Config {
+	return Config{Logger: o.Logger, DNS: o.Resolver, Proxy: o.Proxy, LocalAddr: o.LocalAddr}
 }

@@ -34,7 +34,8 @@ type Transport struct {
 
 	conns   connCache
 	dns     *transport.Resolver
-	ownsDNS bool // dns was built here: Close closes it
+	ownsDNS bool  // dns was built here: Close closes it
+	netErr  error // why no request can be sent (a proxy that cannot carry UDP)
 
 	pendings sync.Pool // *pending, with their channel
 	buffers  sync.Pool // *[]byte for requests
@@ -64,6 +65,7 @@ func New(cfg Config) *Transport {
 		t.dns, t.ownsDNS = newResolver(&cfg), true
 	}
 	t.closeCtx, t.cancelCtx = context.WithCancel(context.Background())
+	t.setupNetwork()
 	t.pendings.New = func() any { return newPending() }
 	t.buffers.New = func() any {
 		b := make([]byte, 0, 512)
@@ -114,12 +116,12 @@ func (t *Transport) isClosed() bool {
 // of u travel as BEP 41 URLData. It returns when the tracker answers, when
 // ctx ends, or when the BEP 15 retransmission schedule runs out.
 func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	s, dst, err := t.target(ctx, u)
+	eps, err := t.endpoints(ctx, u, req.Family)
 	if err != nil {
 		return nil, wrap("announce", u, err)
 	}
 	r := request{kind: actionAnnounce, announce: req, path: u.EscapedPath(), query: u.RawQuery}
-	res, err := t.roundTrip(ctx, s, dst, &r)
+	res, _, err := t.exchange(ctx, eps, &r)
 	if err != nil {
 		return nil, wrap("announce", u, err)
 	}
@@ -136,7 +138,7 @@ func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.Scrap
 	if len(req.InfoHashes) == 0 {
 		return resp, nil
 	}
-	s, dst, err := t.target(ctx, u)
+	eps, err := t.endpoints(ctx, u, transport.FamilyAny)
 	if err != nil {
 		return nil, wrap("scrape", u, err)
 	}
@@ -144,7 +146,8 @@ func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.Scrap
 		batch := hashes[:min(len(hashes), maxScrapeHashes)]
 		hashes = hashes[len(batch):]
 		r := request{kind: actionScrape, hashes: batch}
-		res, err := t.roundTrip(ctx, s, dst, &r)
+		res, ep, err := t.exchange(ctx, eps, &r)
+		eps = []netip.AddrPort{ep} // the address that answered serves the other batches
 		if err != nil {
 			return nil, wrap("scrape", u, err)
 		}
@@ -247,36 +250,6 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 	}
 }
 
-// target parses u, resolves its host and picks the socket of the family of
-// the first address this host can use.
-func (t *Transport) target(ctx context.Context, u *url.URL) (*socket, netip.AddrPort, error) {
-	host, port, err := hostPort(u)
-	if err != nil {
-		return nil, netip.AddrPort{}, err
-	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		var one [1]netip.Addr
-		one[0] = a.Unmap()
-		addrs = one[:]
-	} else {
-		if addrs, err = t.resolve(ctx, host); err != nil {
-			return nil, netip.AddrPort{}, err
-		}
-	}
-	var firstErr error
-	for _, a := range addrs {
-		s, err := t.socket(a.Is6())
-		if err == nil {
-			return s, netip.AddrPortFrom(a, port), nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	return nil, netip.AddrPort{}, firstErr
-}
-
 // hostPort returns the host and port of a udp:// tracker URL, or an error
 // wrapping ErrInvalidURL.
 func hostPort(u *url.URL) (string, uint16, error) {
@@ -299,6 +272,12 @@ func (t *Transport) socket(v6 bool) (*socket, error) {
 	i, network, address := 0, "udp4", "0.0.0.0:0"
 	if v6 {
 		i, network, address = 1, "udp6", "[::]:0"
+	}
+	if l := t.cfg.LocalAddr; l.IsValid() {
+		if l.Is4() == v6 {
+			return nil, &transport.SkippedError{Err: fmt.Errorf("the bound local address %s is of the other family", l)}
+		}
+		address = netip.AddrPortFrom(l, 0).String()
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

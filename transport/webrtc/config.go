@@ -3,10 +3,14 @@ package webrtc
 import (
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/coder/websocket"
+
 	pion "github.com/pion/webrtc/v4"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // Defaults of Config, used where a field is zero.
@@ -99,6 +103,24 @@ type Config struct {
 	// verification off.
 	DialOptions *websocket.DialOptions
 
+	// UserAgent is sent in the WebSocket handshake's User-Agent header
+	// (unless DialOptions.HTTPHeader sets one). Default
+	// transport.DefaultUserAgent.
+	UserAgent string
+
+	// Proxy, when set, carries every WebSocket connection: "http://" (a
+	// CONNECT tunnel) or "socks5://" (user:password accepted). Ignored when
+	// DialOptions.HTTPClient is set. Default nil: direct.
+	Proxy *url.URL
+
+	// LocalAddr, when valid, is the source address of every WebSocket
+	// connection. Ignored when DialOptions.HTTPClient is set.
+	LocalAddr netip.Addr
+
+	// DNS is the DNS cache shared with the Client's other transports.
+	// Default nil: one of the Transport's own.
+	DNS *transport.Resolver
+
 	// Logger receives debug and warning logs; URLs in them are redacted.
 	// Default nil: discard.
 	Logger *slog.Logger
@@ -146,6 +168,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = transport.DefaultUserAgent
 	}
 	if c.randFloat == nil {
 		c.randFloat = rand.Float64

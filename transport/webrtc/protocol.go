@@ -10,6 +10,13 @@ var Protocol = transport.Protocol{
 	Name:    "webrtc",
 	Schemes: []string{"ws", "wss"},
 	New: func(o transport.Options) transport.Transport {
-		return New(Config{Logger: o.Logger})
+		return New(ConfigFrom(o))
 	},
+}
+
+// ConfigFrom returns the Config that carries the shared options (User-Agent,
+// logger, proxy, local address, DNS cache); other fields are zero
+// (defaults).
+func ConfigFrom(o transport.Options) Config {
+	return Config{UserAgent: o.UserAgent, Logger: o.Logger, Proxy: o.Proxy, LocalAddr: o.LocalAddr, DNS: o.Resolver}
 }
