@@ -228,7 +228,7 @@ func TestScrapeSkipped(t *testing.T) {
 				t.Errorf("%s: cause %v", ev.Tracker, ev.Err)
 			}
 		}
-		want := map[string]SkipReason{"http://noscrape.test/REDACTED": SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
+		want := map[string]SkipReason{transport.RedactString("http://noscrape.test/x"): SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
 			"http://gone.test/announce": SkipGaveUp}
 		if !maps.Equal(got, want) {
 			t.Errorf("skipped %v, want %v", got, want)

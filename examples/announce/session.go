@@ -36,7 +36,7 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	scrub := newScrubber(raw)
 	redacted := make([]string, len(raw))
 	for i, u := range raw {
-		redacted[i] = transport.RedactString(u)
+		redacted[i] = displayURL(u)
 	}
 
 	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, UserAgent: cfg.UserAgent,
