@@ -94,8 +94,16 @@ func (s *Session) halt() {
 	if s.stopAfter != nil {
 		s.stopAfter()
 	}
-	unsub := s.unsub
-	s.unsub = nil
+	var unsub []func()
+	for _, t := range s.trackers {
+		if t.unsub != nil {
+			unsub = append(unsub, t.unsub)
+			t.unsub = nil
+		}
+		if t.forceTimer != nil {
+			t.forceTimer.Stop()
+		}
+	}
 	for _, w := range s.workers {
 		w.stopLocked()
 	}
@@ -278,17 +286,15 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	}
 }
 
-// subscribeLocked registers for asynchronous peers with every transport
-// that finds them (WebTorrent trackers relay WebRTC offers at any time).
-func (s *Session) subscribeLocked() {
-	for _, t := range s.trackers {
-		ps, ok := t.tr.(transport.PeerSource) // false for a nil tr too
-		if !ok {
-			continue
-		}
-		redacted := t.url.redacted
-		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
-			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
-		}))
+// subscribeLocked registers t for asynchronous peers if its transport finds
+// them (WebTorrent trackers relay WebRTC offers at any time).
+func (s *Session) subscribeLocked(t *tracker) {
+	ps, ok := t.tr.(transport.PeerSource) // false for a nil tr too
+	if !ok || t.unsub != nil {
+		return
 	}
+	redacted := t.url.redacted
+	t.unsub = ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
+		s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
+	})
 }
