@@ -477,3 +477,29 @@ func TestUDPAttemptsClimbTheLadder(t *testing.T) {
 		}
 	})
 }
+
+// Item 8: Config.IntervalFloor is at least 1 s: a tracker answering
+// "interval 0" to a Client configured with a 1 ms floor is announced to
+// once a second, not thousands of times.
+func TestIntervalFloorClamped(t *testing.T) {
+	for _, floor := range []time.Duration{time.Nanosecond, time.Millisecond, 999 * time.Millisecond} {
+		cfg := Config{IntervalFloor: floor}
+		cfg.populate()
+		if cfg.IntervalFloor != MinIntervalFloor {
+			t.Errorf("IntervalFloor %v became %v, want %v", floor, cfg.IntervalFloor, MinIntervalFloor)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{IntervalFloor: time.Millisecond})
+		e.fake.mu.Lock()
+		e.fake.interval["a.test"] = 0 // "interval 0"
+		e.fake.mu.Unlock()
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(3*time.Second + time.Millisecond)
+		s.Close()
+		if n := len(e.fake.Calls("a.test")); n != 4 {
+			t.Fatalf("%d announces in 3 s, want 4 (at 0, 1, 2, 3 s)", n)
+		}
+	})
+}
