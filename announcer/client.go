@@ -162,10 +162,7 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 			return nil, &URLError{URL: transport.Redact(u), Err: errors.New("port out of range (1 to 65535)")}
 		}
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Fragment, u.RawFragment = "", ""
-	key := u.String()
+	key := normalizeURL(u)
 	if _, err := c.TransportFor(u); err != nil {
 		return nil, err
 	}
@@ -188,6 +185,15 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	}
 	tu.refs++
 	return tu, nil
+}
+
+// normalizeURL lowers u's scheme and host and drops its fragment, in place,
+// and returns the key that identifies the announce URL.
+func normalizeURL(u *url.URL) string {
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // releaseURLs drops a Session's references to its interned URLs.

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	nethttp "net/http"
@@ -96,6 +97,14 @@ type Config struct {
 	// DNS is the DNS cache shared with the Client's other transports.
 	// Default nil: one of the Transport's own. Ignored with a Config.Client.
 	DNS *transport.Resolver
+
+	// DialContext, when set, opens the default client's TCP connections
+	// (to an IP address, or to the Proxy) instead of a net.Dialer;
+	// everything else stays (DNS, families, both pools, their caps and
+	// timeouts). Tests give internal/memnet's DialContext here to run
+	// HTTP trackers in a testing/synctest bubble. Default nil: a
+	// net.Dialer bound to LocalAddr. Ignored with a Config.Client.
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 func (c *Config) populate() (ownClient bool) {
