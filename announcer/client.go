@@ -154,10 +154,7 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	if u.Host == "" {
 		return nil, &URLError{URL: transport.Redact(u), Err: errors.New("no host")}
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Fragment, u.RawFragment = "", ""
-	key := u.String()
+	key := normalizeURL(u)
 	if _, err := c.TransportFor(u); err != nil {
 		return nil, err
 	}
@@ -180,6 +177,15 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	}
 	tu.refs++
 	return tu, nil
+}
+
+// normalizeURL lowers u's scheme and host and drops its fragment, in place,
+// and returns the key that identifies the announce URL.
+func normalizeURL(u *url.URL) string {
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // releaseURLs drops a Session's references to its interned URLs.

@@ -31,17 +31,23 @@ const (
 	StateStopping
 	// StateStopped: the Session has ended.
 	StateStopped
+	// StateReconnecting: the transport's connection to the tracker is down
+	// and it reconnects by itself (a WebSocket tracker's socket dropped);
+	// the announce is sent again at NextAnnounce, when the transport
+	// redials. Not counted as a failure (see transport.ErrReconnecting).
+	StateReconnecting
 )
 
 var stateNames = [...]string{
-	StateIdle:       "idle",
-	StateAnnouncing: "announcing",
-	StateOK:         "ok",
-	StateBackingOff: "backing off",
-	StateSkipped:    "skipped",
-	StateGaveUp:     "gave up",
-	StateStopping:   "stopping",
-	StateStopped:    "stopped",
+	StateIdle:         "idle",
+	StateAnnouncing:   "announcing",
+	StateOK:           "ok",
+	StateBackingOff:   "backing off",
+	StateSkipped:      "skipped",
+	StateGaveUp:       "gave up",
+	StateStopping:     "stopping",
+	StateStopped:      "stopped",
+	StateReconnecting: "reconnecting",
 }
 
 // String returns the state in lower case words, e.g. "backing off".
@@ -58,6 +64,12 @@ type TrackerStatus struct {
 	// InfoHash is the hash announced on this row: the Session's, or the
 	// truncated v2 hash on the second row of a hybrid torrent's URL.
 	InfoHash transport.InfoHash
+	// Family is the address family this row announces over: a tracker
+	// whose host has addresses of both families, each routable from here,
+	// has one row per family, each with its own schedule and state
+	// (dual-stack, see Config.SingleStack); transport.FamilyAny for a
+	// tracker announced once per round, to whichever address answers.
+	Family   transport.Family
 	Tier     int    // index of its tier in the torrent's announce list
 	Protocol string // ProtocolHTTP, ProtocolUDP, ProtocolWebRTC, or the URL scheme if unsupported
 	State    State
@@ -86,6 +98,12 @@ type TrackerStatus struct {
 	// Started reports whether the tracker acknowledged our "started" (and
 	// so will be sent "stopped").
 	Started bool
+	// Offers is how many WebRTC offers the last successful announce
+	// carried, and OffersWanted how many it should have (both 0 for
+	// HTTP and UDP). Fewer means the WebRTC transport's budget of pending
+	// connections was shared among more torrents than it can serve at once;
+	// the torrent is then served first in the next round.
+	Offers, OffersWanted int
 	// ExternalIP is the address the tracker last said it saw us coming
 	// from (BEP 24), kept until a later reply says otherwise; the zero
 	// Addr until one did.
@@ -103,12 +121,13 @@ type TrackerStatus struct {
 // statusLocked returns t's snapshot; Session.mu is held.
 func (t *tracker) statusLocked() TrackerStatus {
 	return TrackerStatus{
-		URL: t.url.redacted, InfoHash: t.hash, Tier: t.tier, Protocol: t.url.proto, State: t.state,
+		URL: t.url.redacted, InfoHash: t.hash, Family: t.family, Tier: t.tier, Protocol: t.url.proto, State: t.state,
 		LastAnnounce: t.last, NextAnnounce: t.next,
 		Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
 		Interval: t.interval, MinInterval: t.minInterval,
 		LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
 		ExternalIP: t.externalIP, RTT: t.rtt, SmoothedRTT: t.srtt,
+		Offers: t.offers, OffersWanted: t.offersWanted,
 	}
 }
 

@@ -22,42 +22,59 @@ type tracker struct {
 	url  *trackerURL         // shared with other Sessions; read-only
 	tr   transport.Transport // nil: the URL is unusable
 	tier int
+	key  string             // the normalized URL (SetTrackers matches trackers by it)
 	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
-	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
+	w    *worker            // the worker that owns it; nil for an unusable URL
+	// origin is the tracker a dual-stack sibling was split from (it goes
+	// where its origin goes on SetTrackers); nil for the others.
+	origin *tracker
+
+	unsub      func()      // the PeerSource subscription, if any
+	forceTimer *time.Timer // AnnounceTo's pending announce
+	twin       *tracker    // a hybrid's same URL under its other hash; nil otherwise
+
+	// family is the address family this tracker's announces are forced to
+	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
+	// familyDone: the families of the URL were looked at (dualstack.go).
+	family     transport.Family
+	familyDone bool
 
 	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
 	deliveredAt time.Time
 
-	state       State
-	started     bool // acknowledged "started": will be sent "stopped"
-	leecher     bool // acknowledged us with left > 0: owed "completed" once we finish
-	interval    time.Duration
-	minInterval time.Duration
-	last        time.Time // last successful announce
-	next        time.Time // next announce or retry; zero: none planned
-	seeders     int
-	leechers    int
-	peers       int
-	failures    int
-	lastErr     error
-	warning     string
-	trackerID   string
-	externalIP  netip.Addr                  // BEP 24, from the last reply that had one
-	rtt, srtt   time.Duration               // last and smoothed round trip of successful announces
-	shown       State                       // the state the last StateEvent carried
-	bo          *backoff.ExponentialBackOff // nil while healthy
-	inflight    *attempt                    // the announce on the wire, if any
+	state        State
+	started      bool // acknowledged "started": will be sent "stopped"
+	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
+	interval     time.Duration
+	minInterval  time.Duration
+	last         time.Time // last successful announce
+	next         time.Time // next announce or retry; zero: none planned
+	seeders      int
+	leechers     int
+	peers        int
+	offers       int // WebRTC offers the last reply's announce carried
+	offersWanted int
+	failures     int
+	lastErr      error
+	warning      string
+	trackerID    string
+	externalIP   netip.Addr                  // BEP 24, from the last reply that had one
+	rtt, srtt    time.Duration               // last and smoothed round trip of successful announces
+	shown        State                       // the state the last StateEvent carried
+	bo           *backoff.ExponentialBackOff // nil while healthy
+	inflight     *attempt                    // the announce on the wire, if any
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
 type outcome uint8
 
 const (
-	outcomeOK      outcome = iota
-	outcomeFailed          // counted failure, retry at t.next
-	outcomeSkipped         // not tried: address family unreachable
-	outcomeGaveUp          // the URL is given up
-	outcomeAborted         // the Session is ending
+	outcomeOK           outcome = iota
+	outcomeFailed               // counted failure, retry at t.next
+	outcomeSkipped              // not tried: address family unreachable
+	outcomeGaveUp               // the URL is given up
+	outcomeAborted              // the Session is ending
+	outcomeReconnecting         // the transport reconnects by itself (failed only)
 )
 
 // pendingEvent returns the event t is owed, most important first: started
@@ -110,6 +127,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	t.last = now
 	t.next = now.Add(s.c.clampInterval(resp.Interval))
 	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
+	t.offers, t.offersWanted = resp.Offers, resp.OffersWanted
 	t.warning = resp.Warning
 	if resp.ExternalIP.IsValid() {
 		t.externalIP = resp.ExternalIP
@@ -186,7 +204,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 	return &transport.AnnounceRequest{
 		InfoHash:   t.hash,
 		PeerID:     s.peerID,
-		Port:       s.port,
+		Port:       uint16(s.port.Load()),
 		Uploaded:   st.Uploaded,
 		Downloaded: st.Downloaded,
 		Left:       st.Left,
@@ -195,7 +213,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
-		Family:     s.c.cfg.Family,
+		Family:     s.familyOf(t),
 		IP:         s.c.cfg.AnnounceIP,
 	}
 }
@@ -221,14 +239,27 @@ func (s *Session) announceParams() url.Values {
 }
 
 // failed records a failed announce and decides what comes next: a skipped
-// tracker waits without counting a failure; a permanent error (HTTP 410,
+// tracker waits without counting a failure, and so does one whose
+// transport is reconnecting (it shows StateReconnecting and emits no
+// ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err}
 	res := outcomeFailed
+	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
 	t.lastErr = err
 	switch {
+	case errors.As(err, &reconnecting):
+		// The transport reconnects by itself and re-sends then: ask again
+		// at that time; not a failure (the tracker is not refusing us).
+		t.state = StateReconnecting
+		t.next = reconnecting.At
+		if floor := now.Add(time.Second); t.next.Before(floor) {
+			t.next = floor
+		}
+		ev.NextTry = t.next
+		res = outcomeReconnecting
 	case errors.Is(err, transport.ErrSkipped):
 		t.state = StateSkipped
 		t.next = now.Add(s.c.clampInterval(skippedRetry))
@@ -258,6 +289,9 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	} else if s.c.log.Enabled(context.Background(), slog.LevelDebug) {
 		s.c.log.Debug("announce failed", "tracker", t.url.redacted, "err", err, "next", ev.NextTry)
 	}
+	if res == outcomeReconnecting {
+		return outcomeFailed // for the worker: try the next tracker meanwhile
+	}
 	s.events.push(ev)
 	return res
 }
@@ -268,15 +302,16 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
+		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
 		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
 	}
 	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})
 	}
 }
 

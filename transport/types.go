@@ -138,6 +138,11 @@ type AnnounceResponse struct {
 	ExternalIP  netip.Addr // BEP 24, zero when not sent
 	TrackerID   string     // "tracker id", to be echoed on later announces
 	Warning     string     // "warning message": show it, the reply is still good
+	// Offers is how many WebRTC offers the announce carried, and
+	// OffersWanted how many it should have carried (the configured number,
+	// within NumWant); fewer means the transport's budget of pending
+	// connections was short. Both 0 for protocols without offers.
+	Offers, OffersWanted int
 }
 
 // ScrapeRequest asks for the swarm statistics of one or more torrents. How

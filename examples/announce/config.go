@@ -194,7 +194,7 @@ func parseArgs(args []string) (*Config, error) {
 	}
 	for _, u := range c.Trackers {
 		if reason := checkTrackerURL(u); reason != "" {
-			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", transport.RedactString(u), reason)}
+			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", displayURL(u), reason)}
 		}
 	}
 	if len(positional) == 1 {

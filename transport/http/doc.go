@@ -90,6 +90,8 @@
 //   - *transport.TooLargeError: more than Config.MaxReplyBytes on the wire
 //     or after decompression.
 //   - *RedirectError (ErrTooManyRedirects): more than Config.MaxRedirects.
+//   - *InsecureRedirectError (ErrInsecureRedirect): an https request
+//     redirected to http, refused unless Config.AllowInsecureRedirects.
 //   - transport.ErrSkipped (a *transport.SkippedError with the dial error):
 //     the dial failed in a way transport.Unroutable classifies as "this host
 //     has no route for the tracker's address family".
@@ -106,4 +108,14 @@
 // sockets instead of opening ten thousand. A Config.Client is used as given
 // (its proxy, TLS and dial settings), through a shallow copy that adds the
 // redirect limit; it is never modified and Close leaves it open.
+//
+// # Redirects and headers
+//
+// No request carries a Referer: on a redirect net/http would send the whole
+// previous URL (passkey, info_hash, peer_id) to the next host, so it is
+// removed before each redirect is followed (internal/httpsafe, shared with
+// the WebSocket handshake of transport/webrtc). At most DefaultMaxRedirects
+// (5) are followed; an https URL redirected to http is refused
+// (*InsecureRedirectError) unless Config.AllowInsecureRedirects. The
+// default client caps response headers at 32 KiB (Go's default is 10 MiB).
 package http

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -31,6 +32,7 @@ func (s *socket) run() {
 			d := s.t.cfg.reconnectDelay(failures)
 			failures++
 			s.t.log.Debug("webrtc: reconnecting", "tracker", s.redacted, "in", d)
+			s.postpone(time.Now().Add(d))
 			tm := time.NewTimer(d)
 			select {
 			case <-tm.C:
@@ -38,6 +40,9 @@ func (s *socket) run() {
 				tm.Stop()
 				return
 			}
+			s.mu.Lock()
+			s.redialAt = time.Time{}
+			s.mu.Unlock()
 		}
 		if s.t.retire(s) {
 			return
@@ -74,12 +79,40 @@ func (s *socket) run() {
 // the socket retires unless a new call comes.
 func (s *socket) giveUp(err error) {
 	s.mu.Lock()
+	var stale []*peerConn
+	for h := range s.torrents {
+		stale = append(stale, s.t.offers.forget(subKey{s.key, h})...)
+	}
+	defer closeAll(stale)
 	defer s.mu.Unlock()
 	clear(s.torrents)
 	keep := s.queue[:0]
 	for _, r := range s.queue {
 		if r.reply != nil && !r.abandoned {
 			r.reply <- result{err: err}
+			continue
+		}
+		keep = append(keep, r)
+	}
+	clear(s.queue[len(keep):])
+	s.queue = keep
+}
+
+// postpone records that the socket redials at at, and fails at once, with a
+// *transport.ReconnectingError, the calls queued meanwhile whose deadline
+// comes before that: their announces stay as the torrents' re-announces.
+func (s *socket) postpone(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redialAt = at
+	keep := s.queue[:0]
+	for _, r := range s.queue {
+		if r.reply != nil && !r.abandoned && !r.deadline.IsZero() && r.deadline.Before(at) {
+			r.reply <- result{err: &transport.ReconnectingError{At: at, Err: s.lastErr}}
+			if r.adopted {
+				r.reply, r.adopted = nil, false // still the socket's re-announce
+				keep = append(keep, r)
+			}
 			continue
 		}
 		keep = append(keep, r)
@@ -106,6 +139,9 @@ func (s *socket) dial() (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No Referer on a redirected handshake, no wss -> ws, at most 5
+	// redirects (the policy of every trackerkit request).
+	opts.HTTPClient = httpsafe.Client(opts.HTTPClient)
 	conn, resp, err := websocket.Dial(ctx, s.key, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -189,6 +225,11 @@ func (s *socket) serve(conn *websocket.Conn, reconnected bool) error {
 		for h, tor := range s.torrents {
 			if !queued[h] { // a queued announce stands for the re-announce
 				again = append(again, tor)
+			}
+		}
+		for _, r := range s.queue {
+			if r.kind == kindAnnounce && r.params.Event == transport.EventNone {
+				r.params.Event = transport.EventStarted // the tracker forgot us
 			}
 		}
 	}

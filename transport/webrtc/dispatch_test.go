@@ -196,6 +196,26 @@ func TestDispatchIgnoresNoise(t *testing.T) {
 	})
 }
 
+// TestDispatchNonRepliesKeepThePendingAnnounce sends frames that answer
+// nothing before the real reply: none of them may be taken for it.
+func TestDispatchNonRepliesKeepThePendingAnnounce(t *testing.T) {
+	frames := [][]byte{
+		[]byte("null"), []byte("{}"), []byte("[]"), []byte(`"announce"`), []byte("7"),
+		j("action", "announce"),
+		j("info_hash", binaryString(dh1)),
+		reply(dh1), // action and info hash, no reply field
+		j("action", "announce", "offers", []any{}),
+	}
+	scripted(t, func(msg map[string]any) (time.Duration, [][]byte) {
+		return 0, append(frames, reply(hashOf(msg), "interval", 9))
+	}, func(t *testing.T, c *Transport, u *url.URL) {
+		res, err := c.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: dh1})
+		if err != nil || res.Interval != 9*time.Second {
+			t.Fatalf("got %+v, %v: a frame that is no reply was taken for it", res, err)
+		}
+	})
+}
+
 func TestDispatchCanceledCall(t *testing.T) {
 	scripted(t, func(msg map[string]any) (time.Duration, [][]byte) {
 		return 0, nil // never answers

@@ -1,12 +1,15 @@
 package webrtc
 
+import (
+	"net"
+	"net/http"
+)
+
 // Test hooks for the external test package.
 
 // LivePeerConns is the number of PeerConnections t holds open.
 func (t *Transport) LivePeerConns() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
+	return t.offers.live()
 }
 
 // Sockets is the number of tracker sockets t holds.
@@ -14,4 +17,12 @@ func (t *Transport) Sockets() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.sockets)
+}
+
+// NewPipeNet returns a listener and an HTTP client joined by in-memory
+// pipes, so that a WebSocket tracker and a Transport can live in a synctest
+// bubble (see pipeNet); pass the client in Config.DialOptions.
+func NewPipeNet() (ln net.Listener, client *http.Client) {
+	p := newPipeNet()
+	return p, p.client()
 }

@@ -259,12 +259,18 @@ type message struct {
 	// Relayed: the message came from another peer (it has a peer_id, an
 	// offer or an answer); it answers none of our requests.
 	Relayed bool
+	// HasReplyFields: interval, min interval, complete, incomplete, tracker
+	// id or warning message is present (what an announce reply carries).
+	HasReplyFields bool
 }
 
-// isAnnounceReply reports whether m answers one of our announces (as opposed
-// to relaying an offer or answer from another peer).
+// isAnnounceReply reports whether m answers one of our announces: it is
+// not relayed from another peer, names the announce action or an info hash,
+// and carries at least one field of a reply. Anything else (a bare null,
+// {}, an action without fields) answers nothing and so never takes the
+// place of a pending announce's reply.
 func (m *message) isAnnounceReply() bool {
-	return !m.Relayed
+	return !m.Relayed && (m.Action == "announce" || m.HasInfoHash) && m.HasReplyFields
 }
 
 type rawMessage struct {
@@ -322,7 +328,9 @@ func decode(data []byte) (*message, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, &transport.MalformedError{What: "not a JSON tracker message", Err: err}
 	}
-	m := &message{Complete: -1, Incomplete: -1, Relayed: r.PeerID != nil || r.Offer != nil || r.Answer != nil}
+	m := &message{Complete: -1, Incomplete: -1, Relayed: r.PeerID != nil || r.Offer != nil || r.Answer != nil,
+		HasReplyFields: r.Interval != nil || r.MinInterval != nil || r.Complete != nil || r.Incomplete != nil ||
+			r.TrackerID != nil || r.Warning != nil}
 	if r.Action != nil {
 		switch *r.Action {
 		case "announce", "scrape":

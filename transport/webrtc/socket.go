@@ -35,9 +35,15 @@ type request struct {
 	hashes   []transport.InfoHash // scrape
 	raw      []byte               // answer
 	reply    chan result          // buffered 1; nil for internal requests
+	deadline time.Time            // the caller's; zero for internal requests
+	// wanted is how many offers the announce should carry (see
+	// AnnounceResponse.OffersWanted).
+	wanted int
 	// abandoned: the caller gave up after the request was sent; its reply is
 	// still absorbed so that it is not taken for a later request's.
 	abandoned bool
+	// adopted: an internal re-announce a caller took over (see announce).
+	adopted bool
 }
 
 // result is a request's outcome: the tracker's reply, or why there is none.
@@ -51,10 +57,6 @@ type torrent struct {
 	req transport.AnnounceRequest
 }
 
-// maxAnswering bounds the relayed offers being answered at once on one
-// socket, so that a flood of offers cannot make unbounded PeerConnections.
-const maxAnswering = 32
-
 type socket struct {
 	t        *Transport
 	u        *url.URL
@@ -67,12 +69,12 @@ type socket struct {
 	lastErr   error     // why the socket last went down
 	lastDown  time.Time // when
 	up        bool      // a connection is being served
+	redialAt  time.Time // while down and waiting to redial: when; else zero
 	calls     int       // Announce and Scrape calls in progress
 	answering int       // relayed offers being answered
 	queue     []*request
 	sent      []*request // sent on the current connection, awaiting a reply
 	torrents  map[transport.InfoHash]*torrent
-	offers    map[offerID]*peerConn // our unanswered offers
 }
 
 func newSocket(t *Transport, u *url.URL) *socket {
@@ -84,7 +86,6 @@ func newSocket(t *Transport, u *url.URL) *socket {
 		redacted: transport.Redact(u),
 		wake:     make(chan struct{}, 1),
 		torrents: make(map[transport.InfoHash]*torrent),
-		offers:   make(map[offerID]*peerConn),
 	}
 }
 
@@ -125,6 +126,11 @@ func (s *socket) enqueue(r *request) {
 // withdraw forgets r after its caller gave up.
 func (s *socket) withdraw(r *request) {
 	s.mu.Lock()
+	if r.adopted { // the re-announce stays, nobody waits for it now
+		r.reply, r.adopted = nil, false
+		s.mu.Unlock()
+		return
+	}
 	if i := slices.Index(s.queue, r); i >= 0 {
 		s.queue = slices.Delete(s.queue, i, i+1)
 		s.mu.Unlock()
@@ -136,48 +142,59 @@ func (s *socket) withdraw(r *request) {
 }
 
 // announce implements Transport.Announce on this socket.
+//
+// While the socket is down and its next dial is beyond the call's deadline,
+// an announce does not wait for it: it is kept as the torrent's re-announce
+// (sent, with event "started", once the socket is back) and fails at once
+// with a *transport.ReconnectingError saying when that will be, so that the
+// caller asks again then and does not count a failure. A stopped announce
+// then succeeds at once: the tracker forgot the torrent when the socket
+// dropped (closing a socket counts as "stopped"), so nothing is owed.
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	start := time.Now()
 	fail := func(err error) (*transport.AnnounceResponse, error) {
 		return nil, transport.Wrap("announce", s.redacted, err)
 	}
 	h := req.InfoHash
-	n := 0
-	subscribed := s.t.subscriber(s.key, h) != nil
+	k := subKey{s.key, h}
+	want := s.wantOffers(&req)
+	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
-	var stale []*peerConn
 	if req.Event == transport.EventStopped {
 		delete(s.torrents, h)
-		stale = s.offersForLocked(h)
 	} else {
 		s.torrents[h] = &torrent{req: req}
-		if req.Event != transport.EventCompleted && subscribed {
-			n = s.t.cfg.NumOffers
-			if req.NumWant >= 0 {
-				n = min(n, int(req.NumWant))
-			}
-		}
 	}
+	if re := s.reconnectingLocked(deadline); re != nil {
+		s.mu.Unlock()
+		if req.Event == transport.EventStopped {
+			closeAll(s.t.offers.forget(k))
+			return &transport.AnnounceResponse{Complete: -1, Incomplete: -1}, nil
+		}
+		return fail(re)
+	}
+	r := s.adoptLocked(h, req.Event)
 	s.mu.Unlock()
-	closeAll(stale)
-
-	r := &request{kind: kindAnnounce, infoHash: h, params: paramsOf(req), reply: make(chan result, 1)}
-	if n > 0 {
-		offers, err := s.makeOffers(ctx, h, req.PeerID, n)
-		if err != nil && ctx.Err() != nil {
-			closeAll(offers)
-			return fail(s.waitError(ctx, start))
-		}
-		switch {
-		case errors.Is(err, errTooManyPending):
-			s.t.log.Debug("webrtc: fewer offers", "tracker", s.redacted, "offers", len(offers), "err", err)
-		case err != nil:
-			s.t.log.Warn("webrtc: making offers", "tracker", s.redacted, "err", err)
-		}
-		r.offers = offers
+	if req.Event == transport.EventStopped {
+		closeAll(s.t.offers.forget(k))
 	}
-	r.params.NumWant = len(r.offers)
-	s.enqueue(r)
+
+	if r == nil {
+		r = &request{kind: kindAnnounce, infoHash: h, params: paramsOf(req), reply: make(chan result, 1), deadline: deadline, wanted: want}
+		if want > 0 {
+			offers, err := s.makeOffers(ctx, h, want)
+			if err != nil && ctx.Err() != nil {
+				closeAll(offers)
+				return fail(s.waitError(ctx, start))
+			}
+			if err != nil {
+				s.t.log.Warn("webrtc: making offers", "tracker", s.redacted, "err", err)
+			}
+			r.offers = offers
+		}
+		r.params.NumWant = len(r.offers)
+		s.enqueue(r)
+	}
 	select {
 	case res := <-r.reply:
 		if res.err != nil {
@@ -190,15 +207,18 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 			return fail(&transport.FailureError{Reason: m.Failure})
 		}
 		if m.Interval <= 0 {
+			closeAll(r.offers)
 			return fail(&transport.MalformedError{What: "interval missing"})
 		}
 		return &transport.AnnounceResponse{
-			Interval:    m.Interval,
-			MinInterval: m.MinInterval,
-			Complete:    m.Complete,
-			Incomplete:  m.Incomplete,
-			TrackerID:   m.TrackerID,
-			Warning:     m.Warning,
+			Interval:     m.Interval,
+			MinInterval:  m.MinInterval,
+			Complete:     m.Complete,
+			Incomplete:   m.Incomplete,
+			TrackerID:    m.TrackerID,
+			Warning:      m.Warning,
+			Offers:       r.params.NumWant,
+			OffersWanted: r.wanted,
 		}, nil
 	case <-ctx.Done():
 		s.withdraw(r)
@@ -206,6 +226,34 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
 	}
+}
+
+// reconnectingLocked returns the error of a call with deadline made while
+// the socket waits to redial later than that, nil otherwise.
+func (s *socket) reconnectingLocked(deadline time.Time) *transport.ReconnectingError {
+	if s.redialAt.IsZero() || (!deadline.IsZero() && !deadline.Before(s.redialAt)) {
+		return nil
+	}
+	return &transport.ReconnectingError{At: s.redialAt, Err: s.lastErr}
+}
+
+// adoptLocked returns the socket's own re-announce of h, queued or sent and
+// not yet answered, for a caller to wait on instead of sending another
+// announce; nil if there is none or ev is not a plain or started announce.
+func (s *socket) adoptLocked(h transport.InfoHash, ev transport.Event) *request {
+	if ev != transport.EventNone && ev != transport.EventStarted {
+		return nil
+	}
+	for _, list := range [][]*request{s.queue, s.sent} {
+		for _, r := range list {
+			if r.kind == kindAnnounce && r.infoHash == h && r.reply == nil {
+				r.reply, r.adopted = make(chan result, 1), true
+				r.abandoned = false
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // paramsOf converts a request; offers are added at send time.
@@ -228,7 +276,14 @@ func (s *socket) scrape(ctx context.Context, hashes []transport.InfoHash) (*tran
 	fail := func(err error) (*transport.ScrapeResponse, error) {
 		return nil, transport.Wrap("scrape", s.redacted, err)
 	}
-	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan result, 1)}
+	deadline, _ := ctx.Deadline()
+	s.mu.Lock()
+	re := s.reconnectingLocked(deadline)
+	s.mu.Unlock()
+	if re != nil {
+		return fail(re)
+	}
+	r := &request{kind: kindScrape, hashes: slices.Clone(hashes), reply: make(chan result, 1), deadline: deadline}
 	s.enqueue(r)
 	select {
 	case res := <-r.reply:
@@ -273,24 +328,6 @@ func (s *socket) waitError(ctx context.Context, start time.Time) error {
 	return fmt.Errorf("%w: %w", transport.ErrTimeout, ctx.Err())
 }
 
-// dropOffers closes our unanswered offers for h (its last subscriber left).
-func (s *socket) dropOffers(h transport.InfoHash) {
-	s.mu.Lock()
-	stale := s.offersForLocked(h)
-	s.mu.Unlock()
-	closeAll(stale)
-}
-
-func (s *socket) offersForLocked(h transport.InfoHash) []*peerConn {
-	var out []*peerConn
-	for _, p := range s.offers {
-		if p.infoHash == h {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // handle dispatches one message from the tracker.
 func (s *socket) handle(m *message) {
 	switch {
@@ -301,7 +338,7 @@ func (s *socket) handle(m *message) {
 	case m.Answer != "":
 		s.onAnswer(m)
 	default:
-		s.t.log.Debug("webrtc: ignoring a relayed message without offer or answer", "tracker", s.redacted)
+		s.t.log.Debug("webrtc: ignoring a message that is no reply, offer or answer", "tracker", s.redacted)
 	}
 }
 
@@ -376,17 +413,11 @@ func (s *socket) malformed(m *message, err error) {
 func (s *socket) reannounce(tor *torrent) {
 	req := tor.req
 	req.Event = transport.EventStarted
-	r := &request{kind: kindAnnounce, infoHash: req.InfoHash, params: paramsOf(req)}
-	n := 0
-	if s.t.subscriber(s.key, req.InfoHash) != nil {
-		n = s.t.cfg.NumOffers
-		if req.NumWant >= 0 {
-			n = min(n, int(req.NumWant))
-		}
-	}
-	if n > 0 {
+	want := s.wantOffers(&req)
+	r := &request{kind: kindAnnounce, infoHash: req.InfoHash, params: paramsOf(req), wanted: want}
+	if want > 0 {
 		ctx, cancel := context.WithTimeout(s.t.ctx, s.t.cfg.OfferTimeout)
-		offers, err := s.makeOffers(ctx, req.InfoHash, req.PeerID, n)
+		offers, err := s.makeOffers(ctx, req.InfoHash, want)
 		cancel()
 		if err != nil {
 			s.t.log.Debug("webrtc: making offers", "tracker", s.redacted, "err", err)

@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"sync"
-
-	"github.com/pion/ice/v4"
-	pion "github.com/pion/webrtc/v4"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -30,10 +26,11 @@ var ErrClosed = transport.ErrClosed
 // transport.PeerSource. It keeps one socket per tracker URL, shared by every
 // torrent announced through it. Create it with New and release it with Close.
 type Transport struct {
-	cfg Config
-	api *pion.API
-	log *slog.Logger
-	net network // the WebSocket dial's client (User-Agent, proxy, LocalAddr, DNS)
+	cfg    Config
+	engine *engine       // makes the PeerConnections
+	offers *offerManager // owns them, and their budget
+	log    *slog.Logger
+	net    network // the WebSocket dial's client (User-Agent, proxy, LocalAddr, DNS)
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -41,8 +38,6 @@ type Transport struct {
 	mu      sync.Mutex
 	closed  bool
 	sockets map[string]*socket // by URL
-	conns   map[*peerConn]bool // every live PeerConnection
-	pending int                // PeerConnections whose channel is not open yet
 	subs    map[subKey]map[uint64]func(peer.Peer)
 	wg      sync.WaitGroup // every goroutine this Transport started
 	subID   uint64         // last subscription id
@@ -56,29 +51,15 @@ var (
 // New returns a Transport configured by cfg (see Config for defaults).
 func New(cfg Config) *Transport {
 	cfg = cfg.withDefaults()
-	var se pion.SettingEngine
-	se.DetachDataChannels()
-	// Writes block while earlier data waits to be sent, instead of queueing
-	// without bound: backpressure for a peer that reads slowly.
-	se.EnableDataChannelBlockWrite(true)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetSCTPMaxMessageSize(maxDataChannelMessage)
-	if cfg.LoopbackOnly {
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
-	}
-	se.LoggerFactory = pionLoggerFactory{cfg.Logger}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Transport{
 		cfg:     cfg,
-		api:     pion.NewAPI(pion.WithSettingEngine(se)),
+		engine:  newEngine(cfg),
+		offers:  newOfferManager(cfg.MaxPendingConns),
 		log:     cfg.Logger,
 		ctx:     ctx,
 		cancel:  cancel,
 		sockets: make(map[string]*socket),
-		conns:   make(map[*peerConn]bool),
 		subs:    make(map[subKey]map[uint64]func(peer.Peer)),
 	}
 }
@@ -96,14 +77,8 @@ func (t *Transport) Close() error {
 	}
 	t.closed = true
 	t.cancel()
-	conns := make([]*peerConn, 0, len(t.conns))
-	for p := range t.conns {
-		conns = append(conns, p)
-	}
 	t.mu.Unlock()
-	for _, p := range conns {
-		p.close()
-	}
+	closeAll(t.offers.close())
 	t.wg.Wait()
 	t.closeNetwork()
 	return nil
@@ -252,10 +227,9 @@ func (t *Transport) unsubscribe(key subKey, id uint64) {
 	if last {
 		delete(t.subs, key)
 	}
-	s := t.sockets[key.url]
 	t.mu.Unlock()
-	if last && s != nil {
-		s.dropOffers(key.infoHash)
+	if last {
+		closeAll(t.offers.forget(key))
 	}
 }
 
