@@ -63,6 +63,16 @@
 // replaced. UpdateEvent.ExternalIP and TrackerStatus.ExternalIP report the
 // address a tracker saw us from (BEP 24 "external ip").
 //
+// # Changing a running Session
+//
+// SetTrackers replaces the announce list (libtorrent's replace_trackers):
+// URLs that stay keep their state and schedule, removed ones that knew us
+// are sent "stopped" in the background, added ones are sent "started" as
+// soon as their tier uses them. SetPort changes the announced port and
+// re-announces to every tracker in use at once, as a client does when its
+// listen port changes. AnnounceTo forces an announce to one tracker (by URL,
+// raw or redacted), no sooner than its min interval.
+//
 // # BEP 52
 //
 // Torrent.InfoHashV2 carries a v2 info hash. A hybrid torrent (both hashes)

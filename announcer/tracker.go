@@ -22,8 +22,16 @@ type tracker struct {
 	url  *trackerURL         // shared with other Sessions; read-only
 	tr   transport.Transport // nil: the URL is unusable
 	tier int
+	key  string             // the normalized URL (SetTrackers matches trackers by it)
 	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
-	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
+	w    *worker            // the worker that owns it; nil for an unusable URL
+	// origin is the tracker a dual-stack sibling was split from (it goes
+	// where its origin goes on SetTrackers); nil for the others.
+	origin *tracker
+
+	unsub      func()      // the PeerSource subscription, if any
+	forceTimer *time.Timer // AnnounceTo's pending announce
+	twin       *tracker    // a hybrid's same URL under its other hash; nil otherwise
 
 	// family is the address family this tracker's announces are forced to
 	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
@@ -196,7 +204,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 	return &transport.AnnounceRequest{
 		InfoHash:   t.hash,
 		PeerID:     s.peerID,
-		Port:       s.port,
+		Port:       uint16(s.port.Load()),
 		Uploaded:   st.Uploaded,
 		Downloaded: st.Downloaded,
 		Left:       st.Left,

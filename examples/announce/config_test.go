@@ -57,7 +57,7 @@ func TestParseArgs(t *testing.T) {
 		{"demo with tracker", "-demo -tracker udp://a.test:1", nil, "-demo cannot be combined with -tracker"},
 		{"scrape and once", "-scrape -once x", nil, "cannot be combined"},
 		{"bad tracker scheme", "-tracker ftp://a.test x", nil, `-tracker ftp://a.test: unsupported scheme "ftp"`},
-		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED/announce"},
+		{"tracker secret redacted", "-tracker gopher://a.test/s3cret/announce x", nil, "gopher://a.test/REDACTED~"},
 		{"user agent", "-user-agent qBittorrent/5.0 x", func(c *Config) bool { return c.UserAgent == "qBittorrent/5.0" }, ""},
 		{"socks5 proxy", "-proxy socks5://u:pw@127.0.0.1:1080 x", func(c *Config) bool { return c.Proxy != nil && c.Proxy.Host == "127.0.0.1:1080" }, ""},
 		{"http proxy", "-proxy http://127.0.0.1:3128 x", func(c *Config) bool { return c.Proxy != nil && c.Proxy.Scheme == "http" }, ""},

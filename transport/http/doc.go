@@ -92,6 +92,8 @@
 //   - *transport.TooLargeError: more than Config.MaxReplyBytes on the wire
 //     or after decompression.
 //   - *RedirectError (ErrTooManyRedirects): more than Config.MaxRedirects.
+//   - *InsecureRedirectError (ErrInsecureRedirect): an https request
+//     redirected to http, refused unless Config.AllowInsecureRedirects.
 //   - transport.ErrSkipped (a *transport.SkippedError with the dial error):
 //     the dial failed in a way transport.Unroutable classifies as "this host
 //     has no route for the tracker's address family".
@@ -118,4 +120,14 @@
 // 300 ms). An announce forced to one family (AnnounceRequest.Family, for
 // dual-stack announcing) uses a connection pool of that family only; the
 // Transport implements transport.Families.
+//
+// # Redirects and headers
+//
+// No request carries a Referer: on a redirect net/http would send the whole
+// previous URL (passkey, info_hash, peer_id) to the next host, so it is
+// removed before each redirect is followed (internal/httpsafe, shared with
+// the WebSocket handshake of transport/webrtc). At most DefaultMaxRedirects
+// (5) are followed; an https URL redirected to http is refused
+// (*InsecureRedirectError) unless Config.AllowInsecureRedirects. The
+// default client caps response headers at 32 KiB (Go's default is 10 MiB).
 package http
