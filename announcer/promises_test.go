@@ -456,6 +456,7 @@ func TestUDPAttemptsClimbTheLadder(t *testing.T) {
 		if len(attempts) < 10 {
 			t.Fatalf("%d attempts in 30 h", len(attempts))
 		}
+		attempts = attempts[:len(attempts)-1] // the last one may be cut short by Close
 		for k, a := range attempts {
 			want := min(k+2, 9)
 			if k == 0 && len(a) == 3 { // the third send and the 45 s bound fall on the same instant
