@@ -325,6 +325,9 @@ func (v *view) check(w *world, r *results) {
 			if hasGaveUp && gaveUp.Before(e.Time) {
 				break
 			}
+			if e.Event == transport.EventStopped && !v.st.healthyDuring(v.inc.stopAt.Add(-stopWindowBefore), v.inc.stopAt.Add(cfg.StopTimeout)) {
+				break // Stop sent completed first, but a faulty tracker may have lost it
+			}
 			if len(completed) == 0 || completed[0].Time.After(e.Time) {
 				r.failView(w, v, "completed", "%s: Complete at %v, but the tracker accepted %v at %v without a completed before it", who, at(w, v.inc.completeAt), e.Event, at(w, e.Time))
 			}
