@@ -3,6 +3,7 @@ package announcer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -185,6 +186,28 @@ func eachTracker(targets []*tracker, fn func(*tracker) error) []error {
 // again; it doubles each time, within Stop's deadline.
 const stopRetryMin = 500 * time.Millisecond
 
+// stopMinBound is the shortest bound of one stopped announce but the last.
+const stopMinBound = time.Second
+
+// stopBound bounds one stopped announce under Stop's deadline: 40 to 60%
+// (at random) of the time left, or all of it when less than twice
+// stopMinBound is left. An unanswered stopped is thus sent again (two or
+// three times in 5 s) instead of waiting for a BEP 15 retransmit that the
+// deadline never reaches: a datagram lost in a busy tracker's socket
+// buffer gets another chance, and the random bound spreads a thousand
+// Sessions' second sends out in time.
+func stopBound(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	left := time.Until(d)
+	if left < 2*stopMinBound {
+		return 0
+	}
+	return time.Duration(float64(left) * (0.4 + 0.2*rand.Float64()))
+}
+
 // halfway returns the time half-way between now and ctx's deadline (now
 // when ctx has none: Stop always sets one).
 func halfway(ctx context.Context) time.Time {
@@ -242,7 +265,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	req := s.request(t, transport.EventStopped, trackerID)
 	wait := stopRetryMin
 	for {
-		resp, err := s.call(ctx, t, req, 0)
+		resp, err := s.call(ctx, t, req, stopBound(ctx))
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()
@@ -267,6 +290,9 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 			if d, ok := ctx.Deadline(); ok && now.Add(wait).After(d) {
 				final = true
 			}
+		}
+		if !final && errors.Is(err, transport.ErrTimeout) {
+			continue // unanswered (a lost datagram?): send again at once
 		}
 		if final {
 			s.mu.Lock()

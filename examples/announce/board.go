@@ -42,7 +42,9 @@ const (
 	stateSkipped    = "skipped"
 	stateGaveUp     = "gave up"
 	stateStopped    = "stopped"
-	stateIgnored    = "ignored" // a URL the CLI cannot use (see filterTrackers)
+	stateStopping   = "stopping"  // the stopped announce is in flight
+	stateNotTried   = "not tried" // the run ended before its first announce
+	stateIgnored    = "ignored"   // a URL the CLI cannot use (see filterTrackers)
 )
 
 // newBoard lists the trackers (redacted URLs) in tier order, so that rows
@@ -118,8 +120,48 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		default:
 			r.State, r.Next = stateFailing, e.NextTry
 		}
+	case announcer.StateEvent:
+		b.applyState(e)
 	case announcer.DroppedEvent:
 		b.dropped += e.Count
+	}
+}
+
+// applyState follows a tracker's state as the Session reports it
+// (SessionOptions.StateEvents): an announce in flight, the stopped on its
+// way, and the next announce as scheduled (the tracker's interval after the
+// library's floor and cap), which events alone do not say. A tracker that
+// failed, gave up or was skipped keeps that state when the Session ends, so
+// that the summary says how it did, not that the run is over.
+func (b *board) applyState(e announcer.StateEvent) {
+	r := b.row(e.Tracker)
+	st := e.Status
+	if !b.stopping {
+		r.Next = st.NextAnnounce
+	}
+	r.Failures = st.Failures
+	switch st.State {
+	case announcer.StateIdle:
+		r.State = stateWaiting
+	case announcer.StateAnnouncing:
+		r.State = stateAnnouncing
+	case announcer.StateOK:
+		r.State = stateOK
+	case announcer.StateBackingOff:
+		r.State = stateFailing
+	case announcer.StateSkipped:
+		r.State = stateSkipped
+	case announcer.StateGaveUp:
+		r.State = stateGaveUp
+	case announcer.StateStopping:
+		r.State = stateStopping
+	case announcer.StateStopped:
+		switch r.State {
+		case stateOK, stateAnnouncing, stateStopping:
+			r.State = stateStopped
+		case stateWaiting:
+			r.State = stateNotTried
+		}
 	}
 }
 

@@ -201,10 +201,7 @@ func (r *runLoop) loop(ctx context.Context) {
 			done = nil
 			r.stop()
 		case now := <-ticker.C:
-			if !r.stopping {
-				syncStatus(r.board, r.sess.Trackers())
-			}
-			r.out.tick(now)
+			r.out.tick(now) // the rows follow StateEvents: nothing to poll
 		}
 	}
 }
@@ -220,27 +217,6 @@ func (r *runLoop) stop() {
 	r.board.markStopping()
 	r.stopErr = make(chan error, 1)
 	go func() { r.stopErr <- r.sess.Stop(context.Background()) }() // bounded by Config.StopTimeout
-}
-
-// syncStatus refreshes the rows from the Session's own view, which knows
-// what events do not say: an announce in flight, and the next announce as
-// scheduled (the tracker's interval after the library's floor and cap).
-func syncStatus(b *board, statuses []announcer.TrackerStatus) {
-	for _, st := range statuses {
-		r, ok := b.byURL[st.URL]
-		if !ok {
-			continue
-		}
-		r.Next = st.NextAnnounce
-		switch st.State {
-		case announcer.StateAnnouncing:
-			r.State = stateAnnouncing
-		case announcer.StateOK:
-			r.State = stateOK
-		case announcer.StateBackingOff:
-			r.State = stateFailing
-		}
-	}
 }
 
 const noScrapeMessage = `no scrape: the URL has no "announce" path segment to turn into "scrape" (BEP 48)`

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/trackerkit/trackerkit/announcer"
 )
 
@@ -30,14 +32,13 @@ var (
 	_ output = (*liveOutput)(nil)
 )
 
-// isTerminal reports whether f is a character device (a terminal), without
-// a dependency: os.ModeCharDevice is set for ttys. TERM=dumb opts out.
+// isTerminal reports whether f is a terminal (golang.org/x/term). TERM=dumb
+// opts out of the live view.
 func isTerminal(f *os.File) bool {
 	if os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // logTimeFormat is RFC 3339 to the second, local time: log lines are read
