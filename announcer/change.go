@@ -45,7 +45,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 	}
 	reuse := make(map[string]*tracker, len(s.trackers))
 	for _, t := range s.trackers {
-		if t.hash == s.hash {
+		if t.hash == s.hash && t.origin == nil {
 			reuse[t.key] = t
 		}
 	}
@@ -63,6 +63,16 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 	kept := make(map[*tracker]bool, len(s.trackers))
 	for _, t := range s.trackers {
 		kept[t] = true
+	}
+	// Dual-stack siblings (dualstack.go) stay with their origin, on a
+	// worker of their own as before.
+	for _, t := range oldTrackers {
+		if t.origin != nil && kept[t.origin] {
+			t.tier = t.origin.tier
+			s.trackers = append(s.trackers, t)
+			s.workers = append(s.workers, newWorker(s, [][]*tracker{{t}}))
+			kept[t] = true
+		}
 	}
 	for _, w := range oldWorkers {
 		w.retired = true // its goroutine, if any, ends at its next step
@@ -90,7 +100,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 		if t.inflight != nil {
 			t.inflight.w = t.w // its outcome is the new worker's to handle
 		}
-		if oldOf := reuse[t.key]; oldOf == t || (t.twin != nil && reuse[t.key] == t.twin) {
+		if oldOf := reuse[t.key]; oldOf == t || (t.twin != nil && oldOf == t.twin) || t.origin != nil {
 			continue // kept: already subscribed, already reported
 		}
 		if t.tr == nil {
@@ -210,6 +220,9 @@ func (s *Session) AnnounceTo(url string) error {
 			return &transport.Error{Op: "announce", URL: t.url.redacted, Err: transport.ErrUnsupported}
 		}
 		w := t.w
+		if w == nil {
+			continue
+		}
 		if w.active == t {
 			w.forced = true
 			w.forceLocked()

@@ -3,6 +3,7 @@ package announcer
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -204,7 +205,7 @@ func TestAnnounceTo(t *testing.T) {
 		if st := s.Trackers()[1]; st.URL != b || st.State != StateIdle || !st.Started {
 			t.Errorf("backup after its announce: %+v", st)
 		}
-		time.Sleep(time.Minute)
+		time.Sleep(time.Minute) // 1m10s: past the min interval of the forced announce
 		if got := callTimes(e.fake.Calls("a.test")); !slices.Equal(got, []time.Duration{0, time.Minute}) {
 			t.Errorf("forced tracker announced at %v, want at its min interval (1m)", got)
 		}
@@ -215,5 +216,51 @@ func TestAnnounceTo(t *testing.T) {
 		if got := events(e.fake.Calls("b.test")); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStopped}) {
 			t.Errorf("backup that knew us: %v", got)
 		}
+	})
+}
+
+// familiesFake says dual.test has both address families (dual-stack).
+type familiesFake struct{ *fakeTransport }
+
+func (f familiesFake) Families(_ context.Context, u *url.URL) ([]transport.Family, error) {
+	if u.Hostname() == "dual.test" {
+		return []transport.Family{transport.FamilyIPv6, transport.FamilyIPv4}, nil
+	}
+	return []transport.Family{transport.FamilyIPv4}, nil
+}
+
+// A dual-stack tracker that SetTrackers keeps keeps both families' rows and
+// schedules: neither is sent stopped, neither started again.
+func TestSetTrackersKeepsDualStack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mt := mocktracker.New(mocktracker.Config{})
+		fake := newFake(mt)
+		e := newEnv(t, mocktracker.Config{}, Config{Transports: map[string]transport.Transport{"udp": familiesFake{fake}}})
+		e.fake = fake
+		s := e.session([][]string{{"udp://dual.test:1"}}, SessionOptions{})
+		s.Start(context.Background())
+		synctest.Wait()
+		if n := len(s.Trackers()); n != 2 {
+			t.Fatalf("%d rows before, want one per family", n)
+		}
+		if err := s.SetTrackers([][]string{{"udp://dual.test:1"}, {"udp://x.test:1"}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n := len(s.Trackers()); n != 3 {
+			t.Errorf("%d rows after, want the two families and x.test", n)
+		}
+		if got := events(fake.Calls("dual.test:1")); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStarted}) {
+			t.Errorf("dual.test: %v, want one started per family and nothing else", got)
+		}
+		if err := s.AnnounceTo("udp://dual.test:1"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute + time.Second) // past the min interval: the forced announces are done
+		if n := len(fake.Calls("dual.test:1")); n != 4 {
+			t.Errorf("AnnounceTo: %d calls, want one more per family", n)
+		}
+		s.Stop(context.Background())
+		mt.Close()
 	})
 }

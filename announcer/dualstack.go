@@ -71,10 +71,10 @@ func (s *Session) splitFamilies(ctx context.Context, a *attempt) {
 	}
 	t.family = fams[0]
 	for _, f := range fams[1:] {
-		c := &tracker{url: t.url, tr: t.tr, tier: t.tier, hash: t.hash, seeders: -1, leechers: -1,
-			family: f, familyDone: true}
+		c := &tracker{key: t.key, url: t.url, tr: t.tr, tier: t.tier, hash: t.hash, seeders: -1, leechers: -1,
+			family: f, familyDone: true, origin: t}
 		s.trackers = append(s.trackers, c)
-		w := &worker{s: s, tiers: [][]*tracker{{c}}}
+		w := newWorker(s, [][]*tracker{{c}})
 		s.workers = append(s.workers, w)
 		w.start()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -283,18 +284,19 @@ func TestStopWaitsForAnnounceInFlightUDP(t *testing.T) {
 // it. Stop while completed is in flight or pending sends completed first,
 // then stopped, within the deadline.
 func TestCompleteAtOnce(t *testing.T) {
-	leech := func(left *int64) SessionOptions {
-		return SessionOptions{Stats: func() Stats { return Stats{Left: *left} }}
+	leech := func(left *atomic.Int64) SessionOptions {
+		return SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }}
 	}
 	t.Run("every tracker that knows us, at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			e := newEnv(t, mocktracker.Config{MinInterval: 10 * time.Minute}, Config{})
 			e.fake.setFaults("slow.test", fault{delay: 20 * time.Second}, fault{})
-			left := int64(100)
+			var left atomic.Int64
+			left.Store(100)
 			s := e.session([][]string{{"http://slow.test/announce", "http://fast.test/announce"}, {"udp://b.test:1"}}, leech(&left))
 			s.Start(context.Background())
 			time.Sleep(time.Minute)
-			left = 0
+			left.Store(0)
 			t0 := time.Now()
 			s.Complete()
 			s.Announce() // a plain forced announce waits for the 10-minute min interval
@@ -329,11 +331,12 @@ func TestCompleteAtOnce(t *testing.T) {
 		t.Run("Stop 1s after Complete, completed "+tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, mocktracker.Config{}, Config{})
-				left := int64(100)
+				var left atomic.Int64
+				left.Store(100)
 				s := e.session([][]string{{"http://a.test/announce"}}, leech(&left))
 				s.Start(context.Background())
 				synctest.Wait()
-				left = 0
+				left.Store(0)
 				e.fake.setFaults("a.test", append(tt.completed, fault{})...)
 				s.Complete()
 				time.Sleep(time.Second)
@@ -363,9 +366,10 @@ func TestCompleteAtOnce(t *testing.T) {
 func TestEventsSkipHostQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{MaxAnnouncesPerTracker: 2})
-		left := int64(100)
+		var left atomic.Int64
+		left.Store(100)
 		s := e.c.mustSession(t, Torrent{InfoHash: hashN(999), Tiers: [][]string{{"http://a.test/announce"}}},
-			SessionOptions{Stats: func() Stats { return Stats{Left: left} }})
+			SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }})
 		s.Start(context.Background())
 		synctest.Wait()
 		e.fake.setFaults("a.test", fault{hang: true}, fault{hang: true}, fault{})
@@ -375,7 +379,7 @@ func TestEventsSkipHostQueue(t *testing.T) {
 		}
 		synctest.Wait()
 		time.Sleep(time.Second)
-		left = 0
+		left.Store(0)
 		tc := time.Now()
 		s.Complete()
 		synctest.Wait()

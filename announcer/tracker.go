@@ -25,6 +25,9 @@ type tracker struct {
 	key  string             // the normalized URL (SetTrackers matches trackers by it)
 	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
 	w    *worker            // the worker that owns it; nil for an unusable URL
+	// origin is the tracker a dual-stack sibling was split from (it goes
+	// where its origin goes on SetTrackers); nil for the others.
+	origin *tracker
 
 	unsub      func()      // the PeerSource subscription, if any
 	forceTimer *time.Timer // AnnounceTo's pending announce
