@@ -1,14 +1,12 @@
 package main
 
 import (
-	"net"
-	nethttp "net/http"
 	"net/netip"
 	"net/url"
-	"sync"
 	"testing"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/internal/proxytest"
 )
 
 // TestCLINetworkFlags: with -bind 127.0.0.2 the HTTP and UDP trackers see
@@ -16,27 +14,8 @@ import (
 func TestCLINetworkFlags(t *testing.T) {
 	tr := mocktracker.New(mocktracker.Config{})
 	defer tr.Close()
-	var mu sync.Mutex
-	type seen struct {
-		src netip.Addr
-		ua  string
-		ip  string
-	}
-	var reqs []seen
-	h := tr.HTTPHandler()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &nethttp.Server{Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-		mu.Lock()
-		reqs = append(reqs, seen{ap.Addr().Unmap(), r.UserAgent(), r.URL.Query().Get("ip")})
-		mu.Unlock()
-		h.ServeHTTP(w, r)
-	})}
-	go srv.Serve(l)
-	defer srv.Close()
+	l := proxytest.Listen(t, "127.0.0.1:0")
+	rec := proxytest.NewRecorder(t, tr.HTTPHandler(), l)
 	udpURL, err := tr.ListenUDP("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,13 +37,12 @@ func TestCLINetworkFlags(t *testing.T) {
 			t.Fatalf("UDP tracker saw %v, want %v", p.From, bound)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	reqs := rec.Requests()
 	if len(reqs) != 2 { // started, stopped
 		t.Fatalf("HTTP tracker saw %d requests: %+v", len(reqs), reqs)
 	}
 	for _, r := range reqs {
-		if r.src != bound || r.ua != "test-agent/1" || r.ip != "192.0.2.9" {
+		if r.Source != bound || r.UserAgent != "test-agent/1" || r.Query.Get("ip") != "192.0.2.9" {
 			t.Fatalf("HTTP tracker saw %+v, want source %v, User-Agent test-agent/1, ip=192.0.2.9", r, bound)
 		}
 	}
