@@ -65,14 +65,14 @@ func New(cfg Config) *Transport {
 // eventClient returns a copy of the default client c with a connection pool
 // of its own and no cap on connections per host, for the event announces
 // (completed, stopped): they must never wait behind regular announces for
-// one of a busy or dead host's DefaultConnsPerHost connections. At
+// one of a busy or dead host's ConnsPerHost connections. At
 // shutdown, a thousand torrents on one tracker send their stoppeds at once
 // instead of 16 at a time until the deadline drops the rest. A Config.Client
 // serves events too: its pool is its owner's.
 func eventClient(c *nethttp.Client) *nethttp.Client {
 	// A clone keeps the dialer (proxy, bound address, family, DNS cache):
 	// a stopped must not leave around the proxy the announces went through.
-	tr := newHTTPTransport()
+	tr := newHTTPTransport(0)
 	if base, ok := c.Transport.(*nethttp.Transport); ok {
 		tr = base.Clone()
 	}
