@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -153,6 +154,13 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	}
 	if u.Host == "" {
 		return nil, &URLError{URL: transport.Redact(u), Err: errors.New("no host")}
+	}
+	if p := u.Port(); p != "" {
+		// udp://host:99999 was retried forever: a port no socket can have
+		// makes the URL unusable, given up at once like any bad URL.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &URLError{URL: transport.Redact(u), Err: errors.New("port out of range (1 to 65535)")}
+		}
 	}
 	key := normalizeURL(u)
 	if _, err := c.TransportFor(u); err != nil {

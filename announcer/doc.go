@@ -123,6 +123,19 @@
 // up to Config.EventLinger, so a consumer that never reads stalls
 // nothing and leaks nothing.
 //
+// # Network
+//
+// One setting reaches every transport the Client builds (see
+// Config.TransportOptions and transport.Register): Config.UserAgent,
+// Config.Proxy (http:// CONNECT, socks5:// for TCP and UDP; UDP trackers
+// are skipped with an http:// proxy), Config.LocalAddr (the source of every
+// tracker socket), and the Client's DNS cache (Config.LookupHost). A
+// tracker whose name has addresses of both families, each routable from
+// here, is announced over each (dual-stack: one TrackerStatus row and its
+// own schedule per family, the same key and peer ID, stopped on each; see
+// dualstack.go and Config.SingleStack, Config.Family). Config.AnnounceIP
+// (opt-in) names the address trackers should list us at.
+//
 // # Secrets
 //
 // Announce URLs of private trackers carry passkeys. Every URL in an event,

@@ -142,6 +142,7 @@ type WarningEvent struct {
 	Time    time.Time
 	Tracker string // redacted URL
 	Message string
+	Family  transport.Family // as UpdateEvent.Family
 }
 
 // ErrorEvent is a failed announce (or scrape). Err wraps the transport's

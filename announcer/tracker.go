@@ -308,7 +308,7 @@ func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.Anno
 		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
-		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
+		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning, Family: t.family})
 	}
 	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
 		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})

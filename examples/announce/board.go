@@ -57,6 +57,26 @@ func newBoard(start time.Time, trackers []string) *board {
 	return b
 }
 
+// rowFor returns the row of a tracker's family: a tracker announced over
+// each family (dual-stack) has one row per family, "URL [ipv6]"; the first
+// family takes over the row newBoard made for the URL.
+func (b *board) rowFor(url string, f transport.Family) *trackerRow {
+	if f == transport.FamilyAny {
+		return b.row(url)
+	}
+	key := url + " [" + f.String() + "]"
+	if r := b.byURL[key]; r != nil {
+		return r
+	}
+	if r := b.byURL[url]; r != nil && !r.Answered && r.State == stateWaiting {
+		delete(b.byURL, url)
+		r.URL = key
+		b.byURL[key] = r
+		return r
+	}
+	return b.row(key)
+}
+
 func (b *board) row(url string) *trackerRow {
 	r := b.byURL[url]
 	if r == nil {
@@ -71,7 +91,7 @@ func (b *board) row(url string) *trackerRow {
 func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		for _, p := range e.Peers {
 			key := peerAddr(p)
 			if key == "" {
@@ -81,7 +101,7 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 			r.Peers[key] = struct{}{}
 		}
 	case announcer.UpdateEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		r.Answered, b.answered = true, true
 		r.Failures = 0
 		if e.Event == transport.EventStopped {
@@ -106,10 +126,10 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		r.Seeders, r.Leechers, r.Downloaded = e.Stats.Complete, e.Stats.Incomplete, e.Stats.Downloaded
 	case announcer.WarningEvent:
 		if e.Tracker != "" {
-			b.row(e.Tracker).LastError = "warning: " + scrub(e.Message)
+			b.rowFor(e.Tracker, e.Family).LastError = "warning: " + scrub(e.Message)
 		}
 	case announcer.ErrorEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		r.LastError = scrub(shortErrText(e.Err))
 		r.Failures = e.Failures
 		switch {

@@ -7,6 +7,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/trackerkit/trackerkit/announcer"
 )
 
 // Issue 12 in the CLI: secrets never echoed, distinct trackers kept
@@ -109,5 +112,35 @@ func TestTorrentSizeCheckedFirst(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Errorf("refusing a 150 MB file allocated %d bytes", alloc)
+	}
+}
+
+// TestDropLinesCoalesced: drops are summed into at most one line a second,
+// the first at once, the rest at the end.
+func TestDropLinesCoalesced(t *testing.T) {
+	var d dropCoalescer
+	t0 := time.Unix(1000, 0)
+	var shown []int
+	for i := range 753 { // 753 DroppedEvents within 0.75 s
+		d.add(announcer.DroppedEvent{Count: 40})
+		if e, ok := d.due(t0.Add(time.Duration(i) * time.Millisecond)); ok {
+			shown = append(shown, e.Count)
+		}
+	}
+	if e, ok := d.flush(t0.Add(time.Second)); ok {
+		shown = append(shown, e.Count)
+	}
+	if len(shown) != 2 || shown[0] != 40 || shown[0]+shown[1] != 753*40 {
+		t.Errorf("lines %v, want 2 summing to %d", shown, 753*40)
+	}
+	if _, ok := d.flush(t0); ok {
+		t.Error("flush with nothing pending")
+	}
+	d.add(announcer.DroppedEvent{Count: 1})
+	if _, ok := d.due(t0.Add(1500 * time.Millisecond)); ok {
+		t.Error("a line within a second of the last")
+	}
+	if e, ok := d.due(t0.Add(2 * time.Second)); !ok || e.Count != 1 {
+		t.Errorf("due after a second: %v %v", e, ok)
 	}
 }

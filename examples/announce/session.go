@@ -147,8 +147,9 @@ type runLoop struct {
 	board    *board
 	out      output
 	scrub    func(string) string
-	stopping bool       // Stop (or the scrape round) is under way
-	stopErr  chan error // Stop's result, once stop was called
+	drops    dropCoalescer // "events dropped" lines, at most one a second
+	stopping bool          // Stop (or the scrape round) is under way
+	stopErr  chan error    // Stop's result, once stop was called
 
 	hybrid     bool             // BEP 52: two announces per URL (the board has one row per URL)
 	sawWebRTC  bool             // a WebRTC peer arrived
@@ -180,7 +181,19 @@ func (r *runLoop) loop(ctx context.Context) {
 		select {
 		case ev, ok := <-r.sess.Events():
 			if !ok {
+				if de, show := r.drops.flush(time.Now()); show {
+					r.out.event(de)
+				}
 				return
+			}
+			if de, isDrop := ev.(announcer.DroppedEvent); isDrop {
+				// Counted at once, shown at most once a second.
+				r.board.apply(ev, r.scrub)
+				r.drops.add(de)
+				if de, show := r.drops.due(time.Now()); show {
+					r.out.event(de)
+				}
+				continue
 			}
 			if pe, isPeer := ev.(announcer.PeerEvent); isPeer {
 				// The CLI only reports WebRTC peers; it owns and closes
@@ -222,6 +235,9 @@ func (r *runLoop) loop(ctx context.Context) {
 			done = nil
 			r.stop()
 		case now := <-ticker.C:
+			if de, show := r.drops.due(now); show {
+				r.out.event(de)
+			}
 			r.out.tick(now) // the rows follow StateEvents: nothing to poll
 		}
 	}

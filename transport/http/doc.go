@@ -19,8 +19,10 @@
 // numwant (absent for transport.NumWantDefault), key (8 upper-case hex
 // digits) and trackerid (when the request carries one), then the request's
 // Params sorted by name, except those named like one of the above or like a
-// parameter of the tracker's own query. It never sends ip,
-// ipv4 or ipv6 (BEP 7 discourages them; the tracker sees our address). The
+// parameter of the tracker's own query. It sends ip only when
+// the request names one (AnnounceRequest.IP, opt-in; BEP 7 discourages it:
+// the tracker sees our address), and never ipv4 or ipv6 (dual-stack
+// announcing sends one announce per family instead). The
 // fragment of a URL is never sent. gzip is asked for with Accept-Encoding and
 // decoded here.
 //
@@ -108,6 +110,16 @@
 // sockets instead of opening ten thousand. A Config.Client is used as given
 // (its proxy, TLS and dial settings), through a shallow copy that adds the
 // redirect limit; it is never modified and Close leaves it open.
+//
+// The default client dials through the shared network plumbing
+// (internal/netdial): hostnames through the Client's DNS cache
+// (Config.DNS), connections from Config.LocalAddr, through Config.Proxy
+// (CONNECT or SOCKS5, the proxy resolving names), and across a host's
+// addresses with RFC 8305 fallback (the next address, of the other family
+// first, is tried when a connection attempt has not succeeded within
+// 300 ms). An announce forced to one family (AnnounceRequest.Family, for
+// dual-stack announcing) uses a connection pool of that family only; the
+// Transport implements transport.Families.
 //
 // # Redirects and headers
 //
