@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trackerkit/trackerkit/announcer"
 	"github.com/trackerkit/trackerkit/internal/netdial"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -98,7 +99,7 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit (within -timeout + 1s + min(-timeout, 5s))")
 	fs.DurationVar(&c.Timeout, "timeout", defaultTimeout, "give up a tracker request (announce or scrape) after `D`; -once ends within D + 1s + min(D, 5s)")
 	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
-	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D`, at least 1s (default: the library's)")
 	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent `S` of HTTP(S) requests and WebSocket handshakes (default: the library's)")
 	// -proxy is checked after parsing: the flag package would quote a bad
 	// value, user:password included, in its error.
@@ -185,8 +186,8 @@ func parseArgs(args []string) (*Config, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("-timeout %v: want a positive duration such as 10s or 1m", c.Timeout)}
 	case set["duration"] && c.Duration <= 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
-	case set["min-interval"] && c.MinInterval <= 0:
-		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want a positive duration such as 30s or 5m", c.MinInterval)}
+	case set["min-interval"] && c.MinInterval < announcer.MinIntervalFloor:
+		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want at least %v, such as 30s or 5m", c.MinInterval, announcer.MinIntervalFloor)}
 	case set["proxy"] && proxyError(c) != "":
 		return nil, &UsageError{Msg: "-proxy " + proxyError(c)}
 	case set["4"] && set["6"]:

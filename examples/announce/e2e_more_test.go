@@ -127,6 +127,7 @@ func TestRunExitStatus(t *testing.T) {
 		{"bad torrent", []string{"-once", badTorrent}, exitUsage, `bad .torrent file "` + badTorrent + `": info.piece length: missing`},
 		{"bad magnet", []string{"-once", "magnet:?xt=urn:btih:123&tr=" + u}, exitUsage, "bad magnet URI: xt: urn:btih:123 is not 40 hex or 32 base32 characters"},
 		{"no trackers", []string{"-once", testHash}, exitUsage, "TARGET lists no tracker: add one with -tracker URL"},
+		{"sub-second floor", []string{"-once", "-min-interval", "1ms", testHash}, exitUsage, "-min-interval 1ms: want at least 1s"},
 		{"help", []string{"-h"}, exitAnswered, ""},
 	}
 	for _, tt := range tests {
