@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
-	nethttp "net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/internal/proxytest"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -23,40 +22,18 @@ func dualLookup(_ context.Context, host string) ([]netip.Addr, error) {
 	return []netip.Addr{netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.1")}, nil
 }
 
-// dualHTTP serves one mock tracker on 127.0.0.1:p and [::1]:p and records
-// each request's source family and query.
-type dualHTTP struct {
-	mu   sync.Mutex
-	seen map[transport.Family][]url.Values
-}
-
-func newDualHTTP(t *testing.T) (*dualHTTP, string) {
+// newDualHTTP serves one mock tracker on 127.0.0.1:p and [::1]:p,
+// recording each request.
+func newDualHTTP(t *testing.T) (*proxytest.Recorder, string) {
 	mt := loopbackTracker(t)
-	d := &dualHTTP{seen: make(map[transport.Family][]url.Values)}
-	h := mt.HTTPHandler()
-	handler := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-		d.mu.Lock()
-		d.seen[transport.FamilyOf(ap.Addr())] = append(d.seen[transport.FamilyOf(ap.Addr())], r.URL.Query())
-		d.mu.Unlock()
-		h.ServeHTTP(w, r)
-	})
-	l4, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l4 := proxytest.Listen(t, "127.0.0.1:0")
 	port := l4.Addr().(*net.TCPAddr).Port
 	l6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
 	if err != nil {
 		l4.Close()
 		t.Skipf("no [::1]:%d: %v", port, err)
 	}
-	for _, l := range []net.Listener{l4, l6} {
-		srv := &nethttp.Server{Handler: handler}
-		go srv.Serve(l)
-		t.Cleanup(func() { srv.Close() })
-	}
-	return d, "http://dual.test:" + strconv.Itoa(port) + "/announce"
+	return proxytest.NewRecorder(t, mt.HTTPHandler(), l4, l6), "http://dual.test:" + strconv.Itoa(port) + "/announce"
 }
 
 func dualUDP(t *testing.T) (*mocktracker.Tracker, string) {
@@ -127,10 +104,12 @@ func TestDualStack(t *testing.T) {
 				stopped[row{ev.Tracker, ev.Family}] = true
 			}
 
-			web.mu.Lock()
-			defer web.mu.Unlock()
+			seen := make(map[transport.Family][]url.Values)
+			for _, r := range web.Requests() {
+				seen[transport.FamilyOf(r.Source)] = append(seen[transport.FamilyOf(r.Source)], r.Query)
+			}
 			var key, id string
-			for f, qs := range web.seen {
+			for f, qs := range seen {
 				if tt.cfg.Family == transport.FamilyIPv4 && f != transport.FamilyIPv4 {
 					t.Fatalf("announced over %q with Family IPv4", f)
 				}
@@ -142,12 +121,12 @@ func TestDualStack(t *testing.T) {
 						key, id = q.Get("key"), q.Get("peer_id")
 					}
 					if q.Get("key") != key || q.Get("peer_id") != id {
-						t.Fatalf("key/peer_id differ between families: %v", web.seen)
+						t.Fatalf("key/peer_id differ between families: %v", seen)
 					}
 				}
 			}
-			if len(tt.want) == 2 && len(web.seen) != 2 {
-				t.Fatalf("HTTP tracker seen over %d families", len(web.seen))
+			if len(tt.want) == 2 && len(seen) != 2 {
+				t.Fatalf("HTTP tracker seen over %d families", len(seen))
 			}
 			fams := make(map[transport.Family]int)
 			for _, p := range mt.UDPPackets() {
