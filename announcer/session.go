@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,7 @@ type Session struct {
 
 	trackers []*tracker    // every URL, in tier order
 	workers  []*worker     // the goroutines' work, made at NewSession
-	urls     []*trackerURL // interned URLs to release at the end
+	urls     []*trackerURL // interned URLs to unref at the end
 	events   eventQueue
 
 	runCtx     context.Context // ends when Stop or Close begins: ends workers and scrapes
@@ -128,7 +129,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		c.mu.Unlock()
 		s.cancelRun()
 		s.cancelCall()
-		c.releaseURLs(s.urls)
+		c.unrefURLs(s.urls)
 		return nil, ErrClosed
 	}
 	c.sessions[s] = struct{}{}
@@ -224,11 +225,12 @@ func (s *Session) Start(ctx context.Context) error {
 func (s *Session) Announce() {
 	s.mu.Lock()
 	running := s.life == lifeRunning
+	workers := slices.Clone(s.workers) // dual-stack and SetTrackers change the list
 	s.mu.Unlock()
 	if !running {
 		return
 	}
-	for _, w := range s.workers {
+	for _, w := range workers {
 		w.force()
 	}
 }
