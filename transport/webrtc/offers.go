@@ -27,7 +27,9 @@ import (
 //     has had minOfferAge to be answered.
 //  3. Every other announce gets its fair share: the budget divided by the
 //     torrents that want offers, at least one and at most what it asks
-//     (Config.NumOffers within NumWant), as far as free slots allow.
+//     (Config.NumOffers within NumWant). Free slots go first; then the
+//     oldest unanswered offers of torrents holding more than that share
+//     (they announced when fewer torrents wanted offers) give way.
 //
 // So with more torrents than slots, offers go round: those left out of one
 // round are served first in the next, and an announce never waits for a
@@ -40,7 +42,7 @@ type offerManager struct {
 	conns   map[*peerConn]struct{} // every live PeerConnection, pending or open
 	pending int                    // slots held or reserved
 	offers  map[offerKey]*peerConn // our offers awaiting their answer
-	wanting map[subKey]struct{}    // torrents announced with a subscriber, not stopped
+	wanting map[subKey]struct{}    // torrents subscribed to, or announced with a subscriber, not stopped
 	starved map[subKey]struct{}    // torrents whose last announce got no slot
 }
 
@@ -66,9 +68,9 @@ func newOfferManager(budget int) *offerManager {
 }
 
 // reserveOffers reserves slots for up to want offers of torrent k and
-// returns how many it got, and an offer that gave way for them (nil if
-// none): the caller closes it.
-func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced *peerConn) {
+// returns how many it got, and the offers that gave way for them: the
+// caller closes those.
+func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*peerConn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed || want <= 0 {
@@ -82,21 +84,60 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced *peer
 		free -= len(m.starved) // kept for the torrents left out last round
 	}
 	n = min(max(free, 0), share)
+	if n < share {
+		// Torrents holding more unanswered offers than a fair share now
+		// (more torrents want offers than when they announced) give way:
+		// the one holding most first, and of its offers the last of its
+		// announce, which the tracker relays to a peer last (offer i goes
+		// to the i-th peer it picks), so the offers most likely being
+		// answered stay.
+		held := make(map[subKey]int)
+		for _, p := range m.offers {
+			held[p.key]++
+		}
+		for n < share {
+			var p *peerConn
+			for _, o := range m.offers {
+				if o.key == k || held[o.key] <= share {
+					continue
+				}
+				if p == nil || held[o.key] > held[p.key] || held[o.key] == held[p.key] && o.index > p.index {
+					p = o
+				}
+			}
+			if p == nil {
+				break
+			}
+			held[p.key]--
+			m.displaceLocked(p)
+			displaced = append(displaced, p)
+			n++
+		}
+	}
 	if n == 0 && starved {
 		now := time.Now()
 		p := m.oldestOfferLocked(func(p *peerConn) bool { return p.key != k && now.Sub(p.created) >= minOfferAge })
 		if p != nil {
 			m.displaceLocked(p)
-			displaced, n = p, 1
+			displaced, n = append(displaced, p), 1
 		}
 	}
-	m.pending += n
+	m.pending += n - len(displaced) // a displaced offer's slot is handed over
 	if n == 0 {
 		m.starved[k] = struct{}{}
 	} else {
 		delete(m.starved, k)
 	}
 	return n, displaced
+}
+
+// want records that torrent k wants offers (someone subscribed to it), so
+// that fair shares count it before its first announce: when many torrents
+// start at once, the first to announce do not take the whole budget.
+func (m *offerManager) want(k subKey) {
+	m.mu.Lock()
+	m.wanting[k] = struct{}{}
+	m.mu.Unlock()
 }
 
 // reserveAnswer reserves a slot to answer a relayed offer, displacing our

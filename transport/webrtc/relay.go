@@ -46,8 +46,8 @@ func (s *socket) wantOffers(req *transport.AnnounceRequest) int {
 // offers it could make.
 func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int) ([]*peerConn, error) {
 	n, displaced := s.t.offers.reserveOffers(subKey{s.key, h}, want)
-	if displaced != nil {
-		s.t.goroutine(displaced.close)
+	for _, p := range displaced {
+		s.t.goroutine(p.close)
 	}
 	if n == 0 {
 		return nil, nil
@@ -56,7 +56,7 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ps[i], errs[i] = s.newOffer(ctx, h) })
+		wg.Go(func() { ps[i], errs[i] = s.newOffer(ctx, h, i) })
 	}
 	wg.Wait()
 	var out []*peerConn
@@ -68,12 +68,14 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 	return out, errors.Join(errs...)
 }
 
-// newOffer makes one offer with a slot reserved for it.
-func (s *socket) newOffer(ctx context.Context, h transport.InfoHash) (*peerConn, error) {
+// newOffer makes offer number i of an announce, with a slot reserved for
+// it.
+func (s *socket) newOffer(ctx context.Context, h transport.InfoHash, i int) (*peerConn, error) {
 	p, err := newPeerConn(s, h, true)
 	if err != nil {
 		return nil, err
 	}
+	p.index = i
 	ok := false
 	defer func() {
 		if !ok {

@@ -210,6 +210,7 @@ func (t *Transport) Subscribe(u *url.URL, infoHash transport.InfoHash, fn func(p
 		t.subs[key] = m
 	}
 	m[id] = fn
+	t.offers.want(key)
 	var once sync.Once
 	return func() { once.Do(func() { t.unsubscribe(key, id) }) }
 }
