@@ -124,6 +124,7 @@ func (s *socket) onOffer(m *message) {
 	}
 	s.mu.Unlock()
 	if !ok {
+		s.t.counters.offersRefused.Add(1)
 		s.t.log.Debug("webrtc: not answering a relayed offer", "tracker", s.redacted, "info_hash", m.InfoHash.String())
 		return
 	}
@@ -185,6 +186,7 @@ func (s *socket) answer(m *message, self peer.ID) {
 		}
 		raw := encodeAnswer(m.InfoHash, self, m.PeerID, m.OfferID, p.pc.LocalDescription().SDP)
 		s.enqueue(&request{kind: kindAnswer, infoHash: m.InfoHash, raw: raw})
+		s.t.counters.offersAnswered.Add(1)
 		ok = true
 		return nil
 	}()
