@@ -101,7 +101,8 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*pe
 				if o.key == k || held[o.key] <= share {
 					continue
 				}
-				if p == nil || held[o.key] > held[p.key] || held[o.key] == held[p.key] && o.index > p.index {
+				if p == nil || o.unrelayed && !p.unrelayed || o.unrelayed == p.unrelayed &&
+					(held[o.key] > held[p.key] || held[o.key] == held[p.key] && o.index > p.index) {
 					p = o
 				}
 			}
@@ -140,10 +141,13 @@ func (m *offerManager) want(k subKey) {
 	m.mu.Unlock()
 }
 
-// reserveAnswer reserves a slot to answer a relayed offer, displacing our
-// oldest unanswered offer when none is free (the caller closes it). It
-// reports false when every slot is held by answers or answered offers.
-func (m *offerManager) reserveAnswer() (ok bool, displaced *peerConn) {
+// reserveAnswer reserves a slot to answer a relayed offer of torrent k,
+// displacing our oldest unanswered offer when none is free (the caller
+// closes it): one the tracker relayed to nobody if there is one, else one
+// of another torrent (the peer answering our offer of k may be the one
+// whose offer we answer), else any. It reports false when every slot is
+// held by answers or answered offers.
+func (m *offerManager) reserveAnswer(k subKey) (ok bool, displaced *peerConn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -153,7 +157,10 @@ func (m *offerManager) reserveAnswer() (ok bool, displaced *peerConn) {
 		m.pending++
 		return true, nil
 	}
-	p := m.oldestOfferLocked(func(*peerConn) bool { return true })
+	p := m.oldestOfferLocked(func(p *peerConn) bool { return p.key != k || p.unrelayed })
+	if p == nil {
+		p = m.oldestOfferLocked(func(*peerConn) bool { return true })
+	}
 	if p == nil {
 		return false, nil
 	}
@@ -169,15 +176,35 @@ func (m *offerManager) unreserve(n int) {
 }
 
 // oldestOfferLocked returns the oldest of our unanswered offers that ok
-// accepts, nil if none.
+// accepts, nil if none. Offers the tracker cannot have relayed to anyone
+// (see unrelayed) come first: closing them loses nothing, where closing a
+// relayed one may break a connection a peer is answering.
 func (m *offerManager) oldestOfferLocked(ok func(*peerConn) bool) *peerConn {
 	var oldest *peerConn
 	for _, p := range m.offers {
-		if ok(p) && (oldest == nil || p.created.Before(oldest.created)) {
+		if !ok(p) {
+			continue
+		}
+		if oldest == nil || p.unrelayed && !oldest.unrelayed ||
+			p.unrelayed == oldest.unrelayed && p.created.Before(oldest.created) {
 			oldest = p
 		}
 	}
 	return oldest
+}
+
+// unrelayed marks the offers of an announce that the tracker cannot have
+// relayed: it relays offer i to the i-th other peer it picks, so with
+// others peers in the swarm besides us (as its reply counts them), offers
+// from index others on went to nobody.
+func (m *offerManager) unrelayed(offers []*peerConn, others int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range offers {
+		if p.index >= others {
+			p.unrelayed = true
+		}
+	}
 }
 
 // displaceLocked takes p out of the offers awaiting an answer and moves its

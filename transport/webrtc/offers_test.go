@@ -51,7 +51,7 @@ func TestOfferManagerAnswersFirst(t *testing.T) {
 	offerOf(t, m, torrentKey(2), 0, 0)
 	m.pending++
 	// Full of our offers: an answer takes the slot of the oldest.
-	ok, displaced := m.reserveAnswer()
+	ok, displaced := m.reserveAnswer(torrentKey(3))
 	if !ok || displaced != old {
 		t.Fatalf("answer: ok %v, displaced %v", ok, displaced)
 	}
@@ -61,7 +61,7 @@ func TestOfferManagerAnswersFirst(t *testing.T) {
 	// Answers and answered offers are never displaced.
 	m.remove(displaced)
 	for _, want := range []bool{true, true, false} {
-		ok, displaced := m.reserveAnswer()
+		ok, displaced := m.reserveAnswer(torrentKey(3))
 		if ok != want {
 			t.Fatalf("answer with %d offers left: ok %v", len(m.offers), ok)
 		}
@@ -197,7 +197,7 @@ func TestOfferManagerForgetAndClose(t *testing.T) {
 	if n, _ := m.reserveOffers(k, 5); n != 0 {
 		t.Fatal("reserved after close")
 	}
-	if ok, _ := m.reserveAnswer(); ok {
+	if ok, _ := m.reserveAnswer(k); ok {
 		t.Fatal("answer reserved after close")
 	}
 }

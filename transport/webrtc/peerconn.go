@@ -33,7 +33,8 @@ type peerConn struct {
 	pc       *pion.PeerConnection
 	timer    *time.Timer // OfferTimeout; stopped when the channel opens
 
-	counted bool // holds a slot of the budget; guarded by offerManager.mu
+	counted   bool // holds a slot of the budget; guarded by offerManager.mu
+	unrelayed bool // the tracker relayed our offer to nobody; guarded by offerManager.mu
 
 	mu       sync.Mutex
 	remote   peer.ID

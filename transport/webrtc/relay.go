@@ -146,7 +146,7 @@ func (s *socket) doneAnswering() {
 func (s *socket) answer(m *message, self peer.ID) {
 	defer s.doneAnswering()
 	err := func() error {
-		ok, displaced := s.t.offers.reserveAnswer()
+		ok, displaced := s.t.offers.reserveAnswer(subKey{s.key, m.InfoHash})
 		if displaced != nil {
 			displaced.close()
 		}
