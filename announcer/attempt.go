@@ -66,6 +66,7 @@ func (s *Session) startAttemptLocked(t *tracker, w *worker) *attempt {
 
 // runAttempt announces and records the outcome (see endLocked).
 func (s *Session) runAttempt(a *attempt) {
+	s.splitFamilies(a.ctx, a)
 	var res outcome
 	var err error
 	if s.c.acquireGlobal(a.ctx, isEvent(a.ev)) != nil {

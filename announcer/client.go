@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -154,10 +155,14 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	if u.Host == "" {
 		return nil, &URLError{URL: transport.Redact(u), Err: errors.New("no host")}
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Fragment, u.RawFragment = "", ""
-	key := u.String()
+	if p := u.Port(); p != "" {
+		// udp://host:99999 was retried forever: a port no socket can have
+		// makes the URL unusable, given up at once like any bad URL.
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &URLError{URL: transport.Redact(u), Err: errors.New("port out of range (1 to 65535)")}
+		}
+	}
+	key := normalizeURL(u)
 	if _, err := c.TransportFor(u); err != nil {
 		return nil, err
 	}
@@ -180,6 +185,15 @@ func (c *Client) internURL(raw string) (*trackerURL, error) {
 	}
 	tu.refs++
 	return tu, nil
+}
+
+// normalizeURL lowers u's scheme and host and drops its fragment, in place,
+// and returns the key that identifies the announce URL.
+func normalizeURL(u *url.URL) string {
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 // releaseURLs drops a Session's references to its interned URLs.

@@ -63,6 +63,16 @@
 // replaced. UpdateEvent.ExternalIP and TrackerStatus.ExternalIP report the
 // address a tracker saw us from (BEP 24 "external ip").
 //
+// # Changing a running Session
+//
+// SetTrackers replaces the announce list (libtorrent's replace_trackers):
+// URLs that stay keep their state and schedule, removed ones that knew us
+// are sent "stopped" in the background, added ones are sent "started" as
+// soon as their tier uses them. SetPort changes the announced port and
+// re-announces to every tracker in use at once, as a client does when its
+// listen port changes. AnnounceTo forces an announce to one tracker (by URL,
+// raw or redacted), no sooner than its min interval.
+//
 // # BEP 52
 //
 // Torrent.InfoHashV2 carries a v2 info hash. A hybrid torrent (both hashes)
@@ -112,6 +122,19 @@
 // of the Session has exited; events still buffered then are delivered for
 // up to Config.EventLinger, so a consumer that never reads stalls
 // nothing and leaks nothing.
+//
+// # Network
+//
+// One setting reaches every transport the Client builds (see
+// Config.TransportOptions and transport.Register): Config.UserAgent,
+// Config.Proxy (http:// CONNECT, socks5:// for TCP and UDP; UDP trackers
+// are skipped with an http:// proxy), Config.LocalAddr (the source of every
+// tracker socket), and the Client's DNS cache (Config.LookupHost). A
+// tracker whose name has addresses of both families, each routable from
+// here, is announced over each (dual-stack: one TrackerStatus row and its
+// own schedule per family, the same key and peer ID, stopped on each; see
+// dualstack.go and Config.SingleStack, Config.Family). Config.AnnounceIP
+// (opt-in) names the address trackers should list us at.
 //
 // # Secrets
 //

@@ -228,7 +228,7 @@ func TestScrapeSkipped(t *testing.T) {
 				t.Errorf("%s: cause %v", ev.Tracker, ev.Err)
 			}
 		}
-		want := map[string]SkipReason{"http://noscrape.test/REDACTED": SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
+		want := map[string]SkipReason{transport.RedactString("http://noscrape.test/x"): SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
 			"http://gone.test/announce": SkipGaveUp}
 		if !maps.Equal(got, want) {
 			t.Errorf("skipped %v, want %v", got, want)
@@ -411,4 +411,27 @@ func TestInfoHashV2(t *testing.T) {
 			t.Errorf("%q parsed", bad)
 		}
 	}
+}
+
+// A WebSocket tracker whose connection is being re-established shows as
+// "reconnecting" in a StateEvent, not as failing.
+func TestStateEventReconnecting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("w.test", fault{err: &transport.ReconnectingError{At: time.Now().Add(10 * time.Second)}}, fault{})
+		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{StateEvents: true})
+		col := collect(s)
+		s.Start(context.Background())
+		time.Sleep(11 * time.Second)
+		s.Close()
+		<-col.done
+		var got []State
+		for _, ev := range ofType[StateEvent](col.all()) {
+			got = append(got, ev.Status.State)
+		}
+		want := []State{StateAnnouncing, StateReconnecting, StateAnnouncing, StateOK, StateStopped}
+		if !slices.Equal(got, want) {
+			t.Errorf("states %v, want %v", got, want)
+		}
+	})
 }

@@ -45,6 +45,10 @@ type PeerEvent struct {
 	Tracker  string // redacted URL
 	Protocol string // ProtocolHTTP, ProtocolUDP or ProtocolWebRTC
 	Peers    []peer.Peer
+	// Family is the address family the announce was forced to when the
+	// tracker is announced over each family (dual-stack, see
+	// Config.SingleStack); transport.FamilyAny otherwise.
+	Family transport.Family
 }
 
 // UpdateEvent is one successful announce.
@@ -54,7 +58,11 @@ type UpdateEvent struct {
 	// InfoHash is the hash announced: the Session's, or for a hybrid
 	// torrent's second announce its truncated v2 hash (see Torrent).
 	InfoHash transport.InfoHash
-	Event    transport.Event // the event that was sent
+	// Family is the address family this announce was forced to when the
+	// tracker is announced over each family (dual-stack, see
+	// Config.SingleStack); transport.FamilyAny otherwise.
+	Family transport.Family
+	Event  transport.Event // the event that was sent
 	// Complete and Incomplete are the seeders and leechers the tracker
 	// reported, -1 when it did not say.
 	Complete   int
@@ -134,6 +142,7 @@ type WarningEvent struct {
 	Time    time.Time
 	Tracker string // redacted URL
 	Message string
+	Family  transport.Family // as UpdateEvent.Family
 }
 
 // ErrorEvent is a failed announce (or scrape). Err wraps the transport's
@@ -144,7 +153,11 @@ type ErrorEvent struct {
 	// InfoHash is the hash of the failed announce or scrape (see
 	// UpdateEvent.InfoHash); zero for a URL that is unusable.
 	InfoHash transport.InfoHash
-	Err      error
+	// Family is the address family this announce was forced to when the
+	// tracker is announced over each family (dual-stack, see
+	// Config.SingleStack); transport.FamilyAny otherwise.
+	Family transport.Family
+	Err    error
 	// Failures is the number of consecutive failures of this tracker,
 	// including this one; 0 for an error that is not counted as a failure
 	// (a tracker skipped because this host cannot reach its address family).

@@ -78,3 +78,48 @@ func Example() {
 }
 
 func mustAddr(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// A UI follows its trackers from StateEvents, and changes a running Session:
+// here a second tracker is added, then the first removed (it is sent
+// "stopped").
+func ExampleSession_SetTrackers() {
+	tracker := mocktracker.New(mocktracker.Config{})
+	defer tracker.Close()
+	client, _ := announcer.NewClient(announcer.Config{
+		Transports: map[string]transport.Transport{"http": inProcess{tracker}},
+	})
+	defer client.Close()
+	a, b := "http://a.test/announce", "http://b.test/announce"
+	session, _ := client.NewSession(announcer.Torrent{InfoHash: transport.InfoHash{7}, Tiers: [][]string{{a}}},
+		announcer.SessionOptions{StateEvents: true, Stats: func() announcer.Stats { return announcer.Stats{Left: 100} }})
+	session.Start(context.Background())
+
+	step := 0
+	for ev := range session.Events() {
+		switch ev := ev.(type) {
+		case announcer.StateEvent:
+			fmt.Printf("%s: %s -> %s\n", ev.Tracker, ev.From, ev.Status.State)
+		case announcer.UpdateEvent:
+			fmt.Printf("%s: %s answered\n", ev.Tracker, ev.Event)
+			switch step++; step {
+			case 1:
+				session.SetTrackers([][]string{{a}, {b}}) // add a tier
+			case 2:
+				session.SetTrackers([][]string{{b}}) // remove a: it is sent stopped
+			case 3:
+				session.Close() // leave b without a stopped, to keep the example short
+			}
+		}
+	}
+	// Output:
+	// http://a.test/announce: idle -> announcing
+	// http://a.test/announce: announcing -> ok
+	// http://a.test/announce: started answered
+	// http://b.test/announce: idle -> announcing
+	// http://b.test/announce: announcing -> ok
+	// http://b.test/announce: started answered
+	// http://a.test/announce: ok -> stopping
+	// http://a.test/announce: stopped answered
+	// http://a.test/announce: stopping -> stopped
+	// http://b.test/announce: ok -> stopped
+}

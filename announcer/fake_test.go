@@ -21,13 +21,14 @@ import (
 type fakeTransport struct {
 	mt *mocktracker.Tracker
 
-	mu     sync.Mutex
-	faults map[string][]fault // by URL host, applied in order; the last one sticks
-	calls  []call
-	extra  map[string][]peer.Peer // peers added to each reply, by host (duplicates allowed)
-	warn   map[string]string      // warning message by host
-	subs   map[string]func(peer.Peer)
-	extIP  netip.Addr // BEP 24 external ip in every reply
+	mu       sync.Mutex
+	faults   map[string][]fault // by URL host, applied in order; the last one sticks
+	calls    []call
+	extra    map[string][]peer.Peer   // peers added to each reply, by host (duplicates allowed)
+	warn     map[string]string        // warning message by host
+	interval map[string]time.Duration // interval sent instead of the tracker's, by host
+	subs     map[string]func(peer.Peer)
+	extIP    netip.Addr // BEP 24 external ip in every reply
 
 	inflight, maxInflight map[string]int // by host
 }
@@ -56,7 +57,7 @@ type call struct {
 
 func newFake(mt *mocktracker.Tracker) *fakeTransport {
 	return &fakeTransport{mt: mt, faults: map[string][]fault{}, extra: map[string][]peer.Peer{},
-		warn: map[string]string{}, subs: map[string]func(peer.Peer){},
+		warn: map[string]string{}, interval: map[string]time.Duration{}, subs: map[string]func(peer.Peer){},
 		inflight: map[string]int{}, maxInflight: map[string]int{}}
 }
 
@@ -143,6 +144,9 @@ func (f *fakeTransport) Announce(ctx context.Context, u *url.URL, req *transport
 	f.mu.Lock()
 	peers := append(res.Peers, f.extra[u.Host]...)
 	warning, extIP := f.warn[u.Host], f.extIP
+	if d, ok := f.interval[u.Host]; ok {
+		res.Interval = d
+	}
 	f.mu.Unlock()
 	return &transport.AnnounceResponse{Interval: res.Interval, MinInterval: res.MinInterval,
 		Complete: res.Complete, Incomplete: res.Incomplete, Peers: peers, Warning: warning, ExternalIP: extIP}, nil

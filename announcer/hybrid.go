@@ -27,12 +27,19 @@ func (s *Session) addHash(hash transport.InfoHash) {
 	twins := make(map[*tracker]*tracker)
 	all := make([]*tracker, 0, 2*len(s.trackers))
 	for _, t := range s.trackers {
+		if t.hash == hash {
+			continue // a twin kept by SetTrackers: placed after its original below
+		}
 		all = append(all, t)
 		if t.tr == nil {
 			continue // unusable: reported once
 		}
-		c := &tracker{url: t.url, tr: t.tr, tier: t.tier, hash: hash, seeders: -1, leechers: -1, twin: t}
-		t.twin = c
+		c := t.twin // kept by SetTrackers
+		if c == nil {
+			c = &tracker{key: t.key, url: t.url, tr: t.tr, hash: hash, seeders: -1, leechers: -1, twin: t}
+			t.twin = c
+		}
+		c.tier = t.tier
 		twins[t] = c
 		all = append(all, c)
 	}
@@ -44,7 +51,7 @@ func (s *Session) addHash(hash transport.InfoHash) {
 				tiers[i] = append(tiers[i], twins[t])
 			}
 		}
-		s.workers = append(s.workers, &worker{s: s, tiers: tiers})
+		s.workers = append(s.workers, newWorker(s, tiers))
 	}
 }
 

@@ -3,6 +3,7 @@ package announcer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -94,8 +95,16 @@ func (s *Session) halt() {
 	if s.stopAfter != nil {
 		s.stopAfter()
 	}
-	unsub := s.unsub
-	s.unsub = nil
+	var unsub []func()
+	for _, t := range s.trackers {
+		if t.unsub != nil {
+			unsub = append(unsub, t.unsub)
+			t.unsub = nil
+		}
+		if t.forceTimer != nil {
+			t.forceTimer.Stop()
+		}
+	}
 	for _, w := range s.workers {
 		w.stopLocked()
 	}
@@ -177,6 +186,28 @@ func eachTracker(targets []*tracker, fn func(*tracker) error) []error {
 // again; it doubles each time, within Stop's deadline.
 const stopRetryMin = 500 * time.Millisecond
 
+// stopMinBound is the shortest bound of one stopped announce but the last.
+const stopMinBound = time.Second
+
+// stopBound bounds one stopped announce under Stop's deadline: 40 to 60%
+// (at random) of the time left, or all of it when less than twice
+// stopMinBound is left. An unanswered stopped is thus sent again (two or
+// three times in 5 s) instead of waiting for a BEP 15 retransmit that the
+// deadline never reaches: a datagram lost in a busy tracker's socket
+// buffer gets another chance, and the random bound spreads a thousand
+// Sessions' second sends out in time.
+func stopBound(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	left := time.Until(d)
+	if left < 2*stopMinBound {
+		return 0
+	}
+	return time.Duration(float64(left) * (0.4 + 0.2*rand.Float64()))
+}
+
 // halfway returns the time half-way between now and ctx's deadline (now
 // when ctx has none: Stop always sets one).
 func halfway(ctx context.Context) time.Time {
@@ -234,7 +265,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	req := s.request(t, transport.EventStopped, trackerID)
 	wait := stopRetryMin
 	for {
-		resp, err := s.call(ctx, t, req, 0)
+		resp, err := s.call(ctx, t, req, stopBound(ctx))
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()
@@ -249,7 +280,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 					p.Conn.Close()
 				}
 			}
-			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: transport.EventStopped,
+			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: transport.EventStopped,
 				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval, ExternalIP: resp.ExternalIP})
 			return nil
 		}
@@ -260,12 +291,15 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 				final = true
 			}
 		}
+		if !final && errors.Is(err, transport.ErrTimeout) {
+			continue // unanswered (a lost datagram?): send again at once
+		}
 		if final {
 			s.mu.Lock()
 			t.lastErr = err
 			s.mu.Unlock()
 			s.c.log.Debug("stopped not delivered", "tracker", t.url.redacted, "err", err)
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err, GaveUp: true})
 			return err
 		}
 		timer := time.NewTimer(wait)
@@ -278,17 +312,15 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	}
 }
 
-// subscribeLocked registers for asynchronous peers with every transport
-// that finds them (WebTorrent trackers relay WebRTC offers at any time).
-func (s *Session) subscribeLocked() {
-	for _, t := range s.trackers {
-		ps, ok := t.tr.(transport.PeerSource) // false for a nil tr too
-		if !ok {
-			continue
-		}
-		redacted := t.url.redacted
-		s.unsub = append(s.unsub, ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
-			s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
-		}))
+// subscribeLocked registers t for asynchronous peers if its transport finds
+// them (WebTorrent trackers relay WebRTC offers at any time).
+func (s *Session) subscribeLocked(t *tracker) {
+	ps, ok := t.tr.(transport.PeerSource) // false for a nil tr too
+	if !ok || t.unsub != nil {
+		return
 	}
+	redacted := t.url.redacted
+	t.unsub = ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
+		s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
+	})
 }

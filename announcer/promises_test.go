@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -183,6 +184,323 @@ func TestFailoverLateAnswer(t *testing.T) {
 			if got := events(e.fake.Calls(h)); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStopped}) {
 				t.Errorf("%s: %v, want started, stopped", h, got)
 			}
+		}
+	})
+}
+
+// Item 2: a tracker with an announce in flight at Stop is owed "stopped":
+// Stop lets the announce finish, then sends it, within the deadline; if
+// it never finishes, "stopped" goes half-way through the deadline. The
+// same when Start's context ends (Ctrl-C, -duration, -once).
+func TestStopWaitsForAnnounceInFlight(t *testing.T) {
+	tests := []struct {
+		name        string
+		first       fault         // the started's fate
+		viaContext  bool          // end Start's context instead of calling Stop
+		wantStopped time.Duration // after Stop began
+		wantErr     bool
+	}{
+		{"started answered 2s into Stop", fault{delay: 3 * time.Second}, false, 2 * time.Second, false},
+		{"started never answered", fault{hang: true}, false, DefaultStopTimeout / 2, false},
+		{"started answered, Start's context ended", fault{delay: 3 * time.Second}, true, 2 * time.Second, false},
+		{"started never answered, Start's context ended", fault{hang: true}, true, DefaultStopTimeout / 2, false},
+		{"started refused: nothing owed", fault{err: &transport.FailureError{Reason: "unregistered torrent"}, delay: 3 * time.Second}, false, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				e.fake.setFaults("a.test", tt.first, fault{})
+				s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+				col := collect(s)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				s.Start(ctx)
+				time.Sleep(time.Second)
+				t0 := time.Now()
+				var err error
+				if tt.viaContext {
+					cancel()
+					<-s.Done()
+				} else {
+					err = s.Stop(context.Background())
+				}
+				if err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+				<-col.done
+				calls := e.fake.Calls("a.test")
+				if tt.wantStopped < 0 {
+					if len(calls) != 1 {
+						t.Fatalf("calls %v, want only the refused started", events(calls))
+					}
+					return
+				}
+				if len(calls) != 2 || calls[1].Event != transport.EventStopped || calls[1].NumWant != 0 {
+					t.Fatalf("calls %v, want started then stopped", events(calls))
+				}
+				if d := calls[1].Time.Sub(t0); d != tt.wantStopped {
+					t.Fatalf("stopped sent %v into Stop, want %v", d, tt.wantStopped)
+				}
+				if d := time.Since(t0); d > DefaultStopTimeout {
+					t.Fatalf("Stop took %v", d)
+				}
+				if ups := ofType[UpdateEvent](col.all()); ups[len(ups)-1].Event != transport.EventStopped {
+					t.Fatalf("updates %+v", ups)
+				}
+			})
+		})
+	}
+}
+
+// Item 2 over the real UDP transport: Ctrl-C one second into a started the
+// tracker answers after 3 s: the tracker ends with us unregistered.
+func TestStopWaitsForAnnounceInFlightUDP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mts, urls, c := udpTrackers(t, 1, Config{})
+		mt := mts[0]
+		mt.SetUDPFaults(mocktracker.UDPFaults{Delay: 3 * time.Second})
+		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		s.Start(ctx)
+		time.Sleep(time.Second)
+		cancel()
+		<-s.Done()
+		var announces int
+		for _, p := range mt.UDPPackets() {
+			if p.Action == 1 {
+				announces++
+			}
+		}
+		if announces < 2 || len(mt.Peers(testHash)) != 0 { // the delayed stopped may be sent twice
+			t.Fatalf("%d announces, %d peers left: want started and stopped, nobody left", announces, len(mt.Peers(testHash)))
+		}
+	})
+}
+
+// Item 4: Complete sends "completed" at once to every tracker that
+// acknowledged "started" (the one in use of each tier, and a standby that
+// answered late), whatever their min interval; Announce still waits for
+// it. Stop while completed is in flight or pending sends completed first,
+// then stopped, within the deadline.
+func TestCompleteAtOnce(t *testing.T) {
+	leech := func(left *atomic.Int64) SessionOptions {
+		return SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }}
+	}
+	t.Run("every tracker that knows us, at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newEnv(t, mocktracker.Config{MinInterval: 10 * time.Minute}, Config{})
+			e.fake.setFaults("slow.test", fault{delay: 20 * time.Second}, fault{})
+			var left atomic.Int64
+			left.Store(100)
+			s := e.session([][]string{{"http://slow.test/announce", "http://fast.test/announce"}, {"udp://b.test:1"}}, leech(&left))
+			s.Start(context.Background())
+			time.Sleep(time.Minute)
+			left.Store(0)
+			t0 := time.Now()
+			s.Complete()
+			s.Announce() // a plain forced announce waits for the 10-minute min interval
+			time.Sleep(20 * time.Minute)
+			for _, h := range []string{"slow.test", "fast.test", "b.test:1"} {
+				var completed []call
+				for _, c := range e.fake.Calls(h) {
+					if c.Event == transport.EventCompleted {
+						completed = append(completed, c)
+					}
+				}
+				if len(completed) != 1 || !completed[0].Time.Equal(t0) {
+					t.Errorf("%s: completed %+v, want once, at Complete", h, completed)
+				}
+			}
+			for _, c := range e.fake.Calls("b.test:1") {
+				if c.Event == transport.EventNone && c.Time.Sub(t0) < 9*time.Minute {
+					t.Errorf("plain announce %v after Complete: before min interval", c.Time.Sub(t0))
+				}
+			}
+			s.Stop(context.Background())
+		})
+	})
+	for _, tt := range []struct {
+		name      string
+		completed []fault // the completed's fate(s) at Complete
+	}{
+		{"in flight", []fault{{delay: 2 * time.Second}}},
+		{"pending after a failure", []fault{{err: &transport.StatusError{Code: 503}}}},
+		{"in flight, never answered", []fault{{hang: true}}},
+	} {
+		t.Run("Stop 1s after Complete, completed "+tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				var left atomic.Int64
+				left.Store(100)
+				s := e.session([][]string{{"http://a.test/announce"}}, leech(&left))
+				s.Start(context.Background())
+				synctest.Wait()
+				left.Store(0)
+				e.fake.setFaults("a.test", append(tt.completed, fault{})...)
+				s.Complete()
+				time.Sleep(time.Second)
+				t0 := time.Now()
+				if err := s.Stop(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(t0); d > DefaultStopTimeout {
+					t.Fatalf("Stop took %v", d)
+				}
+				calls := e.fake.Calls("a.test")
+				got := events(calls)
+				if got[len(got)-1] != transport.EventStopped || got[len(got)-2] != transport.EventCompleted {
+					t.Fatalf("events %v, want completed, then stopped", got)
+				}
+				if last := calls[len(calls)-1]; last.Time.Sub(t0) >= DefaultStopTimeout {
+					t.Fatalf("stopped %v into Stop", last.Time.Sub(t0))
+				}
+			})
+		})
+	}
+}
+
+// Item 3: completed and stopped never wait behind regular announces for a
+// slot of their host: with every slot held by hung announces of other
+// torrents and more queued, they go out at once.
+func TestEventsSkipHostQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{MaxAnnouncesPerTracker: 2})
+		var left atomic.Int64
+		left.Store(100)
+		s := e.c.mustSession(t, Torrent{InfoHash: hashN(999), Tiers: [][]string{{"http://a.test/announce"}}},
+			SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }})
+		s.Start(context.Background())
+		synctest.Wait()
+		e.fake.setFaults("a.test", fault{hang: true}, fault{hang: true}, fault{})
+		for i := range 3 { // two hang on the host's slots, one waits for a slot
+			o := e.c.mustSession(t, Torrent{InfoHash: hashN(i), Tiers: [][]string{{"http://a.test/announce"}}}, SessionOptions{})
+			o.Start(context.Background())
+		}
+		synctest.Wait()
+		time.Sleep(time.Second)
+		left.Store(0)
+		tc := time.Now()
+		s.Complete()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		ts := time.Now()
+		s.Stop(context.Background())
+		var got []call
+		for _, c := range e.fake.Calls("a.test") {
+			if c.Event == transport.EventCompleted || c.Event == transport.EventStopped {
+				got = append(got, c)
+			}
+		}
+		if len(got) != 2 || !got[0].Time.Equal(tc) || !got[1].Time.Equal(ts) {
+			t.Fatalf("events %+v, want completed at %v and stopped at %v", got, tc, ts)
+		}
+		if n := len(e.fake.Calls("a.test")); n != 5 {
+			t.Fatalf("%d calls: the queued announce went out before a slot was free", n)
+		}
+	})
+}
+
+func (c *Client) mustSession(t *testing.T, tor Torrent, opts SessionOptions) *Session {
+	t.Helper()
+	s, err := c.NewSession(tor, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range s.Events() {
+		}
+	}()
+	return s
+}
+
+// Item 1: a single-tracker torrent still gets the whole BEP 15 retransmit
+// ladder, over successive attempts with backoff between them: attempt k
+// (k consecutive failures before it) is bounded by UDPAttemptTimeout·2^k,
+// so it makes 2, 3, 4... sends 15 s, 30 s, 60 s... apart, up to the 9 sends
+// of the full ladder (2 h 08 min) from the eighth failure on.
+func TestUDPAttemptsClimbTheLadder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mts, urls, c := udpTrackers(t, 1, Config{})
+		mt := mts[0]
+		mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
+		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
+		go func() {
+			for range s.Events() {
+			}
+		}()
+		t0 := time.Now()
+		s.Start(context.Background())
+		time.Sleep(30 * time.Hour)
+		s.Close()
+		// Split the sends into attempts: inside one, each wait is twice
+		// the one before, from 15 s.
+		var attempts [][]time.Duration
+		for _, p := range mt.UDPPackets() {
+			at := p.Time.Sub(t0)
+			if n := len(attempts); n > 0 {
+				cur := attempts[n-1]
+				if at-cur[len(cur)-1] == 15*time.Second<<(len(cur)-1) {
+					attempts[n-1] = append(cur, at)
+					continue
+				}
+			}
+			attempts = append(attempts, []time.Duration{at})
+		}
+		t.Logf("%d attempts, sends in each: %v", len(attempts), func() (n []int) {
+			for _, a := range attempts {
+				n = append(n, len(a))
+			}
+			return n
+		}())
+		if len(attempts) < 10 {
+			t.Fatalf("%d attempts in 30 h", len(attempts))
+		}
+		attempts = attempts[:len(attempts)-1] // the last one may be cut short by Close
+		for k, a := range attempts {
+			want := min(k+2, 9)
+			if k == 0 && len(a) == 3 { // the third send and the 45 s bound fall on the same instant
+				want = 3
+			}
+			if len(a) != want {
+				t.Fatalf("attempt %d at %v: %d sends, want %d (attempts %v)", k, a[0], len(a), want, attempts)
+			}
+			if k == 0 {
+				continue
+			}
+			prev := attempts[k-1]
+			end := prev[0] + min(DefaultUDPAttemptTimeout<<(k-1), 15*time.Second*511)
+			// The backoff: RetryMin (15 s) doubling, ±50%, at most RetryMax (1 h).
+			step := min(DefaultRetryMin<<(k-1), DefaultRetryMax)
+			if gap := a[0] - end; gap < step/2 || gap > min(step*3/2, DefaultRetryMax) {
+				t.Fatalf("attempt %d: %v after the previous one's end, want the backoff around %v", k, gap, step)
+			}
+		}
+	})
+}
+
+// Item 8: Config.IntervalFloor is at least 1 s: a tracker answering
+// "interval 0" to a Client configured with a 1 ms floor is announced to
+// once a second, not thousands of times.
+func TestIntervalFloorClamped(t *testing.T) {
+	for _, floor := range []time.Duration{time.Nanosecond, time.Millisecond, 999 * time.Millisecond} {
+		cfg := Config{IntervalFloor: floor}
+		cfg.populate()
+		if cfg.IntervalFloor != MinIntervalFloor {
+			t.Errorf("IntervalFloor %v became %v, want %v", floor, cfg.IntervalFloor, MinIntervalFloor)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{IntervalFloor: time.Millisecond})
+		e.fake.mu.Lock()
+		e.fake.interval["a.test"] = 0 // "interval 0"
+		e.fake.mu.Unlock()
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(3*time.Second + time.Millisecond)
+		s.Close()
+		if n := len(e.fake.Calls("a.test")); n != 4 {
+			t.Fatalf("%d announces in 3 s, want 4 (at 0, 1, 2, 3 s)", n)
 		}
 	})
 }

@@ -80,7 +80,7 @@ func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
 	if err != nil {
 		err = s.wrap("scrape", t, err)
 		if !errors.Is(err, transport.ErrUnsupported) && ctx.Err() == nil {
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err})
 		}
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trackerkit/trackerkit/peer"
@@ -31,13 +32,16 @@ type Session struct {
 	hashV2      transport.InfoHashV2 // zero unless v2 or hybrid
 	key         uint32
 	peerID      peer.ID
-	port        uint16
+	port        atomic.Uint32 // SetPort changes it
 	numWant     int32
 	statsFn     func() Stats
 	params      url.Values
 	paramsFn    func() url.Values
 	stateEvents bool
 	scrapeEvery time.Duration
+	tierMode    TierMode
+	keepOrder   bool
+	hybrid      bool // announced under hash and hashV2.Truncated() (hybrid.go)
 
 	trackers []*tracker    // every URL, in tier order
 	workers  []*worker     // the goroutines' work, made at NewSession
@@ -59,7 +63,6 @@ type Session struct {
 	reported  Stats              // the totals given to Update
 	stopAfter func() bool        // unregisters Start's context watch
 	abort     context.CancelFunc // ends a Stop in progress (Close)
-	unsub     []func()           // PeerSource subscriptions
 }
 
 // NewSession makes a Session for torrent t. It fails with ErrNoTrackers when
@@ -78,7 +81,6 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		hash:        t.InfoHash,
 		hashV2:      t.InfoHashV2,
 		key:         opts.Key,
-		port:        opts.Port,
 		peerID:      opts.PeerID,
 		statsFn:     opts.Stats,
 		params:      opts.Params,
@@ -94,9 +96,10 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.key == 0 {
 		s.key = rand.Uint32()
 	}
-	if s.port == 0 {
-		s.port = c.cfg.Port
+	if opts.Port == 0 {
+		opts.Port = c.cfg.Port
 	}
+	s.port.Store(uint32(opts.Port))
 	s.numWant = resolveNumWant(opts.NumWant, c.cfg.NumWant)
 	if s.scrapeEvery > 0 {
 		s.scrapeEvery = max(s.scrapeEvery, c.cfg.IntervalFloor)
@@ -107,7 +110,9 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 	if s.hash == (transport.InfoHash{}) && !s.hashV2.IsZero() {
 		s.hash = s.hashV2.Truncated() // v2-only
 	}
-	s.buildTrackers(t.Tiers, opts.TierMode, opts.KeepOrder)
+	s.tierMode, s.keepOrder = opts.TierMode, opts.KeepOrder
+	s.buildTrackers(t.Tiers, s.tierMode, s.keepOrder, nil)
+	s.hybrid = hybrid
 	if hybrid {
 		s.addHash(s.hashV2.Truncated())
 	}
@@ -194,7 +199,9 @@ func (s *Session) Start(ctx context.Context) error {
 	}
 	s.life = lifeRunning
 	s.ran = true
-	s.subscribeLocked()
+	for _, t := range s.trackers {
+		s.subscribeLocked(t)
+	}
 	if ctx.Done() != nil { // context.Background and the like never end: nothing to watch
 		s.stopAfter = context.AfterFunc(ctx, func() { s.Stop(context.Background()) })
 	}

@@ -64,6 +64,12 @@ type TrackerStatus struct {
 	// InfoHash is the hash announced on this row: the Session's, or the
 	// truncated v2 hash on the second row of a hybrid torrent's URL.
 	InfoHash transport.InfoHash
+	// Family is the address family this row announces over: a tracker
+	// whose host has addresses of both families, each routable from here,
+	// has one row per family, each with its own schedule and state
+	// (dual-stack, see Config.SingleStack); transport.FamilyAny for a
+	// tracker announced once per round, to whichever address answers.
+	Family   transport.Family
 	Tier     int    // index of its tier in the torrent's announce list
 	Protocol string // ProtocolHTTP, ProtocolUDP, ProtocolWebRTC, or the URL scheme if unsupported
 	State    State
@@ -115,7 +121,7 @@ type TrackerStatus struct {
 // statusLocked returns t's snapshot; Session.mu is held.
 func (t *tracker) statusLocked() TrackerStatus {
 	return TrackerStatus{
-		URL: t.url.redacted, InfoHash: t.hash, Tier: t.tier, Protocol: t.url.proto, State: t.state,
+		URL: t.url.redacted, InfoHash: t.hash, Family: t.family, Tier: t.tier, Protocol: t.url.proto, State: t.state,
 		LastAnnounce: t.last, NextAnnounce: t.next,
 		Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
 		Interval: t.interval, MinInterval: t.minInterval,

@@ -13,7 +13,9 @@ import (
 // URLs are merged (first occurrence kept), empty tiers dropped, and each
 // tier shuffled once unless keepOrder. URLs that cannot be used (unparsable,
 // unsupported scheme) become trackers that have given up, in no worker.
-func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool) {
+// A URL whose key is in reuse keeps its tracker (state, schedule,
+// "started"), in its new place (SetTrackers).
+func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool, reuse map[string]*tracker) {
 	seen := make(map[string]bool)
 	var usable [][]*tracker
 	tierIndex := 0
@@ -35,7 +37,18 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool)
 				continue
 			}
 			seen[key] = true
-			t := &tracker{tier: tierIndex, hash: s.hash, seeders: -1, leechers: -1}
+			if old := reuse[key]; old != nil {
+				if tu != nil {
+					s.c.releaseURLs([]*trackerURL{tu}) // the kept tracker holds its reference
+				}
+				old.tier = tierIndex
+				s.trackers = append(s.trackers, old)
+				if old.tr != nil {
+					group = append(group, old)
+				}
+				continue
+			}
+			t := &tracker{key: key, tier: tierIndex, hash: s.hash, seeders: -1, leechers: -1}
 			if err != nil {
 				t.url = badURL(key, err)
 				t.state, t.shown = StateGaveUp, StateGaveUp // born given up: Start says so with an ErrorEvent
@@ -66,19 +79,30 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool)
 	switch mode {
 	case TiersStrict:
 		if len(usable) > 0 {
-			s.workers = append(s.workers, &worker{s: s, tiers: usable})
+			s.workers = append(s.workers, newWorker(s, usable))
 		}
 	case TiersAll:
 		for _, g := range usable {
 			for _, t := range g {
-				s.workers = append(s.workers, &worker{s: s, tiers: [][]*tracker{{t}}})
+				s.workers = append(s.workers, newWorker(s, [][]*tracker{{t}}))
 			}
 		}
 	default:
 		for _, g := range usable {
-			s.workers = append(s.workers, &worker{s: s, tiers: [][]*tracker{g}})
+			s.workers = append(s.workers, newWorker(s, [][]*tracker{g}))
 		}
 	}
+}
+
+// newWorker makes the worker of tiers and tells each tracker its worker.
+func newWorker(s *Session, tiers [][]*tracker) *worker {
+	w := &worker{s: s, tiers: tiers}
+	for _, tier := range tiers {
+		for _, t := range tier {
+			t.w = w
+		}
+	}
+	return w
 }
 
 // tierHadURL reports whether the tier being built produced any tracker

@@ -22,8 +22,22 @@ type tracker struct {
 	url  *trackerURL         // shared with other Sessions; read-only
 	tr   transport.Transport // nil: the URL is unusable
 	tier int
+	key  string             // the normalized URL (SetTrackers matches trackers by it)
 	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
-	twin *tracker           // a hybrid's same URL under its other hash; nil otherwise
+	w    *worker            // the worker that owns it; nil for an unusable URL
+	// origin is the tracker a dual-stack sibling was split from (it goes
+	// where its origin goes on SetTrackers); nil for the others.
+	origin *tracker
+
+	unsub      func()      // the PeerSource subscription, if any
+	forceTimer *time.Timer // AnnounceTo's pending announce
+	twin       *tracker    // a hybrid's same URL under its other hash; nil otherwise
+
+	// family is the address family this tracker's announces are forced to
+	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
+	// familyDone: the families of the URL were looked at (dualstack.go).
+	family     transport.Family
+	familyDone bool
 
 	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
 	deliveredAt time.Time
@@ -190,7 +204,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 	return &transport.AnnounceRequest{
 		InfoHash:   t.hash,
 		PeerID:     s.peerID,
-		Port:       s.port,
+		Port:       uint16(s.port.Load()),
 		Uploaded:   st.Uploaded,
 		Downloaded: st.Downloaded,
 		Left:       st.Left,
@@ -199,7 +213,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Key:        s.key,
 		TrackerID:  trackerID,
 		Params:     s.announceParams(),
-		Family:     s.c.cfg.Family,
+		Family:     s.familyOf(t),
 		IP:         s.c.cfg.AnnounceIP,
 	}
 }
@@ -230,7 +244,7 @@ func (s *Session) announceParams() url.Values {
 // ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err}
 	res := outcomeFailed
 	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
@@ -288,16 +302,16 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
-		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning})
+		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning, Family: t.family})
 	}
 	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers})
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})
 	}
 }
 

@@ -32,6 +32,8 @@ type worker struct {
 	forced   bool        // an announce was forced since the round began
 	scraping bool        // a periodic scrape is in flight
 	active   *tracker    // answered the last round; nil while failing
+	retired  bool        // replaced by SetTrackers (change.go): does nothing more
+	redo     bool        // SetPort during a round: another round follows it
 	roundAt  time.Time   // when the next round starts
 	scrapeAt time.Time   // next periodic scrape; zero: none
 }
@@ -61,7 +63,7 @@ func (w *worker) fire() {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w.finished || s.life != lifeRunning {
+	if w.finished || w.retired || s.life != lifeRunning {
 		return
 	}
 	now := time.Now()
@@ -219,6 +221,10 @@ func (w *worker) wonLocked(tier []*tracker, t *tracker, now time.Time) {
 	w.active, w.roundAt = t, t.next
 	if w.forced {
 		w.forceLocked()
+	}
+	if w.redo { // SetPort during the round: its announce may carry the old port
+		w.redo = false
+		w.roundAt = now
 	}
 	for _, tier := range w.tiers {
 		for _, o := range tier {

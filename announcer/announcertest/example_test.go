@@ -29,7 +29,7 @@ func Example() {
 	defer client.Close()
 	sess, _ := client.NewSession(announcer.Torrent{InfoHash: hash, Tiers: [][]string{{trk.HTTPURL()}}},
 		announcer.SessionOptions{Stats: func() announcer.Stats { return announcer.Stats{Left: 1000} }})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sess.Start(ctx)
 	for ev := range sess.Events() {
@@ -66,7 +66,7 @@ func ExampleTracker_SetFaults() {
 	client, _ := announcer.NewClient(announcer.Config{})
 	defer client.Close()
 	sess, _ := client.NewSession(announcer.Torrent{InfoHash: transport.InfoHash{1}, Tiers: [][]string{{trk.HTTPURL()}}}, announcer.SessionOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sess.Start(ctx)
 	for ev := range sess.Events() {
@@ -91,7 +91,7 @@ func ExampleTracker_WaitAnnounce() {
 	client, _ := announcer.NewClient(announcer.Config{})
 	defer client.Close()
 	sess, _ := client.NewSession(announcer.Torrent{InfoHash: hash, Tiers: [][]string{{trk.UDPURL()}}}, announcer.SessionOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sess.Start(ctx)
 	go func() {

@@ -42,7 +42,9 @@ const (
 	stateSkipped    = "skipped"
 	stateGaveUp     = "gave up"
 	stateStopped    = "stopped"
-	stateIgnored    = "ignored" // a URL the CLI cannot use (see filterTrackers)
+	stateStopping   = "stopping"  // the stopped announce is in flight
+	stateNotTried   = "not tried" // the run ended before its first announce
+	stateIgnored    = "ignored"   // a URL the CLI cannot use (see filterTrackers)
 )
 
 // newBoard lists the trackers (redacted URLs) in tier order, so that rows
@@ -53,6 +55,26 @@ func newBoard(start time.Time, trackers []string) *board {
 		b.row(u)
 	}
 	return b
+}
+
+// rowFor returns the row of a tracker's family: a tracker announced over
+// each family (dual-stack) has one row per family, "URL [ipv6]"; the first
+// family takes over the row newBoard made for the URL.
+func (b *board) rowFor(url string, f transport.Family) *trackerRow {
+	if f == transport.FamilyAny {
+		return b.row(url)
+	}
+	key := url + " [" + f.String() + "]"
+	if r := b.byURL[key]; r != nil {
+		return r
+	}
+	if r := b.byURL[url]; r != nil && !r.Answered && r.State == stateWaiting {
+		delete(b.byURL, url)
+		r.URL = key
+		b.byURL[key] = r
+		return r
+	}
+	return b.row(key)
 }
 
 func (b *board) row(url string) *trackerRow {
@@ -69,7 +91,7 @@ func (b *board) row(url string) *trackerRow {
 func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 	switch e := ev.(type) {
 	case announcer.PeerEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		for _, p := range e.Peers {
 			key := peerAddr(p)
 			if key == "" {
@@ -79,7 +101,7 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 			r.Peers[key] = struct{}{}
 		}
 	case announcer.UpdateEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		r.Answered, b.answered = true, true
 		r.Failures = 0
 		if e.Event == transport.EventStopped {
@@ -104,10 +126,10 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		r.Seeders, r.Leechers, r.Downloaded = e.Stats.Complete, e.Stats.Incomplete, e.Stats.Downloaded
 	case announcer.WarningEvent:
 		if e.Tracker != "" {
-			b.row(e.Tracker).LastError = "warning: " + scrub(e.Message)
+			b.rowFor(e.Tracker, e.Family).LastError = "warning: " + scrub(e.Message)
 		}
 	case announcer.ErrorEvent:
-		r := b.row(e.Tracker)
+		r := b.rowFor(e.Tracker, e.Family)
 		r.LastError = scrub(shortErrText(e.Err))
 		r.Failures = e.Failures
 		switch {
@@ -118,8 +140,48 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		default:
 			r.State, r.Next = stateFailing, e.NextTry
 		}
+	case announcer.StateEvent:
+		b.applyState(e)
 	case announcer.DroppedEvent:
 		b.dropped += e.Count
+	}
+}
+
+// applyState follows a tracker's state as the Session reports it
+// (SessionOptions.StateEvents): an announce in flight, the stopped on its
+// way, and the next announce as scheduled (the tracker's interval after the
+// library's floor and cap), which events alone do not say. A tracker that
+// failed, gave up or was skipped keeps that state when the Session ends, so
+// that the summary says how it did, not that the run is over.
+func (b *board) applyState(e announcer.StateEvent) {
+	r := b.row(e.Tracker)
+	st := e.Status
+	if !b.stopping {
+		r.Next = st.NextAnnounce
+	}
+	r.Failures = st.Failures
+	switch st.State {
+	case announcer.StateIdle:
+		r.State = stateWaiting
+	case announcer.StateAnnouncing:
+		r.State = stateAnnouncing
+	case announcer.StateOK:
+		r.State = stateOK
+	case announcer.StateBackingOff:
+		r.State = stateFailing
+	case announcer.StateSkipped:
+		r.State = stateSkipped
+	case announcer.StateGaveUp:
+		r.State = stateGaveUp
+	case announcer.StateStopping:
+		r.State = stateStopping
+	case announcer.StateStopped:
+		switch r.State {
+		case stateOK, stateAnnouncing, stateStopping:
+			r.State = stateStopped
+		case stateWaiting:
+			r.State = stateNotTried
+		}
 	}
 }
 

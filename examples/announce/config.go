@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trackerkit/trackerkit/announcer"
 	"github.com/trackerkit/trackerkit/internal/netdial"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -35,6 +36,7 @@ type Config struct {
 	Params url.Values // -param key=value, repeatable; nil when none
 
 	MinInterval time.Duration // -min-interval, 0: the library's floor
+	Timeout     time.Duration // -timeout: bound of one request, default 20 s
 
 	// Network settings, passed to announcer.Config (zero: the library's
 	// defaults).
@@ -94,9 +96,10 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	})
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object per line per event on stdout, nothing else")
 	fs.DurationVar(&c.Duration, "duration", 0, "run for `D`, then stop gracefully (stopped sent) and exit")
-	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit")
+	fs.BoolVar(&c.Once, "once", false, "announce once to every tracker, then stop gracefully and exit (within -timeout + 1s + min(-timeout, 5s))")
+	fs.DurationVar(&c.Timeout, "timeout", defaultTimeout, "give up a tracker request (announce or scrape) after `D`; -once ends within D + 1s + min(D, 5s)")
 	fs.BoolVar(&c.Scrape, "scrape", false, "scrape the target's trackers and exit")
-	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D` (default: the library's)")
+	fs.DurationVar(&c.MinInterval, "min-interval", 0, "floor for tracker intervals, `D`, at least 1s (default: the library's)")
 	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent `S` of HTTP(S) requests and WebSocket handshakes (default: the library's)")
 	// -proxy is checked after parsing: the flag package would quote a bad
 	// value, user:password included, in its error.
@@ -179,10 +182,12 @@ func parseArgs(args []string) (*Config, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("-left %d: want 0 or more bytes", c.Left)}
 	case set["numwant"] && (c.NumWant < 0 || c.NumWant > 1<<31-1):
 		return nil, &UsageError{Msg: fmt.Sprintf("-numwant %d: want 0 (no peers) or more", c.NumWant)}
+	case c.Timeout <= 0:
+		return nil, &UsageError{Msg: fmt.Sprintf("-timeout %v: want a positive duration such as 10s or 1m", c.Timeout)}
 	case set["duration"] && c.Duration <= 0:
 		return nil, &UsageError{Msg: fmt.Sprintf("-duration %v: want a positive duration such as 30s or 5m", c.Duration)}
-	case set["min-interval"] && c.MinInterval <= 0:
-		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want a positive duration such as 30s or 5m", c.MinInterval)}
+	case set["min-interval"] && c.MinInterval < announcer.MinIntervalFloor:
+		return nil, &UsageError{Msg: fmt.Sprintf("-min-interval %v: want at least %v, such as 30s or 5m", c.MinInterval, announcer.MinIntervalFloor)}
 	case set["proxy"] && proxyError(c) != "":
 		return nil, &UsageError{Msg: "-proxy " + proxyError(c)}
 	case set["4"] && set["6"]:
@@ -194,7 +199,7 @@ func parseArgs(args []string) (*Config, error) {
 	}
 	for _, u := range c.Trackers {
 		if reason := checkTrackerURL(u); reason != "" {
-			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", transport.RedactString(u), reason)}
+			return nil, &UsageError{Msg: fmt.Sprintf("-tracker %s: %s", displayURL(u), reason)}
 		}
 	}
 	if len(positional) == 1 {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,7 @@ func TestRunExitStatus(t *testing.T) {
 		{"bad torrent", []string{"-once", badTorrent}, exitUsage, `bad .torrent file "` + badTorrent + `": info.piece length: missing`},
 		{"bad magnet", []string{"-once", "magnet:?xt=urn:btih:123&tr=" + u}, exitUsage, "bad magnet URI: xt: urn:btih:123 is not 40 hex or 32 base32 characters"},
 		{"no trackers", []string{"-once", testHash}, exitUsage, "TARGET lists no tracker: add one with -tracker URL"},
+		{"sub-second floor", []string{"-once", "-min-interval", "1ms", testHash}, exitUsage, "-min-interval 1ms: want at least 1s"},
 		{"help", []string{"-h"}, exitAnswered, ""},
 	}
 	for _, tt := range tests {
@@ -187,7 +189,7 @@ func TestRunRedactsSecrets(t *testing.T) {
 			t.Errorf("%v: no redacted URL in the output:\n%s", args[:2], all)
 		}
 		for _, l := range r.lines {
-			if tr, _ := l["tracker"].(string); tr != "" && !strings.Contains(tr, "/REDACTED/announce?") {
+			if tr, _ := l["tracker"].(string); tr != "" && !regexp.MustCompile(`/REDACTED~[0-9a-f]{6}/announce\?`).MatchString(tr) {
 				t.Errorf("tracker %q not redacted", tr)
 			}
 		}

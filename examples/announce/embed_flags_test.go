@@ -18,7 +18,7 @@ func TestCLIEmbedFlags(t *testing.T) {
 	mt, u := swarm(t)
 	private := u + "?passkey=s3cret"
 	mt.SetHTTPFaults(mocktracker.HTTPFaults{ExternalIP: netip.MustParseAddr("198.51.100.4")})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang detector: generous for loaded machines
 	defer cancel()
 	r := runCtx(t, ctx, "-json", "-once", "-numwant", "0", "-param", "client=tk", "-param", "passkey=other",
 		"-tracker", private, testHash)
@@ -50,7 +50,7 @@ func TestCLIEmbedFlags(t *testing.T) {
 // snapshot: announcing, ok (with the round-trip time), stopping, stopped.
 func TestCLIStateLines(t *testing.T) {
 	_, u := swarm(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang detector: generous for loaded machines
 	defer cancel()
 	r := runCtx(t, ctx, "-json", "-once", "-tracker", u, testHash)
 	if r.code != exitAnswered {
@@ -90,7 +90,7 @@ func TestCLIHybridAndV2Only(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang detector: generous for loaded machines
 			defer cancel()
 			r := runCtx(t, ctx, "-json", "-once", "-tracker", u, tt.target)
 			if r.code != exitAnswered {

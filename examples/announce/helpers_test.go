@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/jackpal/bencode-go"
@@ -77,6 +78,9 @@ func hasOrdered(v any) bool {
 	}
 	return false
 }
+
+// tagRE matches the tag of a redacted URL part (transport.Redact).
+var tagRE = regexp.MustCompile(`REDACTED~[0-9a-f]{6}`)
 
 // rawValue is already-encoded bencode, passed through benc unchanged.
 type rawValue []byte

@@ -28,6 +28,15 @@ type jsonHead struct {
 	Type     string `json:"type"`
 	Tracker  string `json:"tracker"`
 	InfoHash string `json:"info_hash"` // 40 hex characters
+	// Family is "ipv4" or "ipv6" on the lines of a tracker announced over
+	// each family (dual-stack); absent otherwise.
+	Family string `json:"family,omitempty"`
+}
+
+// withFamily sets h's family.
+func withFamily(h jsonHead, f transport.Family) jsonHead {
+	h.Family = f.String()
+	return h
 }
 
 type jsonPeer struct {
@@ -133,7 +142,7 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 		// lines stay small and easy to filter.
 		var lines [][]byte
 		for _, p := range e.Peers {
-			line, err := jsonLine(jsonPeer{jsonHead: head("peer", e.Tracker), Addr: peerAddr(p), Transport: e.Protocol, ID: p.ID.String(), Client: peerClient(p.ID)})
+			line, err := jsonLine(jsonPeer{jsonHead: withFamily(head("peer", e.Tracker), e.Family), Addr: peerAddr(p), Transport: e.Protocol, ID: p.ID.String(), Client: peerClient(p.ID)})
 			if err != nil {
 				return nil, err
 			}
@@ -142,14 +151,14 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 		return bytes.Join(lines, []byte("\n")), nil
 	case announcer.UpdateEvent:
 		v = jsonUpdate{
-			jsonHead: announced(head("update", e.Tracker), e.InfoHash), Event: e.Event.String(),
+			jsonHead: withFamily(announced(head("update", e.Tracker), e.InfoHash), e.Family), Event: e.Event.String(),
 			Complete: count(e.Complete), Incomplete: count(e.Incomplete),
 			Interval: e.Interval.Seconds(), Peers: e.Peers, ExternalIP: addrText(e.ExternalIP),
 		}
 	case announcer.StateEvent:
 		st := e.Status
 		js := jsonState{
-			jsonHead: announced(head("state", e.Tracker), st.InfoHash), State: st.State.String(), From: e.From.String(),
+			jsonHead: withFamily(announced(head("state", e.Tracker), st.InfoHash), st.Family), State: st.State.String(), From: e.From.String(),
 			Complete: count(st.Seeders), Incomplete: count(st.Leechers), Peers: st.Peers, Failures: st.Failures,
 			RTT: seconds(st.RTT), SmoothedRTT: seconds(st.SmoothedRTT), ExternalIP: addrText(st.ExternalIP),
 		}
@@ -174,7 +183,7 @@ func jsonEvent(ev announcer.Event, infoHash string, scrub func(string) string) (
 	case announcer.WarningEvent:
 		v = jsonWarning{jsonHead: head("warning", e.Tracker), Message: scrub(e.Message)}
 	case announcer.ErrorEvent:
-		je := jsonError{jsonHead: announced(head("error", e.Tracker), e.InfoHash), Error: scrub(errText(e.Err)), Failures: e.Failures, GaveUp: e.GaveUp}
+		je := jsonError{jsonHead: withFamily(announced(head("error", e.Tracker), e.InfoHash), e.Family), Error: scrub(errText(e.Err)), Failures: e.Failures, GaveUp: e.GaveUp}
 		if !e.GaveUp && !e.NextTry.IsZero() {
 			je.NextTry = e.NextTry.UTC().Format(jsonTimeFormat)
 		}

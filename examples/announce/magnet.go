@@ -46,6 +46,9 @@ func parseMagnet(s string) (*Target, error) {
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
+			if key == "tr" { // a tracker URL may hold a passkey: never echo it
+				return nil, &MagnetError{Param: key, Reason: "bad percent-encoding in tracker URL " + displayURL(rawValue)}
+			}
 			return nil, &MagnetError{Param: key, Reason: fmt.Sprintf("bad percent-encoding in %q", truncate(rawValue, 80))}
 		}
 		switch key {

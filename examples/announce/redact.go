@@ -10,6 +10,22 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
+// displayURL is how the CLI shows a raw tracker URL: the form the
+// announcer's events carry for it (transport.Redact of the URL as the
+// Client interns it: spaces trimmed, scheme and host lowercased, fragment
+// dropped), so that a row and its events meet. Each distinct URL has its own
+// form (transport.Redact tags each secret), and -once waits for every one.
+func displayURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return transport.RedactString(raw)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	return transport.Redact(u)
+}
+
 // minSecretLen is the shortest path segment or query value of a tracker URL
 // that scrub treats as a secret when it appears alone in a message. Passkeys
 // are 16 to 40 characters; shorter values ("1", "announce") are too common
@@ -33,7 +49,7 @@ func newScrubber(rawURLs []string) func(string) string {
 	// those, the first listed match.
 	var secrets []string
 	for _, raw := range rawURLs {
-		red := transport.RedactString(raw)
+		red := displayURL(raw)
 		add(raw, red)
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -46,8 +62,15 @@ func newScrubber(rawURLs []string) func(string) string {
 				secrets = append(secrets, s)
 			}
 		}
-		for _, vals := range u.Query() {
-			secrets = append(secrets, vals...)
+		for kv := range strings.SplitSeq(u.RawQuery, "&") {
+			k, v, hasValue := strings.Cut(kv, "=")
+			if !hasValue { // a bare token: "?3f2a9c0d..."
+				v = k
+			}
+			secrets = append(secrets, v)
+			if s, err := url.QueryUnescape(v); err == nil {
+				secrets = append(secrets, s)
+			}
 		}
 		if u.User != nil {
 			secrets = append(secrets, u.User.String())

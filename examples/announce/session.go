@@ -36,12 +36,18 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 	scrub := newScrubber(raw)
 	redacted := make([]string, len(raw))
 	for i, u := range raw {
-		redacted[i] = transport.RedactString(u)
+		redacted[i] = displayURL(u)
 	}
 
+	if cfg.Timeout <= 0 { // a Config not from parseArgs (the demo's tests)
+		c := *cfg
+		c.Timeout = defaultTimeout
+		cfg = &c
+	}
 	ccfg := announcer.Config{Port: cfg.Port, IntervalFloor: cfg.MinInterval, UserAgent: cfg.UserAgent,
-		Proxy: cfg.Proxy, LocalAddr: cfg.Bind, AnnounceIP: cfg.AnnounceIP, Family: cfg.Family}
-	transports, closeTransports := cliTransports(ccfg.TransportOptions())
+		Proxy: cfg.Proxy, LocalAddr: cfg.Bind, AnnounceIP: cfg.AnnounceIP, Family: cfg.Family,
+		AttemptTimeout: cfg.Timeout, UDPAttemptTimeout: cfg.Timeout, StopTimeout: stopTimeout(cfg.Timeout)}
+	transports, closeTransports := cliTransports(ccfg.TransportOptions(), cfg.Timeout)
 	defer closeTransports()
 	for scheme, t := range extra {
 		transports[scheme] = t
@@ -103,12 +109,14 @@ func announceWith(ctx context.Context, cfg *Config, target *Target, warnings []d
 		r.stopping = true
 		b.markStopping()
 		go func() {
-			ctx := ctx
-			if cfg.Duration > 0 { // -duration bounds the scrape too
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
-				defer cancel()
+			// -timeout bounds the scrape round (each scrape is one
+			// request per tracker, in parallel); -duration too.
+			bound := cfg.Timeout
+			if cfg.Duration > 0 {
+				bound = min(bound, cfg.Duration)
 			}
+			ctx, cancel := context.WithTimeout(ctx, bound)
+			defer cancel()
 			err := sess.Scrape(ctx)
 			scrapeErr <- err
 			sess.Close()
@@ -139,8 +147,9 @@ type runLoop struct {
 	board    *board
 	out      output
 	scrub    func(string) string
-	stopping bool       // Stop (or the scrape round) is under way
-	stopErr  chan error // Stop's result, once stop was called
+	drops    dropCoalescer // "events dropped" lines, at most one a second
+	stopping bool          // Stop (or the scrape round) is under way
+	stopErr  chan error    // Stop's result, once stop was called
 
 	hybrid     bool             // BEP 52: two announces per URL (the board has one row per URL)
 	sawWebRTC  bool             // a WebRTC peer arrived
@@ -155,6 +164,16 @@ func (r *runLoop) loop(ctx context.Context) {
 		defer timer.Stop()
 		deadline = timer.C
 	}
+	// -once: every attempt ends within -timeout (the library bounds it);
+	// this is the backstop that keeps the documented bound (onceBound)
+	// whatever a transport does: a second after -timeout the run stops, as
+	// if every tracker had been tried.
+	var onceDeadline <-chan time.Time
+	if r.cfg.Once {
+		timer := time.NewTimer(r.cfg.Timeout + onceGrace + r.cfg.webRTCWait)
+		defer timer.Stop()
+		onceDeadline = timer.C
+	}
 	ticker := time.NewTicker(tickEvery)
 	defer ticker.Stop()
 	done := ctx.Done()
@@ -162,7 +181,19 @@ func (r *runLoop) loop(ctx context.Context) {
 		select {
 		case ev, ok := <-r.sess.Events():
 			if !ok {
+				if de, show := r.drops.flush(time.Now()); show {
+					r.out.event(de)
+				}
 				return
+			}
+			if de, isDrop := ev.(announcer.DroppedEvent); isDrop {
+				// Counted at once, shown at most once a second.
+				r.board.apply(ev, r.scrub)
+				r.drops.add(de)
+				if de, show := r.drops.due(time.Now()); show {
+					r.out.event(de)
+				}
+				continue
 			}
 			if pe, isPeer := ev.(announcer.PeerEvent); isPeer {
 				// The CLI only reports WebRTC peers; it owns and closes
@@ -194,6 +225,9 @@ func (r *runLoop) loop(ctx context.Context) {
 			}
 		case <-r.webRTCWait:
 			r.stop()
+		case <-onceDeadline:
+			onceDeadline = nil
+			r.stop()
 		case <-deadline:
 			deadline = nil
 			r.stop()
@@ -201,10 +235,10 @@ func (r *runLoop) loop(ctx context.Context) {
 			done = nil
 			r.stop()
 		case now := <-ticker.C:
-			if !r.stopping {
-				syncStatus(r.board, r.sess.Trackers())
+			if de, show := r.drops.due(now); show {
+				r.out.event(de)
 			}
-			r.out.tick(now)
+			r.out.tick(now) // the rows follow StateEvents: nothing to poll
 		}
 	}
 }
@@ -220,27 +254,6 @@ func (r *runLoop) stop() {
 	r.board.markStopping()
 	r.stopErr = make(chan error, 1)
 	go func() { r.stopErr <- r.sess.Stop(context.Background()) }() // bounded by Config.StopTimeout
-}
-
-// syncStatus refreshes the rows from the Session's own view, which knows
-// what events do not say: an announce in flight, and the next announce as
-// scheduled (the tracker's interval after the library's floor and cap).
-func syncStatus(b *board, statuses []announcer.TrackerStatus) {
-	for _, st := range statuses {
-		r, ok := b.byURL[st.URL]
-		if !ok {
-			continue
-		}
-		r.Next = st.NextAnnounce
-		switch st.State {
-		case announcer.StateAnnouncing:
-			r.State = stateAnnouncing
-		case announcer.StateOK:
-			r.State = stateOK
-		case announcer.StateBackingOff:
-			r.State = stateFailing
-		}
-	}
 }
 
 const noScrapeMessage = `no scrape: the URL has no "announce" path segment to turn into "scrape" (BEP 48)`

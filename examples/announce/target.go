@@ -124,7 +124,17 @@ func loadTarget(arg string) (*Target, error) {
 		return nil, &TorrentError{Path: arg, Reason: "cannot read it", Err: unwrapPathError(err)}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTorrentFile+1))
+	// Refuse an oversized file before reading it (a 150 MB file cost 173 MB
+	// of memory when the size was checked after); the limited read below
+	// still bounds what is not a regular file (a pipe, /dev/zero).
+	var data []byte
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > maxTorrentFile {
+			return nil, &TorrentError{Path: arg, Reason: fmt.Sprintf("larger than %d MiB", maxTorrentFile>>20)}
+		}
+		data = make([]byte, 0, fi.Size()+1)
+	}
+	data, err = readAllInto(data, io.LimitReader(f, maxTorrentFile+1))
 	if err != nil {
 		return nil, &TorrentError{Path: arg, Reason: "cannot read it", Err: unwrapPathError(err)}
 	}
@@ -219,7 +229,7 @@ func filterTrackers(tiers [][]string) (kept [][]string, dropped []droppedTracker
 		var k []string
 		for _, raw := range tier {
 			if reason := checkTrackerURL(raw); reason != "" {
-				dropped = append(dropped, droppedTracker{URL: transport.RedactString(raw), Reason: reason})
+				dropped = append(dropped, droppedTracker{URL: displayURL(raw), Reason: reason})
 				continue
 			}
 			k = append(k, raw)
@@ -270,4 +280,22 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// readAllInto is io.ReadAll appending to buf, so a buffer sized from the
+// file's size is used as is instead of growing by doubling.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // output is where events go: -json lines, plain log lines, or the live view.
@@ -30,14 +33,13 @@ var (
 	_ output = (*liveOutput)(nil)
 )
 
-// isTerminal reports whether f is a character device (a terminal), without
-// a dependency: os.ModeCharDevice is set for ttys. TERM=dumb opts out.
+// isTerminal reports whether f is a terminal (golang.org/x/term). TERM=dumb
+// opts out of the live view.
 func isTerminal(f *os.File) bool {
 	if os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // logTimeFormat is RFC 3339 to the second, local time: log lines are read
@@ -68,14 +70,14 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 			ev = "none"
 		}
 		return fmt.Sprintf("%s update  %s event=%s seeders=%s leechers=%s interval=%v peers=%d",
-			ts, e.Tracker, ev, countText(e.Complete), countText(e.Incomplete), e.Interval, e.Peers)
+			ts, e.Tracker, ev, countText(e.Complete), countText(e.Incomplete), e.Interval, e.Peers) + familyText(e.Family)
 	case announcer.ScrapeEvent:
 		return fmt.Sprintf("%s scrape  %s info_hash=%s seeders=%s leechers=%s downloaded=%s",
 			ts, e.Tracker, e.InfoHash, countText(e.Stats.Complete), countText(e.Stats.Incomplete), countText(e.Stats.Downloaded))
 	case announcer.WarningEvent:
 		return fmt.Sprintf("%s warning %s %s", ts, orDash(e.Tracker), clean(e.Message))
 	case announcer.ErrorEvent:
-		s := fmt.Sprintf("%s error   %s %s", ts, e.Tracker, clean(shortErrText(e.Err)))
+		s := fmt.Sprintf("%s error   %s %s", ts, e.Tracker, clean(shortErrText(e.Err))) + familyText(e.Family)
 		switch {
 		case e.GaveUp:
 			s += " (gave up)"
@@ -87,6 +89,14 @@ func logLine(ev announcer.Event, scrub func(string) string) string {
 		return fmt.Sprintf("%s warning - %s", ts, droppedMessage(e.Count))
 	}
 	return fmt.Sprintf("%s unknown event %T", ts, ev)
+}
+
+// familyText is " family=ipv6" for a tracker announced over each family.
+func familyText(f transport.Family) string {
+	if f == transport.FamilyAny {
+		return ""
+	}
+	return " family=" + f.String()
 }
 
 func countText(n int) string {

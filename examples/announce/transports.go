@@ -3,31 +3,53 @@ package main
 import (
 	"time"
 
+	"github.com/trackerkit/trackerkit/announcer"
 	"github.com/trackerkit/trackerkit/transport"
 	trhttp "github.com/trackerkit/trackerkit/transport/http"
 	trudp "github.com/trackerkit/trackerkit/transport/udp"
 )
 
 // The CLI is watched by a person or run by a script: a tracker that does not
-// answer should show as failing within a minute, not after BEP 15's full
+// answer should show as failing within seconds, not after BEP 15's full
 // budget (nine sends over two hours) or never (an HTTP tracker that accepts
-// the connection and sends nothing). The Session retries failures with its
-// backoff, so nothing is lost by giving up on one request sooner.
+// the connection and sends nothing). -timeout bounds every request (the
+// library's per-attempt bounds, AttemptTimeout and UDPAttemptTimeout, and
+// the HTTP transport's own); the Session retries failures with its backoff,
+// so nothing is lost by giving up on one request sooner.
 const (
-	// udpRetransmits: the request is sent twice, after waits of 15 s and
-	// 30 s: a dead UDP tracker fails after 45 s (the JS client: 15 s).
+	// defaultTimeout is -timeout's default: a UDP request is sent twice
+	// (BEP 15's first retransmit comes at 15 s) and given 5 s more; an HTTP
+	// or WebSocket tracker gets 20 s (libtorrent: 10 s for UDP, 30 s for
+	// HTTP; the JS client: 15 s).
+	defaultTimeout = 20 * time.Second
+	// udpRetransmits: at most two sends of one request (at 0 s and 15 s);
+	// -timeout then decides when it fails.
 	udpRetransmits = 1
-	// requestTimeout bounds one HTTP announce or scrape.
-	requestTimeout = 30 * time.Second
 )
+
+// stopTimeout is the stop deadline for a -timeout of d: the library's 5 s,
+// or d when shorter, so that -once ends within d + 1 s + min(d, 5 s).
+func stopTimeout(d time.Duration) time.Duration {
+	return min(d, announcer.DefaultStopTimeout)
+}
+
+// onceGrace is how long after -timeout a -once run stops by itself if some
+// tracker has still not answered or failed: the library's own bound fires
+// at -timeout, and its error event needs a moment to arrive.
+const onceGrace = time.Second
+
+// onceBound is the documented bound of a -once run for a -timeout of d:
+// every tracker answered or failed within d (the run stops at d + 1 s in
+// any case), then the stopped announces within the stop deadline.
+func onceBound(d time.Duration) time.Duration { return d + onceGrace + stopTimeout(d) }
 
 // cliTransports returns the HTTP and UDP transports the CLI gives the
 // Client, built from the Client's shared options (User-Agent, proxy, bound
-// address) with the CLI's shorter timeouts (it does not close transports it
-// is given: call the returned function after the Client is closed).
-func cliTransports(o transport.Options) (map[string]transport.Transport, func()) {
+// address), each request bounded by timeout (it does not close transports
+// it is given: call the returned function after the Client is closed).
+func cliTransports(o transport.Options, timeout time.Duration) (map[string]transport.Transport, func()) {
 	hc := trhttp.ConfigFrom(o)
-	hc.Timeout = requestTimeout
+	hc.Timeout = timeout
 	uc := trudp.ConfigFrom(o)
 	uc.MaxRetransmits = udpRetransmits
 	h := trhttp.New(hc)

@@ -7,7 +7,7 @@ import (
 )
 
 func TestCLITransports(t *testing.T) {
-	all, closeAll := cliTransports(transport.Options{})
+	all, closeAll := cliTransports(transport.Options{}, defaultTimeout)
 	defer closeAll()
 	for _, s := range []string{"http", "https", "udp"} {
 		if all[s] == nil {

@@ -36,6 +36,11 @@
 //		// tr.Announce(ctx, announceURL, ...): a 15 s retransmit takes no real time.
 //	})
 //
+// Listen and DialContext add TCP-like stream connections (net.Pipe pairs
+// with loopback TCP addresses) on the same network, so that HTTP and
+// WebSocket trackers and their transports run in a bubble too: give
+// DialContext to an http.Transport, and the listener to an http.Server.
+//
 // DisableIPv6 makes the network look like a host without IPv6, to test that
 // such trackers are skipped.
 package memnet

@@ -32,6 +32,9 @@ type Network struct {
 	conns    map[netip.AddrPort]*conn
 	nextPort uint16
 	noIPv6   bool
+
+	listeners     map[netip.AddrPort]*listener // stream.go
+	nextEphemeral uint16                       // client ports of dialed stream conns
 }
 
 // New returns an empty network.

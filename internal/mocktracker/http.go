@@ -69,6 +69,12 @@ func (t *Tracker) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, loc, http.StatusFound)
 		return
 	}
+	if t.cfg.OnArrival != nil && strings.HasPrefix(path.Base(r.URL.Path), "announce") {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		if a, failure := parseHTTPAnnounce(r, q); failure == "" {
+			t.observeArrival(a)
+		}
+	}
 	if f.Unresponsive {
 		<-r.Context().Done()
 		return
@@ -169,19 +175,30 @@ func failureReply(f HTTPFaults) bdict {
 // announceReply records the announce and encodes the swarm. The peer's
 // address is the request's source IP with the announced port.
 func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdict {
+	a, failure := parseHTTPAnnounce(r, q)
+	if failure != "" {
+		return bdict{"failure reason": failure}
+	}
+	res := t.Announce(a)
+	return httpAnnounceDict(res, q, f)
+}
+
+// parseHTTPAnnounce reads an announce's parameters; failure says what is
+// wrong with them ("" when nothing is).
+func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure string) {
 	ih, id := q.Get("info_hash"), q.Get("peer_id")
 	if len(ih) != len(transport.InfoHash{}) || len(id) != len(peer.ID{}) {
-		return bdict{"failure reason": "info_hash and peer_id must be 20 bytes"}
+		return a, "info_hash and peer_id must be 20 bytes"
 	}
 	port, err := strconv.ParseUint(q.Get("port"), 10, 16)
 	if err != nil {
-		return bdict{"failure reason": "invalid port"}
+		return a, "invalid port"
 	}
 	src, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return bdict{"failure reason": "unknown source address"}
+		return a, "unknown source address"
 	}
-	a := Announce{
+	a = Announce{
 		InfoHash: transport.InfoHash([]byte(ih)),
 		PeerID:   peer.ID([]byte(id)),
 		Addr:     netip.AddrPortFrom(src.Addr().Unmap(), uint16(port)),
@@ -205,7 +222,11 @@ func (t *Tracker) announceReply(r *http.Request, q url.Values, f HTTPFaults) bdi
 	case "stopped":
 		a.Event = transport.EventStopped
 	}
-	res := t.Announce(a)
+	return a, ""
+}
+
+// httpAnnounceDict encodes an announce reply.
+func httpAnnounceDict(res AnnounceResult, q url.Values, f HTTPFaults) bdict {
 
 	interval, minInterval := res.Interval, res.MinInterval
 	if f.Interval != 0 {

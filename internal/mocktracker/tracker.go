@@ -37,6 +37,17 @@ type Config struct {
 	OnAnnounce func(Announce)
 	// OnScrape, when set, is called with every scrape a front end received.
 	OnScrape func(Scrape)
+	// OnArrival, when set, is called with every well-formed announce
+	// request a front end receives, when it arrives and before the faults
+	// decide what becomes of it (dropped, delayed, refused, failed or
+	// answered; OnAnnounce then sees the answered ones): the tracker's log
+	// of what it was sent, including what it did not accept. Time is the
+	// arrival. Same rules as OnAnnounce.
+	OnArrival func(Announce)
+	// OnSocketClosed, when set, is called with the stopped that a closed
+	// WebSocket counts as, once for each torrent announced on it
+	// (Protocol "ws", Event EventStopped), after the swarm forgot it.
+	OnSocketClosed func(Announce)
 }
 
 func (c *Config) populate() {
@@ -327,4 +338,15 @@ func (t *Tracker) Close() error {
 	}
 	t.wg.Wait()
 	return nil
+}
+
+// observeArrival reports an announce request to OnArrival.
+func (t *Tracker) observeArrival(a Announce) {
+	if t.cfg.OnArrival == nil {
+		return
+	}
+	if a.Time.IsZero() {
+		a.Time = t.cfg.Now()
+	}
+	t.cfg.OnArrival(a)
 }

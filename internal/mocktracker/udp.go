@@ -104,6 +104,11 @@ func (f *udpFrontEnd) serve() {
 func (f *udpFrontEnd) handle(b []byte, from netip.AddrPort) {
 	st := f.st
 	now := f.t.cfg.Now()
+	if f.t.cfg.OnArrival != nil && len(b) >= udpAnnounceLen && binary.BigEndian.Uint32(b[8:]) == udpActionAnnounce {
+		a := parseUDPAnnounce(b, from, "")
+		a.Time = now
+		f.t.observeArrival(a)
+	}
 	st.mu.Lock()
 	if len(b) < 16 {
 		st.stats.Other++
@@ -213,19 +218,7 @@ func (f *udpFrontEnd) connIDTTL(faults UDPFaults) time.Duration {
 }
 
 func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, faults UDPFaults, urlData string) []byte {
-	a := Announce{Protocol: "udp"}
-	a.Downloaded = int64(binary.BigEndian.Uint64(b[56:]))
-	a.Uploaded = int64(binary.BigEndian.Uint64(b[72:]))
-	if _, query, ok := strings.Cut(urlData, "?"); ok {
-		a.Params, _ = url.ParseQuery(query) // keeps what parses
-	}
-	copy(a.InfoHash[:], b[16:36])
-	copy(a.PeerID[:], b[36:56])
-	a.Left = int64(binary.BigEndian.Uint64(b[64:]))
-	a.Event = transport.Event(binary.BigEndian.Uint32(b[80:]))
-	a.Key = binary.BigEndian.Uint32(b[88:])
-	a.NumWant = int(int32(binary.BigEndian.Uint32(b[92:])))
-	a.Addr = netip.AddrPortFrom(from.Addr(), binary.BigEndian.Uint16(b[96:]))
+	a := parseUDPAnnounce(b, from, urlData)
 	if a.Event > transport.EventStopped {
 		return udpError(txid, "bad event")
 	}
@@ -244,6 +237,25 @@ func (f *udpFrontEnd) announce(b []byte, txid uint32, from netip.AddrPort, fault
 		return append(reply, v6...)
 	}
 	return append(reply, v4...)
+}
+
+// parseUDPAnnounce reads the fields of a 98-byte (or longer) announce;
+// urlData is its BEP 41 path and query.
+func parseUDPAnnounce(b []byte, from netip.AddrPort, urlData string) Announce {
+	a := Announce{Protocol: "udp"}
+	a.Downloaded = int64(binary.BigEndian.Uint64(b[56:]))
+	a.Uploaded = int64(binary.BigEndian.Uint64(b[72:]))
+	if _, query, ok := strings.Cut(urlData, "?"); ok {
+		a.Params, _ = url.ParseQuery(query) // keeps what parses
+	}
+	copy(a.InfoHash[:], b[16:36])
+	copy(a.PeerID[:], b[36:56])
+	a.Left = int64(binary.BigEndian.Uint64(b[64:]))
+	a.Event = transport.Event(binary.BigEndian.Uint32(b[80:]))
+	a.Key = binary.BigEndian.Uint32(b[88:])
+	a.NumWant = int(int32(binary.BigEndian.Uint32(b[92:])))
+	a.Addr = netip.AddrPortFrom(from.Addr(), binary.BigEndian.Uint16(b[96:]))
+	return a
 }
 
 func (f *udpFrontEnd) scrape(b []byte, txid uint32, from netip.AddrPort) []byte {

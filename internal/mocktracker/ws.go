@@ -260,7 +260,12 @@ func (f *wsFront) leave(wc *wsConn) {
 	}
 	f.mu.Unlock()
 	for h, id := range ids {
-		f.t.Announce(Announce{InfoHash: h, PeerID: id, Event: transport.EventStopped})
+		a := Announce{InfoHash: h, PeerID: id, Event: transport.EventStopped}
+		f.t.Announce(a)
+		if f.t.cfg.OnSocketClosed != nil {
+			a.Protocol, a.Time = "ws", f.t.cfg.Now()
+			f.t.cfg.OnSocketClosed(a)
+		}
 	}
 	f.mu.Lock()
 	delete(f.conns, wc)
@@ -346,13 +351,17 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 	f.mu.Lock()
 	faults := f.faults
 	f.mu.Unlock()
+	r, hashes, err := parseWSRequest(data)
+	if err == nil && f.t.cfg.OnArrival != nil && r.Action == "announce" && len(r.Answer) == 0 {
+		id, _ := wsParseBinary(r.PeerID)
+		f.t.observeArrival(wsAnnounceOf(hashes[0], id, r, data))
+	}
 	if faults.Silent {
 		return
 	}
 	if faults.Garbage {
 		_ = f.send(ctx, wc, []byte("this is not JSON {"))
 	}
-	r, hashes, err := parseWSRequest(data)
 	if err != nil {
 		_ = f.send(ctx, wc, wsJSON(map[string]any{"failure reason": err.Error()}))
 		return
@@ -384,6 +393,37 @@ func (f *wsFront) handle(ctx context.Context, wc *wsConn, data []byte) {
 	f.announce(ctx, wc, h, id, r, data, faults)
 }
 
+// wsAnnounceOf is the announce r (whose message is data) makes for (h, id).
+func wsAnnounceOf(h transport.InfoHash, id peer.ID, r *wsRequest, data []byte) Announce {
+	ev := transport.EventNone
+	switch r.Event {
+	case "started":
+		ev = transport.EventStarted
+	case "completed":
+		ev = transport.EventCompleted
+	case "stopped":
+		ev = transport.EventStopped
+	}
+	left := int64(1) // unknown: count as a leecher
+	if r.Left != nil && *r.Left >= 0 {
+		left = int64(*r.Left)
+	}
+	// A WebSocket member gets no addresses; NumWant is kept for OnAnnounce
+	// (the reply's peer list, unused here, is capped by it).
+	a := Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: -1,
+		Protocol: "ws", Params: wsParams(data)}
+	if r.NumWant != nil {
+		a.NumWant = int(*r.NumWant)
+	}
+	if r.Uploaded != nil {
+		a.Uploaded = int64(*r.Uploaded)
+	}
+	if r.Downloaded != nil {
+		a.Downloaded = int64(*r.Downloaded)
+	}
+	return a
+}
+
 // wsParams returns the top-level fields of an announce message except
 // offers and answer, as Announce.Params describes.
 func wsParams(data []byte) url.Values {
@@ -411,32 +451,8 @@ func wsParams(data []byte) url.Values {
 }
 
 func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash, id peer.ID, r *wsRequest, data []byte, faults WSFaults) {
-	ev := transport.EventNone
-	switch r.Event {
-	case "started":
-		ev = transport.EventStarted
-	case "completed":
-		ev = transport.EventCompleted
-	case "stopped":
-		ev = transport.EventStopped
-	}
-	left := int64(1) // unknown: count as a leecher
-	if r.Left != nil && *r.Left >= 0 {
-		left = int64(*r.Left)
-	}
-	// A WebSocket member gets no addresses; NumWant is kept for OnAnnounce
-	// (the reply's peer list, unused here, is capped by it).
-	a := Announce{InfoHash: h, PeerID: id, Addr: netip.AddrPort{}, Left: left, Event: ev, NumWant: -1,
-		Protocol: "ws", Params: wsParams(data)}
-	if r.NumWant != nil {
-		a.NumWant = int(*r.NumWant)
-	}
-	if r.Uploaded != nil {
-		a.Uploaded = int64(*r.Uploaded)
-	}
-	if r.Downloaded != nil {
-		a.Downloaded = int64(*r.Downloaded)
-	}
+	a := wsAnnounceOf(h, id, r, data)
+	ev := a.Event
 	res := f.t.Announce(a)
 
 	var targets []*wsConn

@@ -146,6 +146,12 @@ func (d *Dialer) handshake(c net.Conn) (netip.AddrPort, error) {
 	if _, err := c.Write([]byte{socksVersion, socksCmdAssociate, 0, socksAtypIPv4, 0, 0, 0, 0, 0, 0}); err != nil {
 		return netip.AddrPort{}, err
 	}
+	return readReply(c)
+}
+
+// readReply reads the proxy's reply to a request and returns its bound
+// address (for UDP ASSOCIATE: the relay).
+func readReply(c io.Reader) (netip.AddrPort, error) {
 	var h [4]byte
 	if _, err := io.ReadFull(c, h[:]); err != nil {
 		return netip.AddrPort{}, err
@@ -212,15 +218,7 @@ func (a *associated) WriteTo(b []byte, addr net.Addr) (int, error) {
 	dst := ua.AddrPort()
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	h := append(a.wbuf[:0], 0, 0, 0)
-	if ip := dst.Addr().Unmap(); ip.Is4() {
-		v := ip.As4()
-		h = append(append(h, socksAtypIPv4), v[:]...)
-	} else {
-		v := ip.As16()
-		h = append(append(h, socksAtypIPv6), v[:]...)
-	}
-	h = binary.BigEndian.AppendUint16(h, dst.Port())
+	h := appendUDPHeader(a.wbuf[:0], dst)
 	h = append(h, b...)
 	a.wbuf = h
 	if _, err := a.pc.WriteToUDPAddrPort(h, a.relay); err != nil {
@@ -247,28 +245,50 @@ func (a *associated) ReadFrom(p []byte) (int, net.Addr, error) {
 		if from.Addr().Unmap() != a.relay.Addr() || from.Port() != a.relay.Port() {
 			continue // not from the relay: nobody else may talk to us
 		}
-		b := buf[:n]
-		if len(b) < 4 || b[2] != 0 { // fragments are not supported (RFC 1928 allows dropping them)
+		src, payload, ok := parseUDPHeader(buf[:n])
+		if !ok {
 			continue
 		}
-		var src netip.Addr
-		switch b[3] {
-		case socksAtypIPv4:
-			if len(b) < 4+4+2 {
-				continue
-			}
-			src, b = netip.AddrFrom4([4]byte(b[4:8])), b[8:]
-		case socksAtypIPv6:
-			if len(b) < 4+16+2 {
-				continue
-			}
-			src, b = netip.AddrFrom16([16]byte(b[4:20])), b[20:]
-		default:
-			continue
-		}
-		port := binary.BigEndian.Uint16(b)
-		return copy(p, b[2:]), net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, port)), nil
+		return copy(p, payload), net.UDPAddrFromAddrPort(src), nil
 	}
+}
+
+// parseUDPHeader splits a datagram from the relay into the address it came
+// from and its payload (RFC 1928 section 7). A fragment, a domain-name
+// address or a short header is not ok: the datagram is dropped.
+func parseUDPHeader(b []byte) (netip.AddrPort, []byte, bool) {
+	if len(b) < 4 || b[0] != 0 || b[1] != 0 || b[2] != 0 {
+		return netip.AddrPort{}, nil, false
+	}
+	var src netip.Addr
+	switch b[3] {
+	case socksAtypIPv4:
+		if len(b) < 4+4+2 {
+			return netip.AddrPort{}, nil, false
+		}
+		src, b = netip.AddrFrom4([4]byte(b[4:8])), b[8:]
+	case socksAtypIPv6:
+		if len(b) < 4+16+2 {
+			return netip.AddrPort{}, nil, false
+		}
+		src, b = netip.AddrFrom16([16]byte(b[4:20])).Unmap(), b[20:]
+	default:
+		return netip.AddrPort{}, nil, false
+	}
+	return netip.AddrPortFrom(src, binary.BigEndian.Uint16(b)), b[2:], true
+}
+
+// appendUDPHeader appends the relay header for dst.
+func appendUDPHeader(h []byte, dst netip.AddrPort) []byte {
+	h = append(h, 0, 0, 0)
+	if ip := dst.Addr().Unmap(); ip.Is4() {
+		v := ip.As4()
+		h = append(append(h, socksAtypIPv4), v[:]...)
+	} else {
+		v := ip.As16()
+		h = append(append(h, socksAtypIPv6), v[:]...)
+	}
+	return binary.BigEndian.AppendUint16(h, dst.Port())
 }
 
 // Close ends the association and waits for its watcher.

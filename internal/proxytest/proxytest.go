@@ -142,22 +142,22 @@ func (p *Proxy) dial(address string) (net.Conn, error) {
 	return d.Dial("tcp", address)
 }
 
-// pipe copies both ways between a and b until either side ends.
-func (p *Proxy) pipe(a io.ReadWriter, b net.Conn) {
+// pipe copies both ways between the client (read through r, written and
+// closed through c) and the target b, until either side ends: the tunnel
+// then closes whole.
+func (p *Proxy) pipe(r io.Reader, c net.Conn, b net.Conn) {
 	if !p.track(b) {
 		return
 	}
 	defer p.untrack(b)
 	done := make(chan struct{})
 	go func() {
-		io.Copy(b, a)
-		b.(*net.TCPConn).CloseWrite()
+		io.Copy(b, r)
+		b.Close()
 		close(done)
 	}()
-	io.Copy(a, b)
-	if c, ok := a.(interface{ CloseWrite() error }); ok {
-		c.CloseWrite()
-	}
+	io.Copy(c, b)
+	c.Close()
 	b.Close()
 	<-done
 }
@@ -193,10 +193,7 @@ func serveHTTP(p *Proxy, c net.Conn) {
 	}
 	p.record("tcp " + req.Host)
 	io.WriteString(c, "HTTP/1.1 200 Connection Established\r\n\r\n")
-	p.pipe(struct {
-		io.Reader
-		io.Writer
-	}{br, c}, out)
+	p.pipe(br, c, out)
 }
 
 // NewSOCKS5 starts a SOCKS5 proxy serving CONNECT and UDP ASSOCIATE.
@@ -255,10 +252,7 @@ func serveSOCKS5(p *Proxy, c net.Conn) {
 		}
 		p.record("tcp " + target)
 		c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-		p.pipe(struct {
-			io.Reader
-			io.Writer
-		}{br, c}, out)
+		p.pipe(br, c, out)
 	case 3: // UDP ASSOCIATE
 		p.associate(c)
 	default:

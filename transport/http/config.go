@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	nethttp "net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -17,7 +19,7 @@ const (
 	// because Config.UserAgent documents it.
 	DefaultUserAgent     = transport.DefaultUserAgent
 	DefaultMaxReplyBytes = 1 << 20
-	DefaultMaxRedirects  = 5
+	DefaultMaxRedirects  = httpsafe.MaxRedirects
 	// DefaultConnsPerHost is how many connections the default client keeps
 	// (idle) and opens (at most) per tracker host. Many torrents on one
 	// tracker share them; more simultaneous announces wait for a free
@@ -55,9 +57,17 @@ type Config struct {
 	MaxReplyBytes int64
 
 	// MaxRedirects is how many redirects one request may follow; the next
-	// one is a *RedirectError. Default DefaultMaxRedirects (5); negative
-	// means none are followed.
+	// one is a *RedirectError. Default DefaultMaxRedirects (5), which is
+	// also the most: a larger value is lowered to it. Negative means none
+	// are followed.
 	MaxRedirects int
+
+	// AllowInsecureRedirects lets an https announce or scrape follow a
+	// redirect to a plain http URL. Default false: such a redirect fails
+	// with an *InsecureRedirectError (ErrInsecureRedirect), because it would
+	// send the passkey, info hash and peer id the tracker put in the new
+	// URL in clear text. (No Referer is ever sent, on any redirect.)
+	AllowInsecureRedirects bool
 
 	// Timeout bounds one announce or scrape: connecting, redirects and
 	// reading the reply. When it runs out the call fails with an error
@@ -87,6 +97,14 @@ type Config struct {
 	// DNS is the DNS cache shared with the Client's other transports.
 	// Default nil: one of the Transport's own. Ignored with a Config.Client.
 	DNS *transport.Resolver
+
+	// DialContext, when set, opens the default client's TCP connections
+	// (to an IP address, or to the Proxy) instead of a net.Dialer;
+	// everything else stays (DNS, families, both pools, their caps and
+	// timeouts). Tests give internal/memnet's DialContext here to run
+	// HTTP trackers in a testing/synctest bubble. Default nil: a
+	// net.Dialer bound to LocalAddr. Ignored with a Config.Client.
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 func (c *Config) populate() (ownClient bool) {
@@ -101,6 +119,8 @@ func (c *Config) populate() (ownClient bool) {
 		c.MaxRedirects = DefaultMaxRedirects
 	case c.MaxRedirects < 0:
 		c.MaxRedirects = 0
+	case c.MaxRedirects > DefaultMaxRedirects:
+		c.MaxRedirects = DefaultMaxRedirects
 	}
 	switch {
 	case c.Timeout == 0:
@@ -122,15 +142,18 @@ func (c *Config) populate() (ownClient bool) {
 func newHTTPTransport() *nethttp.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &nethttp.Transport{
-		Proxy:                 nethttp.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   DefaultConnsPerHost,
-		MaxConnsPerHost:       DefaultConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		Proxy:             nethttp.ProxyFromEnvironment,
+		DialContext:       dialer.DialContext,
+		ForceAttemptHTTP2: true,
+		// Trackers send a few hundred bytes of headers; Go's default
+		// allows 10 MiB, ten times the reply cap.
+		MaxResponseHeaderBytes: httpsafe.MaxHeaderBytes,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    DefaultConnsPerHost,
+		MaxConnsPerHost:        DefaultConnsPerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
 		// gzip is requested and decoded by this package, so that the
 		// compressed and decompressed sizes can both be capped.
 		DisableCompression: true,

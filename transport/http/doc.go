@@ -19,8 +19,10 @@
 // numwant (absent for transport.NumWantDefault), key (8 upper-case hex
 // digits) and trackerid (when the request carries one), then the request's
 // Params sorted by name, except those named like one of the above or like a
-// parameter of the tracker's own query. It never sends ip,
-// ipv4 or ipv6 (BEP 7 discourages them; the tracker sees our address). The
+// parameter of the tracker's own query. It sends ip only when
+// the request names one (AnnounceRequest.IP, opt-in; BEP 7 discourages it:
+// the tracker sees our address), and never ipv4 or ipv6 (dual-stack
+// announcing sends one announce per family instead). The
 // fragment of a URL is never sent. gzip is asked for with Accept-Encoding and
 // decoded here.
 //
@@ -90,6 +92,8 @@
 //   - *transport.TooLargeError: more than Config.MaxReplyBytes on the wire
 //     or after decompression.
 //   - *RedirectError (ErrTooManyRedirects): more than Config.MaxRedirects.
+//   - *InsecureRedirectError (ErrInsecureRedirect): an https request
+//     redirected to http, refused unless Config.AllowInsecureRedirects.
 //   - transport.ErrSkipped (a *transport.SkippedError with the dial error):
 //     the dial failed in a way transport.Unroutable classifies as "this host
 //     has no route for the tracker's address family".
@@ -106,4 +110,24 @@
 // sockets instead of opening ten thousand. A Config.Client is used as given
 // (its proxy, TLS and dial settings), through a shallow copy that adds the
 // redirect limit; it is never modified and Close leaves it open.
+//
+// The default client dials through the shared network plumbing
+// (internal/netdial): hostnames through the Client's DNS cache
+// (Config.DNS), connections from Config.LocalAddr, through Config.Proxy
+// (CONNECT or SOCKS5, the proxy resolving names), and across a host's
+// addresses with RFC 8305 fallback (the next address, of the other family
+// first, is tried when a connection attempt has not succeeded within
+// 300 ms). An announce forced to one family (AnnounceRequest.Family, for
+// dual-stack announcing) uses a connection pool of that family only; the
+// Transport implements transport.Families.
+//
+// # Redirects and headers
+//
+// No request carries a Referer: on a redirect net/http would send the whole
+// previous URL (passkey, info_hash, peer_id) to the next host, so it is
+// removed before each redirect is followed (internal/httpsafe, shared with
+// the WebSocket handshake of transport/webrtc). At most DefaultMaxRedirects
+// (5) are followed; an https URL redirected to http is refused
+// (*InsecureRedirectError) unless Config.AllowInsecureRedirects. The
+// default client caps response headers at 32 KiB (Go's default is 10 MiB).
 package http

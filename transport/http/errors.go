@@ -1,22 +1,18 @@
 package http
 
-import (
-	"errors"
-	"strconv"
-)
+import "github.com/trackerkit/trackerkit/internal/httpsafe"
 
 // ErrTooManyRedirects is matched (errors.Is) by *RedirectError.
-var ErrTooManyRedirects = errors.New("too many redirects")
+var ErrTooManyRedirects = httpsafe.ErrTooManyRedirects
 
 // RedirectError is a request stopped because the tracker redirected it more
 // than Config.MaxRedirects times.
-type RedirectError struct {
-	Limit int // the redirects that were allowed
-}
+type RedirectError = httpsafe.RedirectError
 
-func (e *RedirectError) Error() string {
-	return "stopped after " + strconv.Itoa(e.Limit) + " redirects"
-}
+// ErrInsecureRedirect is matched (errors.Is) by *InsecureRedirectError.
+var ErrInsecureRedirect = httpsafe.ErrInsecureRedirect
 
-// Is matches ErrTooManyRedirects.
-func (e *RedirectError) Is(target error) bool { return target == ErrTooManyRedirects }
+// InsecureRedirectError is an https announce or scrape redirected to a
+// plain http URL, refused because it would send the passkey, info hash
+// and peer id in clear text. Config.AllowInsecureRedirects opts in.
+type InsecureRedirectError = httpsafe.InsecureRedirectError

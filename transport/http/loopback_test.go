@@ -300,7 +300,7 @@ func checkTransportError(t *testing.T, err error, op string) {
 	if !errors.As(err, &te) {
 		t.Fatalf("%v (%T) is not a *transport.Error", err, err)
 	}
-	if te.Op != op || !strings.Contains(te.URL, "/REDACTED/") || !strings.Contains(te.URL, "passkey=REDACTED") {
+	if te.Op != op || !strings.Contains(te.URL, "/REDACTED~") || !strings.Contains(te.URL, "passkey=REDACTED~") {
 		t.Errorf("Op %q URL %q", te.Op, te.URL)
 	}
 	if s := err.Error(); strings.Contains(s, pathSecret) || strings.Contains(s, querySecret) {

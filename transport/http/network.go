@@ -25,7 +25,7 @@ type network struct {
 // client. base is the FamilyAny client, whose transport gets the dialer too.
 func newNetwork(cfg *Config, base *nethttp.Client) *network {
 	n := &network{}
-	d, err := netdial.New(netdial.Config{Resolver: cfg.DNS, LocalAddr: cfg.LocalAddr, Proxy: cfg.Proxy})
+	d, err := netdial.New(netdial.Config{Resolver: cfg.DNS, LocalAddr: cfg.LocalAddr, Proxy: cfg.Proxy, Dial: cfg.DialContext})
 	if err != nil {
 		n.err = err
 		return n

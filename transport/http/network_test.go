@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
-	nethttp "net/http"
 	"net/netip"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,51 +14,24 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
-// seenTracker is a mock tracker over HTTP that records the source address
-// and query of every request.
-type seenTracker struct {
-	mu      sync.Mutex
-	sources []netip.Addr
-	queries []string
-}
-
-func (s *seenTracker) seen() ([]netip.Addr, []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]netip.Addr(nil), s.sources...), append([]string(nil), s.queries...)
-}
-
-// serveSeen starts the tracker on each listener and returns the port (the
-// same on all when they share one).
-func serveSeen(t *testing.T, ls ...net.Listener) *seenTracker {
+// serveSeen starts a mock tracker on each listener, recording requests.
+func serveSeen(t *testing.T, ls ...net.Listener) *proxytest.Recorder {
 	t.Helper()
 	mt := mocktracker.New(mocktracker.Config{Interval: 30 * time.Minute})
 	t.Cleanup(func() { mt.Close() })
-	st := &seenTracker{}
-	h := mt.HTTPHandler()
-	for _, l := range ls {
-		srv := &nethttp.Server{Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-			ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-			st.mu.Lock()
-			st.sources = append(st.sources, ap.Addr().Unmap())
-			st.queries = append(st.queries, r.URL.RawQuery)
-			st.mu.Unlock()
-			h.ServeHTTP(w, r)
-		})}
-		go srv.Serve(l)
-		t.Cleanup(func() { srv.Close() })
-	}
-	return st
+	return proxytest.NewRecorder(t, mt.HTTPHandler(), ls...)
 }
 
-func listen(t *testing.T, addr string) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+// sources returns the source address of each request seen.
+func sources(r *proxytest.Recorder) []netip.Addr {
+	var out []netip.Addr
+	for _, q := range r.Requests() {
+		out = append(out, q.Source)
 	}
-	return l
+	return out
 }
+
+func listen(t *testing.T, addr string) net.Listener { return proxytest.Listen(t, addr) }
 
 func TestProxies(t *testing.T) {
 	l := listen(t, "127.0.0.1:0")
@@ -84,7 +54,7 @@ func TestProxies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before, _ := st.seen()
+			before := sources(st)
 			var relayed int
 			if tt.px != nil {
 				relayed = len(tt.px.Targets())
@@ -110,7 +80,7 @@ func TestProxies(t *testing.T) {
 				}
 				return
 			}
-			after, _ := st.seen()
+			after := sources(st)
 			for _, src := range after[len(before):] {
 				if src != egress {
 					t.Fatalf("tracker saw %v, want the proxy's %v", src, egress)
@@ -139,7 +109,7 @@ func TestLocalAddr(t *testing.T) {
 	if _, err := tp.Announce(t.Context(), u, announceReq(1, "-TK0001-aaaaaaaaaaaa")); err != nil {
 		t.Fatal(err)
 	}
-	if src, _ := st.seen(); len(src) != 1 || src[0] != local {
+	if src := sources(st); len(src) != 1 || src[0] != local {
 		t.Fatalf("tracker saw %v, want %v", src, local)
 	}
 	// An IPv6 tracker cannot be reached from an IPv4 source: skipped.
@@ -189,7 +159,7 @@ func TestFamilies(t *testing.T) {
 			t.Errorf("family %q: err = %v", tt.family, err)
 		}
 	}
-	src, _ := st.seen()
+	src := sources(st)
 	if len(src) != 2 {
 		t.Fatalf("tracker saw %v", src)
 	}
@@ -212,10 +182,9 @@ func TestAnnouncedIP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, qs := st.seen()
 	want := []string{"", "192.0.2.7", "2001:db8::7"}
-	for i, q := range qs {
-		v, _ := url.ParseQuery(q)
+	for i, q := range st.Requests() {
+		v := q.Query
 		if got := v.Get("ip"); got != want[i] || v.Has("ip") != (want[i] != "") {
 			t.Errorf("announce %d: ip=%q, want %q", i, got, want[i])
 		}

@@ -9,10 +9,12 @@ import (
 	"net"
 	nethttp "net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -43,16 +45,14 @@ func New(cfg Config) *Transport {
 		timeout:   cfg.Timeout,
 		log:       cfg.Logger,
 	}
-	maxRedirects, userCheck := cfg.MaxRedirects, cfg.Client.CheckRedirect
-	t.client.CheckRedirect = func(req *nethttp.Request, via []*nethttp.Request) error {
-		if len(via) > maxRedirects {
-			return &RedirectError{Limit: maxRedirects}
-		}
-		if userCheck != nil {
-			return userCheck(req, via)
-		}
-		return nil
-	}
+	// No Referer on any redirect (net/http would send the whole previous
+	// URL, passkey included, to the next host), no https -> http unless
+	// opted in, at most MaxRedirects; then the caller's own check.
+	t.client.CheckRedirect = httpsafe.Policy{
+		Max:           cfg.MaxRedirects,
+		AllowInsecure: cfg.AllowInsecureRedirects,
+		Next:          cfg.Client.CheckRedirect,
+	}.Check
 	t.events = &t.client
 	if own {
 		t.net = newNetwork(&cfg, &t.client) // before eventClient clones its transport
@@ -291,6 +291,15 @@ func requestError(err error) error {
 	}
 	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
 		return transport.Skipped(err)
+	}
+	// net/http has no sentinel for headers beyond MaxResponseHeaderBytes:
+	// "net/http: server response headers exceeded 32768 bytes; aborted".
+	if s := err.Error(); strings.Contains(s, "server response headers exceeded") {
+		var limit int64
+		if f := strings.Fields(s[strings.Index(s, "exceeded")+len("exceeded"):]); len(f) > 0 {
+			limit, _ = strconv.ParseInt(f[0], 10, 64)
+		}
+		return &transport.TooLargeError{Limit: limit}
 	}
 	return err
 }

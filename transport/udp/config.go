@@ -62,6 +62,15 @@ type Config struct {
 	// (DefaultDNSTimeout).
 	DNSTimeout time.Duration
 
+	// MaxInFlight caps the in-flight window of each tracker address: the
+	// requests sent to it and not yet answered. The window adapts below
+	// the cap to what the tracker answers (it halves when datagrams go
+	// unanswered and grows while replies come back; see the package
+	// documentation), and requests beyond it wait, in order, to be sent as
+	// replies make room. Event announces (completed, stopped) never wait.
+	// Default 1024 (DefaultMaxInFlight).
+	MaxInFlight int
+
 	// ReadBufferSize is the size of the buffer each socket reads datagrams
 	// into; longer datagrams are truncated by the kernel. Default 64 KiB,
 	// the largest UDP datagram.
@@ -111,6 +120,7 @@ type Config struct {
 
 // Defaults.
 const (
+	DefaultMaxInFlight     = 1024
 	DefaultConnectionIDTTL = 60 * time.Second
 	DefaultRetransmitBase  = 15 * time.Second
 	DefaultMaxRetransmits  = 8
@@ -147,6 +157,9 @@ func (cfg Config) populated() Config {
 	}
 	if cfg.FamilyFallback <= 0 {
 		cfg.FamilyFallback = DefaultFamilyFallback
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.ReadBufferSize <= 0 {
 		cfg.ReadBufferSize = DefaultReadBufferSize

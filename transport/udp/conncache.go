@@ -74,10 +74,25 @@ func (t *Transport) connID(ctx context.Context, s *socket, dst netip.AddrPort, n
 		e.flight = f
 	}
 	f.waiters++
+	// A request joining a flight further up the BEP 15 ladder than itself
+	// (the tracker was silent for a while and other requests kept the
+	// flight alive) resends the connect now and brings the flight down to
+	// its own step: otherwise it would wait for the flight's next send, up
+	// to an hour away, although the tracker may be back (a Stop's stopped
+	// would be lost behind it). It costs one connect per such request, as
+	// if connects were not shared.
+	rewind := !start && !f.finished && f.timer != nil && f.n > *n
+	if rewind {
+		f.n = *n
+		f.timer.Reset(f.t.cfg.wait(f.n))
+	}
 	c.mu.Unlock()
 
-	if start {
+	switch {
+	case start:
 		f.start()
+	case rewind:
+		f.send()
 	}
 	select {
 	case <-f.done:

@@ -84,6 +84,11 @@ func (s *socket) expire() {
 			return
 		}
 		heap.Pop(&s.deadlines)
+		if p.probing {
+			s.probeLocked(p, now)
+			continue
+		}
+		s.dueLocked(p)
 		p.ch <- result{retransmit: true} // never blocks: see pending.ch
 	}
 }

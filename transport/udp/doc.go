@@ -53,6 +53,20 @@
 // One scrape packet carries up to 74 info hashes (MaxScrapeBatch). Scrape
 // splits longer requests into packets of 74, sent one after another.
 //
+// # Network
+//
+// Of a tracker's addresses, those of the request's family
+// (AnnounceRequest.Family) and of Config.LocalAddr's family are used, in the
+// resolver's order interleaved by family. A request is sent to the first;
+// when no reply came within Config.FamilyFallback (5 s, well before BEP 15's
+// first retransmit) it is also sent to the next, and the first reply wins,
+// so a dead AAAA record with a live A record costs seconds. A tracker's
+// error reply is an answer: the next address is not asked. Config.LocalAddr
+// binds the socket of its family (the other family is skipped);
+// Config.Proxy sends every datagram through SOCKS5 UDP ASSOCIATE, and an
+// http:// proxy skips UDP trackers (ErrHTTPProxy), so that nothing goes
+// around it. The Transport implements transport.Families.
+//
 // # Tests
 //
 // Config.ListenPacket and Config.Resolver let a test run the Transport over

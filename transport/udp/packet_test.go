@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -268,3 +269,27 @@ func TestIsStaleConnectionID(t *testing.T) {
 }
 
 var _ = peer.CompactIPv4Size
+
+// The announced IP (opt-in) fills BEP 15's IPv4 ip field; an IPv6 one, or
+// none, leaves it 0 (the tracker uses the source address).
+func TestAppendAnnounceIP(t *testing.T) {
+	tests := []struct {
+		ip   string
+		want [4]byte
+	}{
+		{"", [4]byte{}},
+		{"192.0.2.7", [4]byte{192, 0, 2, 7}},
+		{"::ffff:192.0.2.8", [4]byte{192, 0, 2, 8}},
+		{"2001:db8::1", [4]byte{}},
+	}
+	for _, tt := range tests {
+		req := &transport.AnnounceRequest{NumWant: -1}
+		if tt.ip != "" {
+			req.IP = netip.MustParseAddr(tt.ip)
+		}
+		b := appendAnnounce(nil, announcePacket{Req: req})
+		if got := [4]byte(b[84:88]); got != tt.want {
+			t.Errorf("ip %q: field %v, want %v", tt.ip, got, tt.want)
+		}
+	}
+}

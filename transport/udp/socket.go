@@ -24,12 +24,14 @@ type socket struct {
 	// randTxID draws transaction IDs; tests replace it.
 	randTxID func() uint32
 
-	mu        sync.Mutex
-	pending   map[uint32]*pending // outstanding requests by transaction ID
-	deadlines deadlineHeap        // requests waiting for a reply, by retransmission deadline
-	timer     *time.Timer         // AfterFunc(expire), nil until first armed
-	armedAt   time.Time           // when timer fires; zero: not armed
-	closed    bool
+	mu          sync.Mutex
+	pending     map[uint32]*pending       // outstanding requests by transaction ID
+	deadlines   deadlineHeap              // requests waiting for a reply, by retransmission deadline
+	pacers      map[netip.AddrPort]*pacer // in-flight windows, by tracker address (pacing.go)
+	pacersSwept time.Time                 // the last sweep of idle pacers
+	timer       *time.Timer               // AfterFunc(expire), nil until first armed
+	armedAt     time.Time                 // when timer fires; zero: not armed
+	closed      bool
 
 	strays atomic.Int64 // datagrams ignored: shorter than a header, unknown txid or action, wrong source
 }
@@ -54,6 +56,20 @@ type pending struct {
 	// Guarded by socket.mu.
 	deadline time.Time // when to retransmit, while in the heap
 	heapIdx  int       // 1 + index in socket.deadlines; 0: not in it
+
+	// Pacing (pacing.go), guarded by socket.mu.
+	event      bool          // completed or stopped: never waits for the window
+	pkt        []byte        // the packet, the caller's until it unregisters
+	wait       time.Duration // this send's BEP 15 wait
+	seq        uint64        // send order in its pacer
+	sentAt     time.Time
+	resent     bool          // sent more than once: no round-trip sample
+	probing    bool          // the armed deadline is the probe (pacing.go)
+	bepAt      time.Time     // the BEP 15 deadline of the latest send
+	probeDelay time.Duration // the last probe delay; 0: none yet
+	probes     int           // early resends so far (pacing.go maxProbes)
+	list       uint8         // inNoList, inWait or inOut
+	prev, next *pending
 }
 
 // result is the outcome of one request. Exactly one of the fields is set.
@@ -102,6 +118,7 @@ func (s *socket) unregister(p *pending) {
 		delete(s.pending, p.txid)
 	}
 	s.disarmLocked(p)
+	s.answeredLocked(p, false)
 	s.mu.Unlock()
 	if p.flight == nil { // flights have no channel reader: nothing to drain
 		for {
@@ -202,6 +219,7 @@ func (s *socket) dispatch(b []byte, from netip.AddrPort) {
 	}
 	delete(s.pending, txid)
 	s.disarmLocked(p)
+	s.answeredLocked(p, true)
 	if p.flight == nil {
 		p.ch <- res // never blocks: see pending.ch
 		s.mu.Unlock()
@@ -252,10 +270,20 @@ func (s *socket) failAll(err error) {
 	for _, p := range s.deadlines {
 		p.heapIdx = 0
 	}
+	for _, pc := range s.pacers {
+		for _, l := range []*plist{&pc.out, &pc.wait} {
+			for p := l.head; p != nil; p = l.head {
+				l.remove(p)
+				p.list = inNoList
+			}
+		}
+	}
+	s.pacers = nil
 	clear(s.deadlines)
 	s.deadlines = nil
 	for id, p := range s.pending {
 		delete(s.pending, id)
+		p.list = inNoList
 		if p.flight != nil {
 			flights = append(flights, p.flight)
 		} else {

@@ -189,6 +189,8 @@ func (r *request) append(b []byte, connID uint64, txid uint32) []byte {
 func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort, r *request) (result, error) {
 	p := t.pendings.Get().(*pending)
 	p.kind, p.v6, p.nhashes, p.dst, p.flight = r.kind, s.v6, len(r.hashes), dst, nil
+	p.event = r.kind == actionAnnounce && (r.announce.Event == transport.EventCompleted || r.announce.Event == transport.EventStopped)
+	p.resent, p.probing, p.probeDelay, p.probes, p.list = false, false, 0, 0, inNoList
 	if err := s.register(p); err != nil {
 		t.pendings.Put(p)
 		return result{}, err
@@ -202,20 +204,22 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 
 	n := 0 // retransmission count: this wait is base * 2^n
 	reconnected := false
+	retransmit := false
 	for {
 		id, err := t.connID(ctx, s, dst, &n)
 		if err != nil {
 			return result{}, err
 		}
 		*bp = r.append((*bp)[:0], id, p.txid)
-		// Armed before the send: a reply that comes at once finds p in
-		// the heap and takes it out.
-		if !s.arm(p, time.Now().Add(t.cfg.wait(n))) {
-			return result{}, errClosed
-		}
-		if err := s.send(*bp, dst); err != nil {
+		// Sent now, or when its tracker's window has room (pacing.go);
+		// its deadline is armed as it is sent.
+		if err := s.transmit(p, *bp, t.cfg.wait(n), retransmit); err != nil {
+			if err == errClosed {
+				return result{}, err
+			}
 			return result{}, sendError(err)
 		}
+		retransmit = false
 		var res result
 		select {
 		case res = <-p.ch:
@@ -228,6 +232,7 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 				return result{}, timeoutError(n)
 			}
 			n++
+			retransmit = true
 			continue
 		case res.err != nil:
 			return result{}, res.err
@@ -239,6 +244,7 @@ func (t *Transport) roundTrip(ctx context.Context, s *socket, dst netip.AddrPort
 				t.log.Debug("udp: stale connection id, reconnecting", "tracker", dst, "reason", res.failure.Reason)
 				t.invalidate(dst, id)
 				s.unregister(p)
+				p.resent, p.probing, p.probeDelay, p.probes, p.list = false, false, 0, 0, inNoList
 				if err := s.register(p); err != nil {
 					return result{}, err
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -139,6 +140,9 @@ func (s *socket) dial() (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No Referer on a redirected handshake, no wss -> ws, at most 5
+	// redirects (the policy of every trackerkit request).
+	opts.HTTPClient = httpsafe.Client(opts.HTTPClient)
 	conn, resp, err := websocket.Dial(ctx, s.key, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/internal/netdial"
 )
 
@@ -47,6 +48,8 @@ func (t *Transport) dialOptions() (*websocket.DialOptions, error) {
 			n.client = &nethttp.Client{Transport: &nethttp.Transport{
 				DialContext:       d.DialContext,
 				ForceAttemptHTTP2: false, // WebSocket upgrades need HTTP/1.1
+				// Handshake headers capped as every trackerkit reply's.
+				MaxResponseHeaderBytes: httpsafe.MaxHeaderBytes,
 			}}
 		})
 		if n.err != nil {

@@ -1,11 +1,8 @@
 package webrtc
 
 import (
-	"net"
-	nethttp "net/http"
 	"net/netip"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +16,8 @@ import (
 func TestHandshakeSettings(t *testing.T) {
 	mt := mocktracker.New(mocktracker.Config{Interval: 30 * time.Minute})
 	defer mt.Close()
-	var mu sync.Mutex
-	var agents []string
-	var sources []netip.Addr
-	ws := mt.WSHandler()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &nethttp.Server{Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
-		mu.Lock()
-		agents = append(agents, r.UserAgent())
-		sources = append(sources, ap.Addr().Unmap())
-		mu.Unlock()
-		ws.ServeHTTP(w, r)
-	})}
-	go srv.Serve(l)
-	defer srv.Close()
+	l := proxytest.Listen(t, "127.0.0.1:0")
+	rec := proxytest.NewRecorder(t, mt.WSHandler(), l)
 	u, _ := url.Parse("ws://" + l.Addr().String() + "/announce")
 	egress := netip.MustParseAddr("127.0.0.3")
 	px := proxytest.NewHTTP(t, proxytest.Config{Egress: egress})
@@ -65,9 +46,8 @@ func TestHandshakeSettings(t *testing.T) {
 			if _, err := tr.Announce(t.Context(), u, req); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			ua, src := agents[len(agents)-1], sources[len(sources)-1]
-			mu.Unlock()
+			seen := rec.Requests()
+			ua, src := seen[len(seen)-1].UserAgent, seen[len(seen)-1].Source
 			if ua != tt.wantUA || src != tt.wantSrc {
 				t.Fatalf("handshake User-Agent %q from %v, want %q from %v", ua, src, tt.wantUA, tt.wantSrc)
 			}

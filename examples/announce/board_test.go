@@ -1,0 +1,45 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/trackerkit/trackerkit/announcer"
+)
+
+// TestBoardFollowsStateEvents checks the rows follow the Session's
+// StateEvents (no polling), and keep a failure's state when the run ends.
+func TestBoardFollowsStateEvents(t *testing.T) {
+	const u = "udp://127.0.0.1:6969"
+	next := t0.Add(time.Minute)
+	for _, tt := range []struct {
+		before   string
+		state    announcer.State
+		stopping bool
+		want     string
+		wantNext time.Time
+	}{
+		{stateWaiting, announcer.StateAnnouncing, false, stateAnnouncing, next},
+		{stateAnnouncing, announcer.StateOK, false, stateOK, next},
+		{stateOK, announcer.StateBackingOff, false, stateFailing, next},
+		{stateFailing, announcer.StateSkipped, false, stateSkipped, next},
+		{stateFailing, announcer.StateGaveUp, false, stateGaveUp, next},
+		{stateOK, announcer.StateStopping, true, stateStopping, time.Time{}},
+		{stateStopping, announcer.StateStopped, true, stateStopped, time.Time{}},
+		{stateOK, announcer.StateStopped, true, stateStopped, time.Time{}},
+		{stateFailing, announcer.StateStopped, true, stateFailing, time.Time{}},
+		{stateGaveUp, announcer.StateStopped, true, stateGaveUp, time.Time{}},
+		{stateWaiting, announcer.StateStopped, true, stateNotTried, time.Time{}},
+	} {
+		b := newBoard(t0, []string{u})
+		b.row(u).State = tt.before
+		if tt.stopping {
+			b.markStopping()
+		}
+		b.apply(announcer.StateEvent{Time: t0, Tracker: u, Status: announcer.TrackerStatus{URL: u, State: tt.state, NextAnnounce: next, Failures: 2}}, func(s string) string { return s })
+		r := b.row(u)
+		if r.State != tt.want || !r.Next.Equal(tt.wantNext) || r.Failures != 2 {
+			t.Errorf("%s + %s (stopping %v): state %q next %v, want %q %v", tt.before, tt.state, tt.stopping, r.State, r.Next, tt.want, tt.wantNext)
+		}
+	}
+}
