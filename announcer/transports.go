@@ -8,14 +8,16 @@ import (
 )
 
 // TransportOptions returns the settings every transport built for this
-// configuration shares (User-Agent, logger, proxy, local address): NewClient hands them to each
+// configuration shares (User-Agent, logger, proxy, local address, the
+// in-flight limit per tracker, which sizes HTTP connection pools): NewClient hands them to each
 // registered protocol's constructor, and a program that builds some of its
 // transports itself (to tune them) starts from them so that the shared
 // settings still reach every tracker.
 //
 // Resolver is left nil: NewClient sets it to the Client's shared DNS cache.
 func (c Config) TransportOptions() transport.Options {
-	return transport.Options{UserAgent: c.UserAgent, Logger: c.Logger, Proxy: c.Proxy, LocalAddr: c.LocalAddr}
+	return transport.Options{UserAgent: c.UserAgent, Logger: c.Logger, Proxy: c.Proxy, LocalAddr: c.LocalAddr,
+		MaxInFlight: c.MaxAnnouncesPerTracker}
 }
 
 // buildTransports maps each URL scheme to its Transport: the ones

@@ -35,6 +35,11 @@ type Options struct {
 	// owned (and closed) by whoever built the options. Nil: each
 	// transport resolves on its own.
 	Resolver *Resolver
+	// MaxInFlight is the most requests the caller keeps in flight to one
+	// tracker endpoint (announcer.Config.MaxAnnouncesPerTracker); HTTP
+	// sizes its connection pool per host to it. 0: the transport's
+	// default; negative: no limit.
+	MaxInFlight int
 }
 
 // Protocol is one tracker protocol as the registry knows it: its name, the

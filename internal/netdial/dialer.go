@@ -324,8 +324,14 @@ func RoutableFamilies(addrs []netip.Addr, routable func(netip.Addr) bool) ([]tra
 
 // Routable reports whether this host has a route to dst (from local when
 // valid): a UDP socket is connected to it, which asks the kernel for a route
-// and sends nothing.
+// and sends nothing. The answer is cached for routeCacheTTL (see
+// routecache.go): ten thousand torrents on one tracker ask once.
 func Routable(local, dst netip.Addr) bool {
+	return routes.routable(local, dst)
+}
+
+// probeRoute is Routable without the cache.
+func probeRoute(local, dst netip.Addr) bool {
 	network := "udp4"
 	if !dst.Unmap().Is4() {
 		network = "udp6"

@@ -21,10 +21,11 @@ const (
 	DefaultMaxReplyBytes = 1 << 20
 	DefaultMaxRedirects  = httpsafe.MaxRedirects
 	// DefaultConnsPerHost is how many connections the default client keeps
-	// (idle) and opens (at most) per tracker host. Many torrents on one
-	// tracker share them; more simultaneous announces wait for a free
-	// connection rather than opening hundreds of sockets to one tracker.
-	DefaultConnsPerHost = 16
+	// (idle) and opens (at most) per tracker host, when Config.ConnsPerHost
+	// is zero: the announcer's default of announces in flight per tracker
+	// (announcer.DefaultMaxPerTracker), so that no announce it lets go
+	// waits for a connection. Many torrents on one tracker share them.
+	DefaultConnsPerHost = 64
 	// DefaultTimeout bounds one request: a tracker that accepts the
 	// connection and never answers must not hold an announce forever.
 	DefaultTimeout = 30 * time.Second
@@ -32,13 +33,19 @@ const (
 
 // Config configures a Transport. Every zero value is a documented default.
 type Config struct {
+	// ConnsPerHost is how many connections the default client keeps idle
+	// and opens at most per tracker host. The announcer sets it to its
+	// in-flight limit per tracker (transport.Options.MaxInFlight). Default
+	// DefaultConnsPerHost (64); negative: no limit. Not used with Client.
+	ConnsPerHost int
+
 	// Client sends the requests. Its Transport is used as is (proxies, TLS
 	// roots, dialer); its CheckRedirect is consulted after this package's
 	// redirect limit. The Client itself is never modified.
 	//
 	// Default: a client of this package's own, with a *net/http.Transport
-	// that keeps connections alive (DefaultConnsPerHost idle and at most
-	// that many open per tracker host), takes proxies from the environment
+	// that keeps connections alive (ConnsPerHost idle and at most that many
+	// open per tracker host), takes proxies from the environment
 	// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), verifies TLS certificates, allows
 	// HTTP/2 and has dial and TLS handshake timeouts; request deadlines come
 	// from the context given to each call. Event announces (completed,
@@ -132,14 +139,22 @@ func (c *Config) populate() (ownClient bool) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Client == nil {
-		c.Client = &nethttp.Client{Transport: newHTTPTransport()}
+		c.Client = &nethttp.Client{Transport: newHTTPTransport(c.ConnsPerHost)}
 		return true
 	}
 	return false
 }
 
-// newHTTPTransport is the default client's transport.
-func newHTTPTransport() *nethttp.Transport {
+// newHTTPTransport is the default client's transport, with conns
+// connections per host (Config.ConnsPerHost: 0 the default, negative no
+// limit).
+func newHTTPTransport(conns int) *nethttp.Transport {
+	switch {
+	case conns == 0:
+		conns = DefaultConnsPerHost
+	case conns < 0:
+		conns = 0 // net/http: no limit
+	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &nethttp.Transport{
 		Proxy:             nethttp.ProxyFromEnvironment,
@@ -149,8 +164,8 @@ func newHTTPTransport() *nethttp.Transport {
 		// allows 10 MiB, ten times the reply cap.
 		MaxResponseHeaderBytes: httpsafe.MaxHeaderBytes,
 		MaxIdleConns:           256,
-		MaxIdleConnsPerHost:    DefaultConnsPerHost,
-		MaxConnsPerHost:        DefaultConnsPerHost,
+		MaxIdleConnsPerHost:    max(conns, 2),
+		MaxConnsPerHost:        conns,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,

@@ -105,8 +105,8 @@
 // # Connections
 //
 // The default client keeps connections alive and shares them between all
-// torrents on a tracker, with at most DefaultConnsPerHost connections per
-// host, so that ten thousand torrents starting together queue for a few
+// torrents on a tracker, with at most Config.ConnsPerHost connections per
+// host (the announcer's in-flight limit per tracker, 64 by default), so that ten thousand torrents starting together queue for a few
 // sockets instead of opening ten thousand. A Config.Client is used as given
 // (its proxy, TLS and dial settings), through a shallow copy that adds the
 // redirect limit; it is never modified and Close leaves it open.

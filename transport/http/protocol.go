@@ -22,8 +22,10 @@ var Protocol = transport.Protocol{
 }
 
 // ConfigFrom returns the Config that carries the shared options (User-Agent,
-// logger, proxy, local address, DNS cache); other fields are zero
+// logger, proxy, local address, DNS cache, in-flight limit as
+// ConnsPerHost); other fields are zero
 // (defaults). A program tuning its own HTTP transport starts from it.
 func ConfigFrom(o transport.Options) Config {
-	return Config{UserAgent: o.UserAgent, Logger: o.Logger, Proxy: o.Proxy, LocalAddr: o.LocalAddr, DNS: o.Resolver}
+	return Config{UserAgent: o.UserAgent, Logger: o.Logger, Proxy: o.Proxy, LocalAddr: o.LocalAddr, DNS: o.Resolver,
+		ConnsPerHost: o.MaxInFlight}
 }

@@ -30,6 +30,7 @@ type Transport struct {
 	log       *slog.Logger
 	closed    atomic.Bool
 	net       *network // the default client's dialer and family pools; nil with a Config.Client
+	hosts     hosts    // which hosts close every connection (closing.go)
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -59,20 +60,21 @@ func New(cfg Config) *Transport {
 		t.events = eventClient(&t.client)
 		t.net.addEventClients()
 	}
+	t.hosts.enabled, t.hosts.after = leanEnabled(own, t.net), closingAfter(cfg.ConnsPerHost)
 	return t
 }
 
 // eventClient returns a copy of the default client c with a connection pool
 // of its own and no cap on connections per host, for the event announces
 // (completed, stopped): they must never wait behind regular announces for
-// one of a busy or dead host's DefaultConnsPerHost connections. At
+// one of a busy or dead host's ConnsPerHost connections. At
 // shutdown, a thousand torrents on one tracker send their stoppeds at once
 // instead of 16 at a time until the deadline drops the rest. A Config.Client
 // serves events too: its pool is its owner's.
 func eventClient(c *nethttp.Client) *nethttp.Client {
 	// A clone keeps the dialer (proxy, bound address, family, DNS cache):
 	// a stopped must not leave around the proxy the announces went through.
-	tr := newHTTPTransport()
+	tr := newHTTPTransport(0)
 	if base, ok := c.Transport.(*nethttp.Transport); ok {
 		tr = base.Clone()
 	}
@@ -95,7 +97,7 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 		return appendCustomParams(appendAnnounceQuery(q, req), req.Params, u.RawQuery)
 	})
 	client := t.clientFor(req.Family, req.Event == transport.EventCompleted || req.Event == transport.EventStopped)
-	body, err := t.get(ctx, client, r)
+	body, err := t.getAnnounce(ctx, client, req.Family, r)
 	if err == nil {
 		var resp *transport.AnnounceResponse
 		if resp, err = ParseAnnounce(body); err == nil {
@@ -183,6 +185,35 @@ func (t *Transport) get(ctx context.Context, client *nethttp.Client, u *url.URL)
 	return body, err
 }
 
+// getAnnounce is get for an announce: through the lean path when the
+// tracker's host closes every connection (closing.go), watched while that
+// is not known yet.
+func (t *Transport) getAnnounce(ctx context.Context, client *nethttp.Client, f transport.Family, u *url.URL) ([]byte, error) {
+	hc := t.hosts.classify(u)
+	if hc == nil || hc.state.Load() == hostKeepsAlive {
+		return t.get(ctx, client, u)
+	}
+	if hc.state.Load() == hostUnknown {
+		tctx, done := hc.watch(ctx)
+		body, err := t.get(tctx, client, u)
+		done(err == nil)
+		return body, err
+	}
+	if t.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t.timeout, errRequestTimeout)
+		defer cancel()
+	}
+	body, redirect, err := t.doLean(ctx, f, u)
+	if redirect {
+		body, err = t.do(ctx, client, u)
+	}
+	if err != nil && errors.Is(context.Cause(ctx), errRequestTimeout) {
+		return nil, &timeoutError{err: err}
+	}
+	return body, err
+}
+
 // errRequestTimeout is the cause of a request context ended by Timeout.
 var errRequestTimeout = errors.New("request timeout")
 
@@ -209,7 +240,13 @@ func (t *Transport) do(ctx context.Context, client *nethttp.Client, u *url.URL) 
 	}
 	defer resp.Body.Close()
 	body, err := t.readBody(resp)
-	if resp.StatusCode != nethttp.StatusOK {
+	return t.replyBody(resp.StatusCode, body, err)
+}
+
+// replyBody returns the body of a 200 reply, or the error a reply of
+// status code says (err: reading the body failed).
+func (t *Transport) replyBody(code int, body []byte, err error) ([]byte, error) {
+	if code != nethttp.StatusOK {
 		// Some trackers refuse with 400 and a bencoded failure reason: that
 		// reason says more than the status.
 		if err == nil {
@@ -217,7 +254,7 @@ func (t *Transport) do(ctx context.Context, client *nethttp.Client, u *url.URL) 
 				return nil, perr
 			}
 		}
-		return nil, &transport.StatusError{Code: resp.StatusCode}
+		return nil, &transport.StatusError{Code: code}
 	}
 	if err != nil {
 		return nil, err
