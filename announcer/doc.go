@@ -11,12 +11,14 @@
 // tier of announce URLs (each URL with TiersAll) it keeps one worker that
 // honours the tracker's intervals, backoff and BEP 31 "retry in" (BEP 15
 // retransmits are the UDP transport's), and it streams what it learns as
-// typed Events. A worker holds a goroutine only while it announces; between
-// announces it is a single timer, so ten thousand idle torrents cost no
-// goroutine stacks. Due workers run on the goroutines of their tracker's
-// endpoint, at most Config.MaxAnnouncesPerTracker at once, and queue
-// beyond that: a tracker serving thousands of our torrents is announced to
-// at the pace it answers.
+// typed Events. A worker is a state machine and a timer, never a goroutine:
+// the only goroutines are those of announces on the wire, so ten thousand
+// idle torrents cost no goroutine stacks (an idle Session/tracker pair is
+// about 2 KiB of heap). Regular announces to one tracker endpoint take one
+// of Config.MaxAnnouncesPerTracker slots and wait, without a goroutine, in
+// the endpoint's queue beyond that: a tracker serving thousands of our
+// torrents is announced to at the pace it answers, and a dead one holds
+// only its own slots. Event announces (completed, stopped) take no slot.
 //
 // # Lifecycle
 //
@@ -28,20 +30,53 @@
 //	s.Stop(ctx)           // "stopped" to every tracker that knew us
 //	c.Close()
 //
-// Start returns at once. The first announce to a tracker sends "started";
-// later ones send nothing until Complete, whose "completed" goes once to
-// each tracker that acknowledged "started" while we were leeching. A
-// pending started or completed survives failures and forced announces: it
-// is sent by the next announce that gets through.
+// Start returns at once; Start with a context that has already ended ends
+// the Session at once (Events and Done closed) and returns the context's
+// error. The first announce to a tracker sends "started"; later ones send
+// nothing until Complete. Complete sends "completed" at once (an event is
+// not a re-announce: no min interval holds it) to every tracker that
+// acknowledged "started" while we were leeching, the one in use of each
+// tier and the standbys alike; a tracker whose announce is on the wire gets
+// it as soon as that one is answered. A pending started or completed
+// survives failures and forced announces: it is sent by the next announce
+// that gets through, or by Stop.
 //
-// Stop ends the announce goroutines, then sends "stopped" with numwant 0, in
-// parallel, to every tracker that acknowledged "started", retrying failures
-// under one deadline: the earlier of Stop's context and Config.StopTimeout.
-// It returns by that deadline even when every tracker is dead.
+// Stop ends the workers at once, then, for every tracker in parallel, under
+// one deadline (the earlier of Stop's context and Config.StopTimeout):
+//
+//   - an announce still on the wire is let finish, until half the deadline;
+//   - a tracker that acknowledged "started", or may have registered us with
+//     that announce (anything but a refusal), is sent "completed" first if
+//     it is owed one, then "stopped" with numwant 0; an unanswered stopped
+//     is sent again within the deadline (stopBound), failures are retried;
+//   - so a tracker whose announce never finishes is still sent "stopped",
+//     half-way through the deadline, and Stop returns by the deadline even
+//     when every tracker is dead.
+//
 // Close ends a Session at once and sends nothing. The end of Start's
-// context stops the Session as Stop does, so a stopped is never lost to a
-// cancelled context. Client.Shutdown stops every Session; Client.Close
-// closes them.
+// context stops the Session as Stop does (CLI: Ctrl-C, -duration, -once),
+// so a stopped is never lost to a cancelled context. Client.Shutdown stops
+// every Session in parallel; Client.Close closes them.
+//
+// # Attempts, retransmits and backoff
+//
+// Every announce attempt is bounded: Config.UDPAttemptTimeout for UDP,
+// Config.AttemptTimeout for HTTP(S) and WebSocket. Inside a UDP attempt
+// the transport retransmits on BEP 15's schedule (15 s, then 30 s, 60 s...
+// after each send), so the default 45 s bound is two sends. An attempt
+// that reaches its bound fails with transport.ErrTimeout and the tracker
+// backs off (RetryMin doubling, ±50% jitter, up to RetryMax) before its
+// next attempt. Each consecutive failure doubles a UDP tracker's bound
+// (45 s, 90 s, 180 s...): a single tracker that keeps failing is given 2,
+// 3, 4... sends per attempt, and the whole BEP 15 ladder (9 sends over
+// 2 h 08 min) from the eighth failure on, with the backoff between
+// attempts. Inside a tier the next tracker does not wait for that: it is
+// asked as soon as the one before failed, or has gone Config.FailoverAfter
+// (15 s, the first retransmit) unanswered while that one keeps trying.
+// The first to answer is used and moved to the front; a later answer from
+// the other makes it a standby that knows us and is sent "stopped" at the
+// end. With [dead, live] in a tier the live tracker's reply arrives 15 s
+// after Start.
 //
 // # What a Session announces
 //
@@ -88,7 +123,8 @@
 // After a successful announce the next one to that tracker is due after the
 // tracker's interval, clamped to [Config.IntervalFloor, Config.IntervalCap].
 // Announce and Update force one, never sooner than the
-// tracker's min interval (at least IntervalFloor) after the last. A failure
+// tracker's min interval (at least IntervalFloor, itself at least 1 s)
+// after the last; events (completed, stopped) are not held by it. A failure
 // backs off exponentially from Config.RetryMin, doubling, jittered by
 // ±50%, up to Config.RetryMax, reset by a success; a BEP 31 "retry
 // in" replaces the backoff step. "retry in: never", HTTP 410 and other
@@ -99,9 +135,10 @@
 // # Tiers
 //
 // By default (TiersParallel) every tier is announced to at once, one tracker
-// at a time inside a tier: the URLs are tried in order, the first that
-// answers is used and moved to the front of its tier, and the next is tried
-// when it fails (BEP 12 inside each tier). TiersStrict follows BEP 12 across
+// in use inside a tier: the URLs are tried in order, the first that answers
+// is used and moved to the front of its tier, and the next is tried when
+// it fails or after Config.FailoverAfter without an answer (BEP 12 inside
+// each tier, see above). TiersStrict follows BEP 12 across
 // tiers; TiersAll announces to every URL at once. Duplicate URLs are merged
 // and each tier is shuffled once.
 //
