@@ -158,7 +158,7 @@ func newHTTPTransport(conns int) *nethttp.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &nethttp.Transport{
 		Proxy:             nethttp.ProxyFromEnvironment,
-		DialContext:       dialer.DialContext,
+		DialContext:       dialFramed(dialer.DialContext),
 		ForceAttemptHTTP2: true,
 		// Trackers send a few hundred bytes of headers; Go's default
 		// allows 10 MiB, ten times the reply cap.

@@ -129,5 +129,9 @@
 // the WebSocket handshake of transport/webrtc). At most DefaultMaxRedirects
 // (5) are followed; an https URL redirected to http is refused
 // (*InsecureRedirectError) unless Config.AllowInsecureRedirects. The
-// default client caps response headers at 32 KiB (Go's default is 10 MiB).
+// default client caps response headers at 32 KiB (Go's default is 10 MiB),
+// and its plain-HTTP connections never read past the end of a reply, so a
+// tracker that sends more than its Content-Length cannot make net/http
+// print "Unsolicited response received on idle HTTP channel" on stderr
+// (see framedconn.go).
 package http

@@ -35,12 +35,12 @@ func newNetwork(cfg *Config, base *nethttp.Client) *network {
 	if cfg.Proxy != nil {
 		tr.Proxy = nil // the dialer tunnels every connection through Config.Proxy
 	}
-	tr.DialContext = d.DialContext
+	tr.DialContext = dialFramed(d.DialContext)
 	for i, f := range []transport.Family{transport.FamilyIPv4, transport.FamilyIPv6} {
 		ft := tr.Clone()
-		ft.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+		ft.DialContext = dialFramed(func(ctx context.Context, _, addr string) (net.Conn, error) {
 			return d.DialFamily(ctx, f, addr)
-		}
+		})
 		c := *base
 		c.Transport = ft
 		n.byFamily[i] = &c

@@ -7,10 +7,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -339,6 +342,83 @@ func TestPeersPerReplyBounded(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
 			t.Errorf("%s: one reply allocated %d bytes", name, n)
+		}
+	}
+}
+
+// TestNoUnsolicitedResponsePrint: a tracker that sends more than its
+// Content-Length leaves bytes on the connection; net/http would find them
+// on the idle connection and print "Unsolicited response received on idle
+// HTTP channel" through the standard logger, on stderr. A library prints
+// nothing on its own: the default client's connections stop at the end of
+// each reply (framedConn).
+func TestNoUnsolicitedResponsePrint(t *testing.T) {
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	closed := make(chan struct{}, 16)
+	raw := rawServer(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		conn, buf, err := w.(nethttp.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		const body = "d8:intervali60ee"
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sEXTRA BYTES AFTER THE BODY", len(body), body)
+		buf.Flush()
+		io.Copy(io.Discard, conn) // until the client closes the connection
+		closed <- struct{}{}
+	})
+	tr := New(Config{})
+	defer tr.Close()
+	u, _ := url.Parse(raw)
+	for range 3 {
+		if _, err := tr.Announce(context.Background(), u, announceReq(1, secretPeerID)); err != nil {
+			t.Fatal(err)
+		}
+		select { // the client dropped the connection (after net/http's print, without the fix)
+		case <-closed:
+		case <-time.After(time.Minute):
+			t.Fatal("the connection with extra bytes was kept")
+		}
+	}
+	if strings.Contains(logged.String(), "Unsolicited") {
+		t.Errorf("net/http printed: %s", logged.String())
+	}
+}
+
+// TestFramedConnKeepsAlive: replies without extra bytes keep the
+// connection alive, in both framings (Content-Length and chunked).
+func TestFramedConnKeepsAlive(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		var conns atomic.Int32
+		srv := httptest.NewUnstartedServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+			if chunked {
+				w.Write([]byte("d8:interval"))
+				w.(nethttp.Flusher).Flush()
+			} else {
+				w.Header().Set("Content-Length", "16")
+				w.Write([]byte("d8:interval"))
+			}
+			w.Write([]byte("i60ee"))
+		}))
+		srv.Config.ConnState = func(_ net.Conn, s nethttp.ConnState) {
+			if s == nethttp.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		tr := New(Config{})
+		u, _ := url.Parse(srv.URL + "/announce")
+		for range 5 {
+			if _, err := tr.Announce(context.Background(), u, announceReq(1, secretPeerID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr.Close()
+		srv.Close()
+		if n := conns.Load(); n != 1 {
+			t.Errorf("chunked %v: %d connections for 5 announces, want 1", chunked, n)
 		}
 	}
 }
