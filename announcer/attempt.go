@@ -25,13 +25,16 @@ import (
 // its deadline), so a tracker that registers us meanwhile is still sent
 // "stopped". Close ends them at once; queued ones are dropped.
 type attempt struct {
-	s      *Session
-	t      *tracker
-	w      *worker // the worker owning t
-	ev     transport.Event
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{} // closed when it has ended
+	s   *Session
+	t   *tracker
+	w   *worker // the worker owning t
+	ev  transport.Event
+	ctx context.Context
+	// end ends ctx with a cause: context.Canceled (cancel: Stop, or the
+	// attempt is over) or errAttemptTimeout (the attempt's bound, see
+	// Session.call): one context serves both.
+	end  context.CancelCauseFunc
+	done chan struct{} // closed when it has ended
 
 	// Guarded by Session.mu.
 	ended   bool
@@ -53,8 +56,8 @@ func (s *Session) startAttemptLocked(t *tracker, w *worker) *attempt {
 	if a := t.inflight; a != nil {
 		return a
 	}
-	ctx, cancel := context.WithCancel(s.callCtx)
-	a := &attempt{s: s, t: t, w: w, ev: t.pendingEvent(s.completed), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	ctx, end := context.WithCancelCause(s.callCtx)
+	a := &attempt{s: s, t: t, w: w, ev: t.pendingEvent(s.completed), ctx: ctx, end: end, done: make(chan struct{})}
 	t.inflight = a
 	s.flights.Add(1)
 	if isEvent(a.ev) || s.c.takeSlot(t.url.limit, a) {
@@ -72,13 +75,16 @@ func (s *Session) runAttempt(a *attempt) {
 	if s.c.acquireGlobal(a.ctx, isEvent(a.ev)) != nil {
 		res, err = outcomeAborted, errNotSent
 	} else {
-		res, err = s.announce(a.ctx, a.t, a.ev)
+		res, err = s.announce(a.ctx, a.t, a.ev, a.end)
 		s.c.releaseGlobal(isEvent(a.ev))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a.endLocked(res, err)
 }
+
+// cancel ends the attempt's context.
+func (a *attempt) cancel() { a.end(context.Canceled) }
 
 // drop ends an attempt still queued for a slot, as aborted, without
 // sending it: the Session is ending. It reports false when the attempt has

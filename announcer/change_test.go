@@ -205,15 +205,33 @@ func TestAnnounceTo(t *testing.T) {
 		if st := s.Trackers()[1]; st.URL != b || st.State != StateIdle || !st.Started {
 			t.Errorf("backup after its announce: %+v", st)
 		}
-		time.Sleep(time.Minute) // 1m10s: past the min interval of the forced announce
+		if err := s.AnnounceTo(b); err != nil { // answered 0s ago: held until its min interval
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute + time.Second) // 1m11s: past the min intervals of the forced announces
+		if got := callTimes(e.fake.Calls("b.test")); !slices.Equal(got, []time.Duration{0, time.Minute}) {
+			t.Errorf("backup forced twice announced at %v, want at once, then after its min interval", got)
+		}
 		if got := callTimes(e.fake.Calls("a.test")); !slices.Equal(got, []time.Duration{0, time.Minute}) {
 			t.Errorf("forced tracker announced at %v, want at its min interval (1m)", got)
 		}
 		if got := callTimes(e.fake.Calls("p.test")); !slices.Equal(got, []time.Duration{0, time.Minute}) {
 			t.Errorf("private tracker announced at %v", got)
 		}
+		e.fake.setFaults("a.test", fault{delay: 10 * time.Second}, fault{})
+		s.SetPort(7000) // a.test announces it at once, 10 s on the wire
+		time.Sleep(time.Second)
+		s.SetPort(7001) // during that round: another follows it
+		time.Sleep(10 * time.Second)
+		var ports []uint16
+		for _, c := range e.fake.Calls("a.test") {
+			ports = append(ports, c.Port)
+		}
+		if want := []uint16{DefaultPort, DefaultPort, 7000, 7001}; !slices.Equal(ports, want) {
+			t.Errorf("ports %v, want %v (a round in flight during SetPort is followed by another)", ports, want)
+		}
 		s.Stop(context.Background())
-		if got := events(e.fake.Calls("b.test")); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStopped}) {
+		if got := events(e.fake.Calls("b.test")); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventNone, transport.EventStopped}) {
 			t.Errorf("backup that knew us: %v", got)
 		}
 	})

@@ -26,6 +26,7 @@ type Client struct {
 	owned      []transport.Transport // the default transports built here, closed by Close
 	dns        *transport.Resolver   // the DNS cache the default transports share
 	sem        chan struct{}         // announce slots across trackers; nil: unlimited
+	requests   sync.Pool             // *transport.AnnounceRequest, reused: transports keep none after a call
 
 	mu       sync.Mutex
 	closed   bool
@@ -61,6 +62,7 @@ func NewClient(cfg Config) (*Client, error) {
 		urls:     make(map[string]*trackerURL),
 		hosts:    make(map[string]*hostLimit),
 	}
+	c.requests.New = func() any { return new(transport.AnnounceRequest) }
 	if cfg.Proxy != nil {
 		if err := netdial.CheckProxy(cfg.Proxy); err != nil {
 			return nil, err

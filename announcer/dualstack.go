@@ -2,6 +2,7 @@ package announcer
 
 import (
 	"context"
+	"net/netip"
 
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -53,6 +54,9 @@ func (s *Session) splitFamilies(ctx context.Context, a *attempt) {
 	cfg := &s.c.cfg
 	if done || cfg.SingleStack || cfg.Family != transport.FamilyAny {
 		return
+	}
+	if _, err := netip.ParseAddr(t.url.u.Hostname()); err == nil {
+		return // an address literal has one family: nothing to look up
 	}
 	fs, ok := t.tr.(transport.Families)
 	if !ok {

@@ -251,7 +251,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	}
 	if completed && ctx.Err() == nil {
 		cctx, cancel := context.WithDeadline(ctx, halfway(ctx))
-		s.announce(cctx, t, transport.EventCompleted)
+		s.announce(cctx, t, transport.EventCompleted, nil)
 		cancel()
 	}
 
@@ -265,7 +265,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 	req := s.request(t, transport.EventStopped, trackerID)
 	wait := stopRetryMin
 	for {
-		resp, err := s.call(ctx, t, req, stopBound(ctx))
+		resp, err := s.call(ctx, t, req, stopBound(ctx), nil)
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()

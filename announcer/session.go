@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -224,11 +225,12 @@ func (s *Session) Start(ctx context.Context) error {
 func (s *Session) Announce() {
 	s.mu.Lock()
 	running := s.life == lifeRunning
+	workers := slices.Clone(s.workers) // dual-stack and SetTrackers change the list
 	s.mu.Unlock()
 	if !running {
 		return
 	}
-	for _, w := range s.workers {
+	for _, w := range workers {
 		w.force()
 	}
 }

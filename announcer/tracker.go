@@ -63,6 +63,9 @@ type tracker struct {
 	shown        State                       // the state the last StateEvent carried
 	bo           *backoff.ExponentialBackOff // nil while healthy
 	inflight     *attempt                    // the announce on the wire, if any
+	boundTimer   *time.Timer                 // ends attempts at their bound (armBound); nil until the first
+	boundAt      time.Time                   // when the armed bound is due
+	boundCut     context.CancelCauseFunc     // ends the armed attempt; nil: none armed
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
@@ -95,7 +98,10 @@ func (t *tracker) pendingEvent(completed bool) transport.Event {
 // UpdateEvent, WarningEvent and a PeerEvent on success, ErrorEvent on
 // failure. An announce cut short by the end of ctx (the Session ending) is
 // outcomeAborted: nothing is recorded, its error is returned.
-func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) (outcome, error) {
+//
+// cut, when set, ends ctx with a cause: the attempt's bound uses it rather
+// than a context of its own (see call).
+func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, cut context.CancelCauseFunc) (outcome, error) {
 	s.mu.Lock()
 	trackerID := t.trackerID
 	prev := t.state
@@ -105,9 +111,11 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	s.mu.Unlock()
 
 	req := s.request(t, ev, trackerID)
-	resp, err := s.call(ctx, t, req, bound)
+	resp, err := s.call(ctx, t, req, bound, cut)
+	left := req.Left
+	s.c.requests.Put(req) // transports keep no request after a call (transport.Transport)
 	now := time.Now()
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil && context.Cause(ctx) != errAttemptTimeout {
 		s.mu.Lock()
 		if t.state == StateAnnouncing {
 			t.state = prev
@@ -137,7 +145,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 	}
 	switch ev {
 	case transport.EventStarted:
-		t.started, t.leecher = true, req.Left != 0
+		t.started, t.leecher = true, left != 0
 	case transport.EventCompleted:
 		t.leecher = false
 	}
@@ -155,9 +163,16 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event) 
 // call runs one transport call (the caller holds the slots a regular
 // announce needs: see attempt). bound, when positive, limits it; reaching
 // it is a transport.ErrTimeout.
-func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration) (*transport.AnnounceResponse, error) {
+//
+// With cut (ctx's own cancel), the bound ends ctx itself, through the
+// tracker's bound timer (armBound); without, a bounded context is derived.
+func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceRequest, bound time.Duration, cut context.CancelCauseFunc) (*transport.AnnounceResponse, error) {
 	callCtx := ctx
-	if bound > 0 {
+	switch {
+	case bound > 0 && cut != nil:
+		s.armBound(t, bound, cut)
+		defer s.disarmBound(t)
+	case bound > 0:
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithTimeoutCause(ctx, bound, errAttemptTimeout)
 		defer cancel()
@@ -172,13 +187,49 @@ func (s *Session) call(ctx context.Context, t *tracker, req *transport.AnnounceR
 		t.recordRTTLocked(time.Since(sent))
 		s.mu.Unlock()
 	}
-	if err != nil && ctx.Err() == nil && context.Cause(callCtx) == errAttemptTimeout {
+	if err != nil && context.Cause(callCtx) == errAttemptTimeout && (callCtx == ctx || ctx.Err() == nil) {
 		err = timeoutErr(bound)
 	}
 	if err != nil {
 		return nil, s.wrap("announce", t, err)
 	}
 	return resp, nil
+}
+
+// armBound makes t's bound timer end the attempt's context (cut) with
+// errAttemptTimeout after d. A tracker has one attempt at a time, so one
+// timer per tracker, reused, serves all of them: an announce arms no timer
+// of its own.
+func (s *Session) armBound(t *tracker, d time.Duration, cut context.CancelCauseFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.boundAt, t.boundCut = time.Now().Add(d), cut
+	if t.boundTimer == nil {
+		t.boundTimer = time.AfterFunc(d, func() { s.boundFired(t) })
+		return
+	}
+	t.boundTimer.Reset(d)
+}
+
+func (s *Session) disarmBound(t *tracker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.boundCut = nil
+	t.boundTimer.Stop()
+}
+
+// boundFired is the bound timer's function. A firing that comes late, for
+// an attempt already over, finds boundCut unset or a later boundAt.
+func (s *Session) boundFired(t *tracker) {
+	s.mu.Lock()
+	cut := t.boundCut
+	if cut == nil || time.Now().Before(t.boundAt) {
+		s.mu.Unlock()
+		return
+	}
+	t.boundCut = nil
+	s.mu.Unlock()
+	cut(errAttemptTimeout)
 }
 
 // isEvent reports whether an announce carries an event that must not wait
@@ -201,7 +252,8 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 	if ev == transport.EventStopped {
 		numWant = 0
 	}
-	return &transport.AnnounceRequest{
+	req := s.c.requests.Get().(*transport.AnnounceRequest)
+	*req = transport.AnnounceRequest{
 		InfoHash:   t.hash,
 		PeerID:     s.peerID,
 		Port:       uint16(s.port.Load()),
@@ -216,6 +268,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 		Family:     s.familyOf(t),
 		IP:         s.c.cfg.AnnounceIP,
 	}
+	return req
 }
 
 // announceParams returns the custom parameters of the next announce: the

@@ -27,7 +27,11 @@ func (s *Scraper) defaultTransport(u *url.URL) (transport.Transport, error) {
 	if t, ok := s.owned[p.Name]; ok {
 		return t, nil
 	}
-	t := p.New(transport.Options{Logger: s.cfg.Logger})
+	o := s.cfg.Options
+	if o.Logger == nil {
+		o.Logger = s.cfg.Logger
+	}
+	t := p.New(o)
 	s.owned[p.Name] = t
 	return t, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -185,4 +186,30 @@ func TestLoopbackWS(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSeeded(t, res, hs, known)
+}
+
+// TestOptionsReachOwnTransports: a standalone Scraper's own transports use
+// Config.Options (here the bound source address).
+func TestOptionsReachOwnTransports(t *testing.T) {
+	tr := mocktracker.New(mocktracker.Config{})
+	defer tr.Close()
+	udpURL, err := tr.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := netip.MustParseAddr("127.0.0.2")
+	s := New(Config{Options: transport.Options{LocalAddr: bound}})
+	defer s.Close()
+	if _, err := s.Scrape(t.Context(), udpURL, hashes(3)); err != nil {
+		t.Fatal(err)
+	}
+	pkts := tr.UDPPackets()
+	if len(pkts) == 0 {
+		t.Fatal("no packet")
+	}
+	for _, p := range pkts {
+		if p.From.Addr() != bound {
+			t.Fatalf("tracker saw %v, want %v", p.From, bound)
+		}
+	}
 }

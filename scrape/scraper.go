@@ -44,6 +44,12 @@ type Config struct {
 	// Logger receives debug records about failed batches and shrunk batch
 	// sizes, tracker URLs redacted. Default nil: no logs.
 	Logger *slog.Logger
+	// Options are the network settings (User-Agent, proxy, bound local
+	// address, DNS cache) of the transports the Scraper builds itself when
+	// Transport is nil; their Logger defaults to Logger. With Transport set
+	// the transports' owner decides (an announcer.Client applies its
+	// Config). Default: the zero Options, each transport's defaults.
+	Options transport.Options
 }
 
 // Scraper scrapes trackers for many info hashes at once. It is safe for

@@ -9,7 +9,8 @@ import (
 
 // Transport speaks one tracker protocol. Implementations are safe for
 // concurrent use by many goroutines and many torrents, and never mutate the
-// *url.URL or requests they are given.
+// *url.URL or requests they are given, nor keep a request after the call
+// returns (copy what outlives it): callers reuse request values.
 //
 // A call that returns an error returns a *Error that wraps the cause (see the
 // package documentation; Wrap builds one); it never returns a nil response

@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
 		demo.MinInterval = demoFloor
 	}
 	target := &Target{InfoHash: hash, Name: demoName, Size: 64 << 20, Tiers: tiers}
-	announceWith(ctx, &demo, target, nil, map[string]transport.Transport{"ws": ws, "wss": ws}, stdout, stderr)
+	announceWith(ctx, &demo, target, nil, bySchemes(map[*transport.Protocol]transport.Transport{&webrtc.Protocol: ws}), stdout, stderr)
 	return exitAnswered // the demo ran
 }
 

@@ -43,6 +43,17 @@ const onceGrace = time.Second
 // any case), then the stopped announces within the stop deadline.
 func onceBound(d time.Duration) time.Duration { return d + onceGrace + stopTimeout(d) }
 
+// bySchemes maps each scheme of each protocol to its transport.
+func bySchemes(m map[*transport.Protocol]transport.Transport) map[string]transport.Transport {
+	out := make(map[string]transport.Transport)
+	for p, t := range m {
+		for _, s := range p.Schemes {
+			out[s] = t
+		}
+	}
+	return out
+}
+
 // cliTransports returns the HTTP and UDP transports the CLI gives the
 // Client, built from the Client's shared options (User-Agent, proxy, bound
 // address), each request bounded by timeout (it does not close transports
@@ -54,7 +65,7 @@ func cliTransports(o transport.Options, timeout time.Duration) (map[string]trans
 	uc.MaxRetransmits = udpRetransmits
 	h := trhttp.New(hc)
 	u := trudp.New(uc)
-	return map[string]transport.Transport{"http": h, "https": h, "udp": u}, func() {
+	return bySchemes(map[*transport.Protocol]transport.Transport{&trhttp.Protocol: h, &trudp.Protocol: u}), func() {
 		h.Close()
 		u.Close()
 	}

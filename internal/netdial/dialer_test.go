@@ -300,8 +300,12 @@ func FuzzUDPHeader(f *testing.F) {
 		if len(payload) > len(b) || !ap.IsValid() {
 			t.Fatalf("%v %d", ap, len(payload))
 		}
-		if re := append(appendUDPHeader(nil, ap), payload...); !bytes.Equal(re, b) {
-			t.Fatalf("round trip %x != %x", re, b)
+		// Re-encoding gives the same address and payload (an IPv4-mapped
+		// IPv6 address comes back as IPv4: both name the same host).
+		re := append(appendUDPHeader(nil, ap), payload...)
+		ap2, payload2, ok := parseUDPHeader(re)
+		if !ok || ap2 != ap || !bytes.Equal(payload2, payload) {
+			t.Fatalf("round trip %x -> %v %x", b, ap2, payload2)
 		}
 	})
 }

@@ -70,7 +70,16 @@ func (t *Transport) endpoints(ctx context.Context, u *url.URL, f transport.Famil
 	}
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a.Unmap()}
+		a = a.Unmap()
+		if l := t.cfg.LocalAddr; f.Match(a) && (!l.IsValid() || l.Is4() == a.Is4()) {
+			// An address literal usable as it is (the common case): one
+			// endpoint, without the general path's slices.
+			if _, err := t.socket(a.Is6()); err != nil {
+				return nil, err
+			}
+			return []netip.AddrPort{netip.AddrPortFrom(a, port)}, nil
+		}
+		addrs = []netip.Addr{a}
 	} else if addrs, err = t.resolve(ctx, host); err != nil {
 		return nil, err
 	}

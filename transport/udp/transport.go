@@ -121,7 +121,13 @@ func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.Ann
 		return nil, wrap("announce", u, err)
 	}
 	r := request{kind: actionAnnounce, announce: req, path: u.EscapedPath(), query: u.RawQuery}
-	res, _, err := t.exchange(ctx, eps, &r)
+	var res result
+	if len(eps) == 1 { // r stays on the stack
+		res, err = t.roundTripTo(ctx, eps[0], &r)
+	} else {
+		shared := r // the fallback race shares it between goroutines
+		res, _, err = t.exchange(ctx, eps, &shared)
+	}
 	if err != nil {
 		return nil, wrap("announce", u, err)
 	}
