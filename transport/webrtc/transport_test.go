@@ -71,7 +71,13 @@ func TestReconnectReannounces(t *testing.T) {
 		_, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash, PeerID: idA, Left: 1, NumWant: -1})
 		queued <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // a few refused reconnects (ReconnectMin is 20 ms)
+	dialed := a.Dials()
+	eventually(t, "two refused reconnects", func() bool { return a.Dials() >= dialed+2 })
+	select {
+	case err := <-queued:
+		t.Fatalf("the queued announce ended while the tracker refused: %v", err)
+	default:
+	}
 	tr.SetWSFaults(mocktracker.WSFaults{})
 
 	if err := <-queued; err != nil {
@@ -300,7 +306,10 @@ func TestNoSubscriberDoesNotAnswer(t *testing.T) {
 	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
 	announce(t, b, u, id(2), transport.EventStarted) // b wants no peers
 	announce(t, a, u, id(1), transport.EventStarted) // a's offers reach b
-	time.Sleep(200 * time.Millisecond)               // b would have answered by now
+	eventually(t, "b to handle a's relayed offer", func() bool { return b.RelayedOffersRefused()+b.RelayedOffersAnswered() > 0 })
+	if n := b.RelayedOffersAnswered(); n != 0 {
+		t.Fatalf("b answered %d relayed offers without a subscriber", n)
+	}
 	if n := b.LivePeerConns(); n != 0 {
 		t.Fatalf("b made %d peer connections without a subscriber", n)
 	}
@@ -430,16 +439,22 @@ func TestMaxPendingConns(t *testing.T) {
 	cfg.MaxPendingConns = 7
 	a := webrtc.New(cfg)
 	defer a.Close()
-	for i := range 3 { // three torrents want 5 offers each
+	// Three torrents want 5 offers each, one after the other: the first
+	// gets 5, the second 3 (a share of 7/2, one taken from the first), the
+	// third 2 (7/3), each announce saying how many it carried.
+	for i, want := range []int{5, 3, 2} {
 		h := transport.InfoHash{byte(i)}
 		defer a.Subscribe(u, h, func(p peer.Peer) { p.Conn.Close() })()
-		if _, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(1), NumWant: -1}); err != nil {
+		res, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(1), NumWant: -1})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if res.Offers != want || res.OffersWanted != webrtc.DefaultNumOffers {
+			t.Fatalf("torrent %d: %d of %d offers, want %d of %d", i, res.Offers, res.OffersWanted, want, webrtc.DefaultNumOffers)
+		}
 	}
-	if n := a.LivePeerConns(); n != 7 {
-		t.Fatalf("%d pending peer connections, want the cap of 7", n)
-	}
+	// Offers that gave way close on their own goroutine.
+	eventually(t, "the cap of 7 pending connections", func() bool { return a.LivePeerConns() == 7 })
 }
 
 func TestCloseDuringAnnounces(t *testing.T) {
