@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -130,6 +131,19 @@ func (t *Tracker) UDPPackets() []UDPPacket {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return append([]UDPPacket(nil), st.packets...)
+}
+
+// UDPSources returns the source addresses (ports dropped) of the logged UDP
+// packets, each once, in order of first appearance: what a test of a bound
+// local address or of a proxy's egress compares with the one it expects.
+func (t *Tracker) UDPSources() []netip.Addr {
+	var out []netip.Addr
+	for _, p := range t.UDPPackets() {
+		if a := p.From.Addr(); !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // LastURLData returns the BEP 41 URLData (path and query) of the last UDP
