@@ -56,7 +56,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 		s.addHash(s.hashV2.Truncated())
 	}
 	if len(s.trackers) == 0 {
-		s.c.releaseURLs(s.urls[oldURLs:])
+		s.c.unrefURLs(s.urls[oldURLs:])
 		s.trackers, s.workers, s.urls = oldTrackers, oldWorkers, s.urls[:oldURLs]
 		return ErrNoTrackers
 	}

@@ -198,8 +198,9 @@ func normalizeURL(u *url.URL) string {
 	return u.String()
 }
 
-// releaseURLs drops a Session's references to its interned URLs.
-func (c *Client) releaseURLs(urls []*trackerURL) {
+// unrefURLs drops a Session's references to its interned URLs (a URL no
+// Session refers to any more is forgotten, and so is its host).
+func (c *Client) unrefURLs(urls []*trackerURL) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, tu := range urls {

@@ -146,7 +146,7 @@ func (s *Session) end() {
 	s.c.mu.Lock()
 	delete(s.c.sessions, s)
 	s.c.mu.Unlock()
-	s.c.releaseURLs(s.urls)
+	s.c.unrefURLs(s.urls)
 	s.events.end()
 	close(s.done)
 }

@@ -60,18 +60,18 @@ func (q *eventQueue) init(limit int, linger time.Duration, wg *sync.WaitGroup, c
 }
 
 // push queues ev without blocking; it reports whether ev was queued. An
-// event that is not queued is released (a WebRTC peer's connection closed).
+// event that is not queued is discarded (a WebRTC peer's connection closed).
 func (q *eventQueue) push(ev Event) bool {
 	q.mu.Lock()
 	if q.ended {
 		q.mu.Unlock()
-		release(ev)
+		discard(ev)
 		return false
 	}
 	if len(q.buf) >= q.limit {
 		q.dropped++
 		q.mu.Unlock()
-		release(ev)
+		discard(ev)
 		return false
 	}
 	if !q.running {
@@ -126,7 +126,7 @@ func (q *eventQueue) forward() {
 	}
 	q.mu.Lock()
 	for _, e := range q.buf {
-		release(e)
+		discard(e)
 	}
 	q.buf, q.running = nil, false
 	q.drainLocked()
@@ -134,7 +134,7 @@ func (q *eventQueue) forward() {
 	q.mu.Unlock()
 }
 
-// deliver sends ev to the consumer. It reports false, having released ev,
+// deliver sends ev to the consumer. It reports false, having discarded ev,
 // when the Session has ended and the linger time is over or the Client is
 // closing.
 func (q *eventQueue) deliver(ev Event) bool {
@@ -144,14 +144,14 @@ func (q *eventQueue) deliver(ev Event) bool {
 		case q.out <- ev:
 			return true
 		case <-q.abandon:
-			release(ev)
+			discard(ev)
 			return false
 		case <-closing:
 			q.mu.Lock()
 			ended := q.ended
 			q.mu.Unlock()
 			if ended {
-				release(ev)
+				discard(ev)
 				return false
 			}
 			closing = nil // end will close abandon: Client.Close ends every Session
@@ -183,7 +183,7 @@ func (q *eventQueue) end() {
 	}
 }
 
-// drainLocked releases the events still in the channel's buffer: the
+// drainLocked discards the events still in the channel's buffer: the
 // consumer is gone (linger over, or Client.Close).
 func (q *eventQueue) drainLocked() {
 	if q.closed {
@@ -192,7 +192,7 @@ func (q *eventQueue) drainLocked() {
 	for {
 		select {
 		case ev := <-q.out:
-			release(ev)
+			discard(ev)
 		default:
 			return
 		}
@@ -211,8 +211,8 @@ func (q *eventQueue) closeLocked() {
 	}
 }
 
-// release frees what an undelivered event owns: WebRTC peers' connections.
-func release(ev Event) {
+// discard frees what an undelivered event owns: WebRTC peers' connections.
+func discard(ev Event) {
 	if pe, ok := ev.(PeerEvent); ok {
 		for _, p := range pe.Peers {
 			if p.Conn != nil {

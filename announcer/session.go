@@ -46,7 +46,7 @@ type Session struct {
 
 	trackers []*tracker    // every URL, in tier order
 	workers  []*worker     // the goroutines' work, made at NewSession
-	urls     []*trackerURL // interned URLs to release at the end
+	urls     []*trackerURL // interned URLs to unref at the end
 	events   eventQueue
 
 	runCtx     context.Context // ends when Stop or Close begins: ends workers and scrapes
@@ -129,7 +129,7 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		c.mu.Unlock()
 		s.cancelRun()
 		s.cancelCall()
-		c.releaseURLs(s.urls)
+		c.unrefURLs(s.urls)
 		return nil, ErrClosed
 	}
 	c.sessions[s] = struct{}{}

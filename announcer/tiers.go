@@ -32,14 +32,14 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool,
 			}
 			if seen[key] {
 				if tu != nil {
-					s.c.releaseURLs([]*trackerURL{tu})
+					s.c.unrefURLs([]*trackerURL{tu})
 				}
 				continue
 			}
 			seen[key] = true
 			if old := reuse[key]; old != nil {
 				if tu != nil {
-					s.c.releaseURLs([]*trackerURL{tu}) // the kept tracker holds its reference
+					s.c.unrefURLs([]*trackerURL{tu}) // the kept tracker holds its reference
 				}
 				old.tier = tierIndex
 				s.trackers = append(s.trackers, old)

@@ -152,6 +152,14 @@ func (r *Resolver) lookup(host string) ([]netip.Addr, error) {
 		r.mu.Unlock()
 		return nil, ErrClosed
 	}
+	// A caller that missed the cache just before another flight for host
+	// filled it, and came here after that flight ended, finds the answer
+	// now: one lookup per TTL, however the callers interleave (a loaded
+	// machine widens that window).
+	if e, ok := r.entries[host]; ok && time.Now().Before(e.expires) {
+		r.mu.Unlock()
+		return e.addrs, e.err
+	}
 	r.wg.Add(1)
 	r.lookups++
 	r.mu.Unlock()

@@ -25,7 +25,7 @@
 //     run: over UDP one socket, one connect, then raw 98-byte BEP 15
 //     announces; over HTTP a client that dials, sends a GET and reads the
 //     reply to the end;
-//   - phases are interleaved over several rounds (-rounds, at least 3), the
+//   - phases are interleaved over several rounds (-rounds, 5 by default), the
 //     order alternating from round to round, with a GC before each phase.
 //
 // It prints per round the announces per second of each client, then the

@@ -75,7 +75,7 @@ func TestParseFlags(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("parseFlags(%q): %v", tt.args, err)
 		}
-		if err == nil && (c.torrents != 10_000 || c.inflight != 64 || c.rounds != 3) {
+		if err == nil && (c.torrents != 10_000 || c.inflight != 64 || c.rounds != 5) {
 			t.Errorf("defaults %+v", c)
 		}
 	}

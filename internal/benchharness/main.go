@@ -50,7 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.torrents, "torrents", 10_000, "distinct torrents announced in each phase")
 	fs.IntVar(&c.inflight, "inflight", 64, "announces in flight, for every client (trackerkit: Config.MaxAnnouncesPerTracker)")
-	fs.IntVar(&c.rounds, "rounds", 3, "rounds of interleaved phases (at least 3 for min/median/max)")
+	fs.IntVar(&c.rounds, "rounds", 5, "rounds of interleaved phases (at least 3 for min/median/max)")
 	fs.IntVar(&c.seeds, "seeds", 6, "peers put into every swarm before the rounds")
 	pacing := fs.String("pacing", "256,1024", "larger in-flight limits at which trackerkit's UDP is also run each round, comma-separated; empty: none")
 	fs.StringVar(&c.tracker, "tracker", "auto", "auto (opentracker if available, else the mock), opentracker or mock")

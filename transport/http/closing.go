@@ -36,11 +36,10 @@ import (
 // trackers, a Config.Client, and proxies from the environment always use
 // the pooled path.
 
-// closingAfter is how many requests on new connections, without one served
-// by a reused connection, make a host a closing host: twice a first wave
-// of parallel announces (which cannot reuse anything yet) at conns
-// connections per host (Config.ConnsPerHost). On a keep-alive host most
-// would have found a pooled connection.
+// closingAfter is how many requests to a host are watched before it is
+// classified: four first waves of parallel announces (which cannot reuse
+// anything yet) at conns connections per host (Config.ConnsPerHost), so
+// that a keep-alive host has served most of them on pooled connections.
 func closingAfter(conns int) int32 {
 	switch {
 	case conns == 0:
@@ -48,7 +47,7 @@ func closingAfter(conns int) int32 {
 	case conns < 0:
 		conns = 1024
 	}
-	return int32(2 * conns)
+	return int32(4 * conns)
 }
 
 // Host classes.
@@ -72,10 +71,10 @@ type hostClass struct {
 // reused connection alone, or needed a new one (the first of a
 // connection, or a retry after a pooled connection turned out closed by
 // the tracker, which net/http does silently). After closingAfter requests
-// the host is a closing host when fewer than one in five was served by a
-// reused connection (a tracker that closes after each reply still serves
-// a pooled connection now and then, when the next request beats the
-// close) or when one in sixteen had to be retried on a new connection
+// the host is a closing host when fewer than a third were served by a
+// reused connection alone (a tracker that closes after each reply still
+// serves a pooled connection now and then, when the next request beats
+// the close) or when one in sixteen had to be retried on a new connection
 // after a pooled one was found closed; a keep-alive host otherwise.
 func (h *hostClass) watch(ctx context.Context) (context.Context, func(ok bool)) {
 	var reused, fresh atomic.Int32
@@ -102,7 +101,7 @@ func (h *hostClass) watch(ctx context.Context) (context.Context, func(ok bool)) 
 		f, r := h.fresh.Load(), h.reused.Load()
 		switch {
 		case f+r < h.after:
-		case 4*r < f, h.retried.Load() >= h.after/16:
+		case 2*r < f, h.retried.Load() >= h.after/16:
 			h.state.CompareAndSwap(hostUnknown, hostCloses)
 		default:
 			h.state.CompareAndSwap(hostUnknown, hostKeepsAlive)

@@ -27,8 +27,9 @@ import (
 //     (the last of a burst) is sent again once after the probe delay
 //     (twice the loss delay, at least minProbeDelay, doubling for each
 //     probe of the same request, at most maxProbes), when the tracker has
-//     answered before (its round trip is known): the tail of a burst does
-//     not wait 15 seconds either. A tracker never heard from gets the BEP
+//     answered before (its round trip is known) and lately (probeLiveness):
+//     the tail of a burst does not wait 15 seconds either, and a tracker
+//     that went silent is not sent more than BEP 15 asks. A tracker never heard from gets the BEP
 //     15 schedule alone, which goes on unchanged beside the early resends;
 //   - requests beyond the window wait in a FIFO queue and are sent as
 //     replies free room, by the goroutine that frees it (the socket's
@@ -46,6 +47,11 @@ const (
 	// maxProbes bounds the early resends of one request (probes and
 	// loss-triggered ones); the BEP 15 schedule takes over after them.
 	maxProbes = 4 // per BEP 15 wait
+	// probeLiveness: a tracker that has not answered for this long (or
+	// four loss delays, if longer: room for the first probe) gets no early
+	// resends, only the BEP 15 schedule: a tracker that died is not sent
+	// more than BEP 15 asks.
+	probeLiveness = time.Second
 	// maxFastResends bounds the requests declared lost and resent while
 	// handling one reply.
 	maxFastResends = 8
@@ -60,6 +66,7 @@ type pacer struct {
 	seq       uint64    // send order
 	lastCut   time.Time // the last halving: a loss of a request sent before it counts no more
 	sampled   bool      // srtt holds a measurement
+	replied   time.Time // the last reply from this address
 	srtt      time.Duration
 	rttvar    time.Duration
 	idleSince time.Time // when inflight and the queue became empty
@@ -105,6 +112,12 @@ const (
 )
 
 func (pc *pacer) window() int { return max(int(pc.cwnd), 1) }
+
+// aliveAt reports whether the tracker answered lately enough for early
+// resends (probeLiveness).
+func (pc *pacer) aliveAt(now time.Time) bool {
+	return now.Sub(pc.replied) < max(probeLiveness, 4*pc.lossDelay())
+}
 
 // lossDelay is how long a request may go unanswered while later ones are
 // answered before it counts as lost.
@@ -197,7 +210,7 @@ func (s *socket) armProbeLocked(pc *pacer, p *pending, now time.Time) {
 	d := max(2*pc.lossDelay(), minProbeDelay, 2*p.probeDelay)
 	at := p.bepAt
 	p.probing = false
-	if probe := now.Add(d); pc.sampled && p.probes < maxProbes && probe.Before(at) {
+	if probe := now.Add(d); pc.sampled && pc.aliveAt(now) && p.probes < maxProbes && probe.Before(at) {
 		at, p.probing = probe, true
 		p.probeDelay = d
 		p.probes++
@@ -210,7 +223,7 @@ func (s *socket) armProbeLocked(pc *pacer, p *pending, now time.Time) {
 func (s *socket) probeLocked(p *pending, now time.Time) {
 	p.probing = false
 	pc := s.pacers[p.dst]
-	if pc == nil || p.list != inOut {
+	if pc == nil || p.list != inOut || !pc.aliveAt(now) {
 		s.armLocked(p, p.bepAt)
 		return
 	}
@@ -257,6 +270,7 @@ func (s *socket) answeredLocked(p *pending, answered bool) {
 	pc.inflight--
 	now := time.Now()
 	if answered {
+		pc.replied = now
 		if !p.resent {
 			sample := now.Sub(p.sentAt)
 			if !pc.sampled {

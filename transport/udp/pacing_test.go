@@ -2,6 +2,7 @@ package udp
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -122,4 +123,24 @@ func TestPacingTailProbe(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A tracker that answered and then went silent gets early resends for at
+// most probeLiveness after its last reply; then only the BEP 15 schedule.
+func TestPacingSilentTracker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newMemEnv(t, Config{MaxRetransmits: 1}, "udp4")
+		if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
+			t.Fatal(err)
+		}
+		before := len(e.times(actionAnnounce))
+		e.tracker.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1, DropActions: []uint32{actionAnnounce}})
+		if _, err := e.tr.Announce(context.Background(), e.url, testRequest(2)); !errors.Is(err, transport.ErrTimeout) {
+			t.Fatalf("err %v, want a timeout", err)
+		}
+		// 2 BEP 15 sends, and the probes within a second of the last reply.
+		if sent := len(e.times(actionAnnounce)) - before; sent < 2 || sent > 4 {
+			t.Fatalf("%d datagrams to a silent tracker, want 2 to 4", sent)
+		}
+	})
 }
