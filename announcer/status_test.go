@@ -32,16 +32,6 @@ func TestStrings(t *testing.T) {
 	}
 }
 
-func TestEventWhen(t *testing.T) {
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, ev := range []Event{PeerEvent{Time: at}, UpdateEvent{Time: at}, ScrapeEvent{Time: at},
-		WarningEvent{Time: at}, ErrorEvent{Time: at}, DroppedEvent{Time: at}} {
-		if !ev.When().Equal(at) {
-			t.Errorf("%T.When() = %v", ev, ev.When())
-		}
-	}
-}
-
 // MaxConcurrentAnnounces bounds requests across trackers.
 func TestGlobalLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -36,12 +36,21 @@ type Config struct {
 	// server for symmetric NATs (see the package documentation).
 	ICEServers []pion.ICEServer
 
-	// LoopbackOnly restricts ICE to loopback addresses (127.0.0.1, ::1): only
-	// loopback candidates are gathered, remote candidates elsewhere are
-	// ignored, and mDNS is off, so no packet leaves the host. For tests and
-	// single-host demos. Default false: host candidates on every interface
-	// (loopback included) and mDNS in query-only mode, which resolves the
-	// ".local" candidates browsers send without announcing ours.
+	// LoopbackOnly restricts ICE to loopback addresses, so that no packet
+	// leaves the host: mDNS is off, remote candidates other than loopback
+	// (127.0.0.0/8, ::1) are ignored, and the only local candidate gathered
+	// is 127.0.0.1 (host, UDP). ::1 is not gathered: pion/ice (v4.4.2)
+	// drops every IPv6 address whose first 12 bytes are zero as a deprecated
+	// IPv4-compatible address (RFC 8445 section 5.1.1.1), ::1 included,
+	// before any filter or rewrite sees it; its UDP mux would carry ::1, but
+	// it tells connections apart by remote address, so two peers on one
+	// host, each with a mux, could not hold more than one connection. A
+	// remote ::1 candidate is accepted but cannot be reached from
+	// 127.0.0.1; IPv4 loopback is what two peers on one host use. For tests
+	// and single-host demos. Default false: host candidates on every
+	// interface (loopback included) and mDNS in query-only mode, which
+	// resolves the ".local" candidates browsers send without announcing
+	// ours.
 	LoopbackOnly bool
 
 	// NumOffers is how many WebRTC offers an announce carries (never more
@@ -57,10 +66,16 @@ type Config struct {
 
 	// MaxPendingConns caps the PeerConnections waiting for their data
 	// channel (our offers and our answers to relayed offers), across all
-	// torrents: each holds UDP sockets until it opens or times out. Beyond
-	// it announces carry fewer offers (none at worst) and relayed offers are
-	// not answered. Open data channels do not count: they belong to the
-	// subscriber. Default 200 (DefaultMaxPendingConns).
+	// torrents: each holds a UDP socket until it opens or times out. Open
+	// data channels do not count: they belong to the subscriber. Answering
+	// a relayed offer comes first: when the cap is reached, our oldest
+	// unanswered offer is closed to make room. Our offers are shared
+	// fairly: each announce gets the cap divided by the torrents that want
+	// peers (at least one, at most NumOffers), torrents holding more than
+	// that give way, and a torrent whose announce got none is served first
+	// next time. An announce that carried fewer offers than NumOffers says
+	// so in AnnounceResponse.Offers and OffersWanted.
+	// Default 200 (DefaultMaxPendingConns).
 	MaxPendingConns int
 
 	// ReconnectMin is the first wait before reconnecting a dropped or failed

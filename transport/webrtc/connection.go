@@ -47,6 +47,7 @@ func (s *socket) run() {
 		if s.t.retire(s) {
 			return
 		}
+		s.t.counters.dials.Add(1)
 		conn, err := s.dial()
 		if err != nil {
 			s.down(err)

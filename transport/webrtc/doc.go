@@ -34,19 +34,38 @@
 // re-announces every torrent it carried, with event "started" (closing a
 // socket counts as "stopped" for all its torrents, so the tracker forgot
 // them) and fresh offers. Announces and
-// scrapes made while it is down are queued and sent on reconnection; each
-// call waits at most Config.AnnounceTimeout or its context. An EventStopped
+// scrapes made while it is down are queued and sent on reconnection, when
+// that comes before the call's deadline (Config.AnnounceTimeout or its
+// context). When the next dial comes later (with the default 10 s plus up
+// to 5 min of jitter it usually does), a call fails at once with a
+// *transport.ReconnectingError (errors.Is transport.ErrReconnecting) whose
+// At says when the socket redials: the announce stays as the torrent's
+// re-announce, and a caller that asks again at At waits on that
+// re-announce instead of sending another (announcer Sessions show the
+// tracker as StateReconnecting meanwhile, not failing). An EventStopped
 // announce removes the torrent from the re-announce set and closes its
-// unanswered offers. A handshake refused for good (HTTP 410) or impossible
+// unanswered offers; made while the socket is down, it succeeds at once,
+// since the tracker already forgot the torrent. A frame that is not an
+// announce reply (a bare null, {}, an action without reply fields) never
+// takes the place of a pending announce's reply. A handshake refused for good (HTTP 410) or impossible
 // from this host (no route for the address family, transport.ErrSkipped)
 // fails the waiting calls at once and empties the re-announce set.
 //
 // Offers that are not answered, and connections whose data channel does not
 // open, within Config.OfferTimeout are closed. At most
 // Config.MaxPendingConns such connections exist at once, across all
-// torrents; beyond that, announces carry fewer offers. Close closes every
-// socket and every PeerConnection, including data channels already handed
-// out, and waits for every goroutine.
+// torrents, owned by one offer manager: answers to relayed offers come
+// first (our oldest unanswered offer gives way to one), our offers are
+// shared fairly across torrents and a torrent left without one is served
+// first next time (see Config.MaxPendingConns). Close closes every socket
+// and every PeerConnection, including data channels already handed out,
+// and waits for every goroutine.
+//
+// A pending offer is cheap: the PeerConnections of a Transport share one
+// webrtc.API without media engine or RTP interceptors (data channels need
+// none), one DTLS certificate, and one list of network interfaces, so an
+// offer costs its ICE agent, DTLS and SCTP state: about 12 KB of heap,
+// 3 goroutines and one UDP socket (docs/performance.md has the figures).
 //
 // Keepalive pings are off by default (Config.KeepAlive): some trackers drop
 // clients that ping, and the announces keep a socket busy anyway.
@@ -56,7 +75,8 @@
 // By default no ICE server is configured: only host candidates are
 // gathered (loopback included), which is enough between peers on one host
 // or one LAN and needs no network beyond them. Config.LoopbackOnly goes
-// further and keeps all traffic on 127.0.0.1 and ::1 (tests, demos).
+// further and keeps all traffic on the host: it gathers 127.0.0.1 only
+// (its documentation says why not ::1), for tests and demos.
 //
 // Browsers on the Internet sit behind NATs. A STUN server lets each side
 // learn its public address (server-reflexive candidates) and is enough for

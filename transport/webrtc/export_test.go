@@ -26,3 +26,12 @@ func NewPipeNet() (ln net.Listener, client *http.Client) {
 	p := newPipeNet()
 	return p, p.client()
 }
+
+// Dials is the number of WebSocket handshakes t attempted.
+func (t *Transport) Dials() int64 { return t.counters.dials.Load() }
+
+// RelayedOffersRefused is the number of relayed offers t did not answer.
+func (t *Transport) RelayedOffersRefused() int64 { return t.counters.offersRefused.Load() }
+
+// RelayedOffersAnswered is the number of relayed offers t answered.
+func (t *Transport) RelayedOffersAnswered() int64 { return t.counters.offersAnswered.Load() }

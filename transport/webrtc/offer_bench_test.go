@@ -32,6 +32,11 @@ func BenchmarkPendingOffer(b *testing.B) {
 	s := newSocket(tr, u)
 	h := transport.InfoHash{1}
 	ctx := context.Background()
+	reserve := func() { // newOffer takes a slot reserved by the offer manager
+		tr.offers.mu.Lock()
+		tr.offers.pending++
+		tr.offers.mu.Unlock()
+	}
 
 	// The steady costs of a batch held pending.
 	runtime.GC()
@@ -40,7 +45,8 @@ func BenchmarkPendingOffer(b *testing.B) {
 	g0 := runtime.NumGoroutine()
 	var batch []*peerConn
 	for range pendingBatch {
-		p, err := s.newOffer(ctx, h)
+		reserve()
+		p, err := s.newOffer(ctx, h, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,7 +65,8 @@ func BenchmarkPendingOffer(b *testing.B) {
 	cpu0 = processCPU()
 	batch = batch[:0]
 	for b.Loop() {
-		p, err := s.newOffer(ctx, h)
+		reserve()
+		p, err := s.newOffer(ctx, h, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -27,7 +27,9 @@ import (
 //     has had minOfferAge to be answered.
 //  3. Every other announce gets its fair share: the budget divided by the
 //     torrents that want offers, at least one and at most what it asks
-//     (Config.NumOffers within NumWant), as far as free slots allow.
+//     (Config.NumOffers within NumWant). Free slots go first; then the
+//     oldest unanswered offers of torrents holding more than that share
+//     (they announced when fewer torrents wanted offers) give way.
 //
 // So with more torrents than slots, offers go round: those left out of one
 // round are served first in the next, and an announce never waits for a
@@ -40,7 +42,7 @@ type offerManager struct {
 	conns   map[*peerConn]struct{} // every live PeerConnection, pending or open
 	pending int                    // slots held or reserved
 	offers  map[offerKey]*peerConn // our offers awaiting their answer
-	wanting map[subKey]struct{}    // torrents announced with a subscriber, not stopped
+	wanting map[subKey]struct{}    // torrents subscribed to, or announced with a subscriber, not stopped
 	starved map[subKey]struct{}    // torrents whose last announce got no slot
 }
 
@@ -66,9 +68,9 @@ func newOfferManager(budget int) *offerManager {
 }
 
 // reserveOffers reserves slots for up to want offers of torrent k and
-// returns how many it got, and an offer that gave way for them (nil if
-// none): the caller closes it.
-func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced *peerConn) {
+// returns how many it got, and the offers that gave way for them: the
+// caller closes those.
+func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*peerConn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed || want <= 0 {
@@ -82,15 +84,46 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced *peer
 		free -= len(m.starved) // kept for the torrents left out last round
 	}
 	n = min(max(free, 0), share)
+	if n < share {
+		// Torrents holding more unanswered offers than a fair share now
+		// (more torrents want offers than when they announced) give way:
+		// the one holding most first, and of its offers the last of its
+		// announce, which the tracker relays to a peer last (offer i goes
+		// to the i-th peer it picks), so the offers most likely being
+		// answered stay.
+		held := make(map[subKey]int)
+		for _, p := range m.offers {
+			held[p.key]++
+		}
+		for n < share {
+			var p *peerConn
+			for _, o := range m.offers {
+				if o.key == k || held[o.key] <= share {
+					continue
+				}
+				if p == nil || o.unrelayed && !p.unrelayed || o.unrelayed == p.unrelayed &&
+					(held[o.key] > held[p.key] || held[o.key] == held[p.key] && o.index > p.index) {
+					p = o
+				}
+			}
+			if p == nil {
+				break
+			}
+			held[p.key]--
+			m.displaceLocked(p)
+			displaced = append(displaced, p)
+			n++
+		}
+	}
 	if n == 0 && starved {
 		now := time.Now()
 		p := m.oldestOfferLocked(func(p *peerConn) bool { return p.key != k && now.Sub(p.created) >= minOfferAge })
 		if p != nil {
 			m.displaceLocked(p)
-			displaced, n = p, 1
+			displaced, n = append(displaced, p), 1
 		}
 	}
-	m.pending += n
+	m.pending += n - len(displaced) // a displaced offer's slot is handed over
 	if n == 0 {
 		m.starved[k] = struct{}{}
 	} else {
@@ -99,10 +132,22 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced *peer
 	return n, displaced
 }
 
-// reserveAnswer reserves a slot to answer a relayed offer, displacing our
-// oldest unanswered offer when none is free (the caller closes it). It
-// reports false when every slot is held by answers or answered offers.
-func (m *offerManager) reserveAnswer() (ok bool, displaced *peerConn) {
+// want records that torrent k wants offers (someone subscribed to it), so
+// that fair shares count it before its first announce: when many torrents
+// start at once, the first to announce do not take the whole budget.
+func (m *offerManager) want(k subKey) {
+	m.mu.Lock()
+	m.wanting[k] = struct{}{}
+	m.mu.Unlock()
+}
+
+// reserveAnswer reserves a slot to answer a relayed offer of torrent k,
+// displacing our oldest unanswered offer when none is free (the caller
+// closes it): one the tracker relayed to nobody if there is one, else one
+// of another torrent (the peer answering our offer of k may be the one
+// whose offer we answer), else any. It reports false when every slot is
+// held by answers or answered offers.
+func (m *offerManager) reserveAnswer(k subKey) (ok bool, displaced *peerConn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -112,7 +157,10 @@ func (m *offerManager) reserveAnswer() (ok bool, displaced *peerConn) {
 		m.pending++
 		return true, nil
 	}
-	p := m.oldestOfferLocked(func(*peerConn) bool { return true })
+	p := m.oldestOfferLocked(func(p *peerConn) bool { return p.key != k || p.unrelayed })
+	if p == nil {
+		p = m.oldestOfferLocked(func(*peerConn) bool { return true })
+	}
 	if p == nil {
 		return false, nil
 	}
@@ -128,15 +176,35 @@ func (m *offerManager) unreserve(n int) {
 }
 
 // oldestOfferLocked returns the oldest of our unanswered offers that ok
-// accepts, nil if none.
+// accepts, nil if none. Offers the tracker cannot have relayed to anyone
+// (see unrelayed) come first: closing them loses nothing, where closing a
+// relayed one may break a connection a peer is answering.
 func (m *offerManager) oldestOfferLocked(ok func(*peerConn) bool) *peerConn {
 	var oldest *peerConn
 	for _, p := range m.offers {
-		if ok(p) && (oldest == nil || p.created.Before(oldest.created)) {
+		if !ok(p) {
+			continue
+		}
+		if oldest == nil || p.unrelayed && !oldest.unrelayed ||
+			p.unrelayed == oldest.unrelayed && p.created.Before(oldest.created) {
 			oldest = p
 		}
 	}
 	return oldest
+}
+
+// unrelayed marks the offers of an announce that the tracker cannot have
+// relayed: it relays offer i to the i-th other peer it picks, so with
+// others peers in the swarm besides us (as its reply counts them), offers
+// from index others on went to nobody.
+func (m *offerManager) unrelayed(offers []*peerConn, others int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range offers {
+		if p.index >= others {
+			p.unrelayed = true
+		}
+	}
 }
 
 // displaceLocked takes p out of the offers awaiting an answer and moves its

@@ -29,10 +29,12 @@ type peerConn struct {
 	offerID  offerID   // the offer's id (both sides); set before it is registered
 	sdp      string    // our offer's SDP, set before the offer is registered
 	created  time.Time // for the offer manager: the oldest offer gives way first
+	index    int       // our offer's place in its announce
 	pc       *pion.PeerConnection
 	timer    *time.Timer // OfferTimeout; stopped when the channel opens
 
-	counted bool // holds a slot of the budget; guarded by offerManager.mu
+	counted   bool // holds a slot of the budget; guarded by offerManager.mu
+	unrelayed bool // the tracker relayed our offer to nobody; guarded by offerManager.mu
 
 	mu       sync.Mutex
 	remote   peer.ID

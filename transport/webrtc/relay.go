@@ -46,8 +46,8 @@ func (s *socket) wantOffers(req *transport.AnnounceRequest) int {
 // offers it could make.
 func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int) ([]*peerConn, error) {
 	n, displaced := s.t.offers.reserveOffers(subKey{s.key, h}, want)
-	if displaced != nil {
-		s.t.goroutine(displaced.close)
+	for _, p := range displaced {
+		s.t.goroutine(p.close)
 	}
 	if n == 0 {
 		return nil, nil
@@ -56,7 +56,7 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ps[i], errs[i] = s.newOffer(ctx, h) })
+		wg.Go(func() { ps[i], errs[i] = s.newOffer(ctx, h, i) })
 	}
 	wg.Wait()
 	var out []*peerConn
@@ -68,12 +68,14 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 	return out, errors.Join(errs...)
 }
 
-// newOffer makes one offer with a slot reserved for it.
-func (s *socket) newOffer(ctx context.Context, h transport.InfoHash) (*peerConn, error) {
+// newOffer makes offer number i of an announce, with a slot reserved for
+// it.
+func (s *socket) newOffer(ctx context.Context, h transport.InfoHash, i int) (*peerConn, error) {
 	p, err := newPeerConn(s, h, true)
 	if err != nil {
 		return nil, err
 	}
+	p.index = i
 	ok := false
 	defer func() {
 		if !ok {
@@ -122,6 +124,7 @@ func (s *socket) onOffer(m *message) {
 	}
 	s.mu.Unlock()
 	if !ok {
+		s.t.counters.offersRefused.Add(1)
 		s.t.log.Debug("webrtc: not answering a relayed offer", "tracker", s.redacted, "info_hash", m.InfoHash.String())
 		return
 	}
@@ -143,7 +146,7 @@ func (s *socket) doneAnswering() {
 func (s *socket) answer(m *message, self peer.ID) {
 	defer s.doneAnswering()
 	err := func() error {
-		ok, displaced := s.t.offers.reserveAnswer()
+		ok, displaced := s.t.offers.reserveAnswer(subKey{s.key, m.InfoHash})
 		if displaced != nil {
 			displaced.close()
 		}
@@ -183,6 +186,7 @@ func (s *socket) answer(m *message, self peer.ID) {
 		}
 		raw := encodeAnswer(m.InfoHash, self, m.PeerID, m.OfferID, p.pc.LocalDescription().SDP)
 		s.enqueue(&request{kind: kindAnswer, infoHash: m.InfoHash, raw: raw})
+		s.t.counters.offersAnswered.Add(1)
 		ok = true
 		return nil
 	}()

@@ -376,6 +376,9 @@ func (s *socket) take(m *message) *request {
 // deliver gives a reply to the request it answers.
 func (s *socket) deliver(m *message) {
 	r := s.take(m)
+	if r != nil && r.kind == kindAnnounce && len(r.offers) > 0 && !m.HasFailure && m.Complete >= 0 && m.Incomplete >= 0 {
+		s.t.offers.unrelayed(r.offers, m.Complete+m.Incomplete-1) // the counts include us
+	}
 	switch {
 	case r == nil:
 		s.t.log.Debug("webrtc: unsolicited tracker reply", "tracker", s.redacted, "failure", m.Failure)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -41,6 +42,15 @@ type Transport struct {
 	subs    map[subKey]map[uint64]func(peer.Peer)
 	wg      sync.WaitGroup // every goroutine this Transport started
 	subID   uint64         // last subscription id
+
+	counters counters // what happened, for tests to wait on
+}
+
+// counters count events that tests wait for instead of sleeping.
+type counters struct {
+	dials          atomic.Int64 // WebSocket handshakes attempted
+	offersRefused  atomic.Int64 // relayed offers not answered
+	offersAnswered atomic.Int64 // relayed offers whose answer was queued
 }
 
 var (
@@ -210,6 +220,7 @@ func (t *Transport) Subscribe(u *url.URL, infoHash transport.InfoHash, fn func(p
 		t.subs[key] = m
 	}
 	m[id] = fn
+	t.offers.want(key)
 	var once sync.Once
 	return func() { once.Do(func() { t.unsubscribe(key, id) }) }
 }

@@ -71,7 +71,13 @@ func TestReconnectReannounces(t *testing.T) {
 		_, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash, PeerID: idA, Left: 1, NumWant: -1})
 		queued <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // a few refused reconnects (ReconnectMin is 20 ms)
+	dialed := a.Dials()
+	eventually(t, "two refused reconnects", func() bool { return a.Dials() >= dialed+2 })
+	select {
+	case err := <-queued:
+		t.Fatalf("the queued announce ended while the tracker refused: %v", err)
+	default:
+	}
 	tr.SetWSFaults(mocktracker.WSFaults{})
 
 	if err := <-queued; err != nil {
@@ -300,7 +306,10 @@ func TestNoSubscriberDoesNotAnswer(t *testing.T) {
 	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
 	announce(t, b, u, id(2), transport.EventStarted) // b wants no peers
 	announce(t, a, u, id(1), transport.EventStarted) // a's offers reach b
-	time.Sleep(200 * time.Millisecond)               // b would have answered by now
+	eventually(t, "b to handle a's relayed offer", func() bool { return b.RelayedOffersRefused()+b.RelayedOffersAnswered() > 0 })
+	if n := b.RelayedOffersAnswered(); n != 0 {
+		t.Fatalf("b answered %d relayed offers without a subscriber", n)
+	}
 	if n := b.LivePeerConns(); n != 0 {
 		t.Fatalf("b made %d peer connections without a subscriber", n)
 	}
