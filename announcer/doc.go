@@ -73,6 +73,13 @@
 // attempts. Inside a tier the next tracker does not wait for that: it is
 // asked as soon as the one before failed, or has gone Config.FailoverAfter
 // (15 s, the first retransmit) unanswered while that one keeps trying.
+//
+// A transport that reconnects by itself (a WebSocket tracker's socket that
+// dropped) fails an announce it cannot send before its bound with
+// transport.ErrReconnecting: the tracker then shows StateReconnecting, no
+// failure is counted and no ErrorEvent emitted, and it is asked again when
+// the transport redials (ReconnectingError.At), the next tracker of its
+// tier meanwhile; that announce's reply is an UpdateEvent.
 // The first to answer is used and moved to the front; a later answer from
 // the other makes it a standby that knows us and is sent "stopped" at the
 // end. With [dead, live] in a tier the live tracker's reply arrives 15 s

@@ -439,16 +439,22 @@ func TestMaxPendingConns(t *testing.T) {
 	cfg.MaxPendingConns = 7
 	a := webrtc.New(cfg)
 	defer a.Close()
-	for i := range 3 { // three torrents want 5 offers each
+	// Three torrents want 5 offers each, one after the other: the first
+	// gets 5, the second 3 (a share of 7/2, one taken from the first), the
+	// third 2 (7/3), each announce saying how many it carried.
+	for i, want := range []int{5, 3, 2} {
 		h := transport.InfoHash{byte(i)}
 		defer a.Subscribe(u, h, func(p peer.Peer) { p.Conn.Close() })()
-		if _, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(1), NumWant: -1}); err != nil {
+		res, err := a.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: h, PeerID: id(1), NumWant: -1})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if res.Offers != want || res.OffersWanted != webrtc.DefaultNumOffers {
+			t.Fatalf("torrent %d: %d of %d offers, want %d of %d", i, res.Offers, res.OffersWanted, want, webrtc.DefaultNumOffers)
+		}
 	}
-	if n := a.LivePeerConns(); n != 7 {
-		t.Fatalf("%d pending peer connections, want the cap of 7", n)
-	}
+	// Offers that gave way close on their own goroutine.
+	eventually(t, "the cap of 7 pending connections", func() bool { return a.LivePeerConns() == 7 })
 }
 
 func TestCloseDuringAnnounces(t *testing.T) {
