@@ -11,6 +11,7 @@ import (
 
 	"github.com/trackerkit/trackerkit/internal/netdial"
 	"github.com/trackerkit/trackerkit/transport"
+	"golang.org/x/sync/errgroup"
 )
 
 // Client holds what every Session of a process shares: the transports (and
@@ -123,15 +124,14 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	sessions := c.sessionList()
 	c.mu.Unlock()
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	for _, s := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.Stop(ctx)
-		}()
+		g.Go(func() error {
+			s.Stop(ctx) // its failures are the Session's ErrorEvents
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	return c.Close()
 }
 

@@ -191,14 +191,18 @@ type Config struct {
 	// others wait for a slot. Thousands of torrents on one tracker are thus
 	// announced at the pace it answers instead of flooding it (and our
 	// socket buffers) and losing datagrams to BEP 15's 15-second
-	// retransmits; a dead tracker holds only its own slots. Default 64
-	// (DefaultMaxPerTracker). Negative: no limit.
+	// retransmits; a dead tracker holds only its own slots, each until the
+	// attempt's bound (UDPAttemptTimeout, AttemptTimeout). An announce
+	// waiting for a slot holds no goroutine and does not hold up the
+	// failover to the next tracker of its tier (FailoverAfter). Event
+	// announces (completed, stopped) take no slot: they never wait behind
+	// regular ones. Default 64 (DefaultMaxPerTracker). Negative: no limit.
 	MaxAnnouncesPerTracker int
 
-	// MaxConcurrentAnnounces limits the announces and scrapes in flight
-	// across all trackers. Default 0: no limit beyond
-	// MaxAnnouncesPerTracker. Note that a request to a dead tracker holds
-	// its slot until its transport gives up.
+	// MaxConcurrentAnnounces limits the regular announces and scrapes in
+	// flight across all trackers (events take no slot). Default 0: no
+	// limit beyond MaxAnnouncesPerTracker. A request to a dead tracker
+	// holds its slot until the attempt's bound.
 	MaxConcurrentAnnounces int
 
 	// EventBuffer is how many events a Session buffers for a consumer that
