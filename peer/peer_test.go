@@ -7,60 +7,38 @@ import (
 	"testing"
 )
 
-func TestDecodeCompactIPv4(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      []byte
-		want    []string
-		wantErr bool
-	}{
-		{"empty", nil, []string{}, false},
-		{"one", []byte{127, 0, 0, 1, 0x1a, 0xe1}, []string{"127.0.0.1:6881"}, false},
-		{"two", []byte{1, 2, 3, 4, 0, 80, 5, 6, 7, 8, 0xff, 0xff}, []string{"1.2.3.4:80", "5.6.7.8:65535"}, false},
-		{"port zero dropped", []byte{1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 1}, []string{"5.6.7.8:1"}, false},
-		{"short", []byte{1, 2, 3, 4, 0}, nil, true},
-		{"seven", make([]byte, 7), nil, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeCompactIPv4(nil, tt.in)
-			if tt.wantErr {
-				var le *LengthError
-				if !errors.As(err, &le) || !errors.Is(err, ErrMalformed) || le.RecordSize != 6 {
-					t.Fatalf("err = %v, want *LengthError matching ErrMalformed", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertAddrs(t, got, tt.want)
-		})
-	}
-}
-
-func TestDecodeCompactIPv6(t *testing.T) {
+// TestDecodeCompact covers both compact codecs: the same cases, the same
+// checks, and a *LengthError naming the family's record size.
+func TestDecodeCompact(t *testing.T) {
 	v6 := netip.MustParseAddr("2001:db8::1").As16()
 	mapped := netip.MustParseAddr("::ffff:10.0.0.1").As16()
 	tests := []struct {
 		name    string
+		decode  func([]Peer, []byte) ([]Peer, error)
+		record  int // the record size a *LengthError names
 		in      []byte
 		want    []string
 		wantErr bool
 	}{
-		{"empty", []byte{}, []string{}, false},
-		{"one", append(v6[:], 0x1a, 0xe1), []string{"[2001:db8::1]:6881"}, false},
-		{"mapped is ipv4", append(mapped[:], 0, 80), []string{"10.0.0.1:80"}, false},
-		{"port zero dropped", append(v6[:], 0, 0), []string{}, false},
-		{"six bytes", make([]byte, 6), nil, true},
+		{"v4/empty", DecodeCompactIPv4, 6, nil, []string{}, false},
+		{"v4/one", DecodeCompactIPv4, 6, []byte{127, 0, 0, 1, 0x1a, 0xe1}, []string{"127.0.0.1:6881"}, false},
+		{"v4/two", DecodeCompactIPv4, 6, []byte{1, 2, 3, 4, 0, 80, 5, 6, 7, 8, 0xff, 0xff}, []string{"1.2.3.4:80", "5.6.7.8:65535"}, false},
+		{"v4/port zero dropped", DecodeCompactIPv4, 6, []byte{1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 0, 1}, []string{"5.6.7.8:1"}, false},
+		{"v4/short", DecodeCompactIPv4, 6, []byte{1, 2, 3, 4, 0}, nil, true},
+		{"v4/seven", DecodeCompactIPv4, 6, make([]byte, 7), nil, true},
+		{"v6/empty", DecodeCompactIPv6, 18, []byte{}, []string{}, false},
+		{"v6/one", DecodeCompactIPv6, 18, append(v6[:], 0x1a, 0xe1), []string{"[2001:db8::1]:6881"}, false},
+		{"v6/mapped is ipv4", DecodeCompactIPv6, 18, append(mapped[:], 0, 80), []string{"10.0.0.1:80"}, false},
+		{"v6/port zero dropped", DecodeCompactIPv6, 18, append(v6[:], 0, 0), []string{}, false},
+		{"v6/six bytes", DecodeCompactIPv6, 18, make([]byte, 6), nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeCompactIPv6(nil, tt.in)
+			got, err := tt.decode(nil, tt.in)
 			if tt.wantErr {
 				var le *LengthError
-				if !errors.As(err, &le) || le.RecordSize != 18 {
-					t.Fatalf("err = %v, want *LengthError of 18", err)
+				if !errors.As(err, &le) || !errors.Is(err, ErrMalformed) || le.RecordSize != tt.record {
+					t.Fatalf("err = %v, want *LengthError of %d matching ErrMalformed", err, tt.record)
 				}
 				return
 			}

@@ -6,7 +6,6 @@ package interop
 import (
 	"context"
 	"net/netip"
-	"net/url"
 	"testing"
 	"time"
 
@@ -27,17 +26,13 @@ func TestHTTPScrapeHighBytes(t *testing.T) {
 	tr := startTracker(t, time.Minute)
 	tp := trackerhttp.New(trackerhttp.Config{})
 	defer tp.Close()
-	u, err := url.Parse(tr.httpURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := parseURL(t, tr.httpURL())
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 
 	ih := newInfoHash()
 	ih[0], ih[19] = 0xff, 0x80
-	req := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: 50001,
-		Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 1}
+	req := startedRequest(ih, 1)
 	if _, err := tp.Announce(ctx, u, req); err != nil {
 		t.Fatalf("announce: %v", err)
 	}
@@ -72,22 +67,14 @@ func TestUDP6ReplyWithIPv4Peers(t *testing.T) {
 	t.Parallel()
 	tr := startTracker(t, time.Minute)
 	tp := newUDP(t)
-	u4, err := url.Parse(tr.udp4URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u6, err := url.Parse(tr.udp6URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	u4 := parseURL(t, tr.udp4URL())
+	u6 := parseURL(t, tr.udp6URL())
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 
 	ih := newInfoHash()
-	a := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: 50001,
-		Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 1}
-	b := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: 50002,
-		Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 2}
+	a := startedRequest(ih, 1)
+	b := startedRequest(ih, 2)
 	if _, err := tp.Announce(ctx, u4, a); err != nil {
 		t.Fatalf("a over udp4: %v", err)
 	}

@@ -3,7 +3,6 @@ package interop
 import (
 	"context"
 	"net/netip"
-	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -104,18 +103,13 @@ func TestWire(t *testing.T) {
 func testWire(t *testing.T, tc wireCase) {
 	tr := startTracker(t, time.Minute)
 	tp := tc.newTransport(t)
-	u, err := url.Parse(tc.url(tr))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := parseURL(t, tc.url(tr))
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 
 	ih := newInfoHash()
-	a := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: 50001,
-		Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 1}
-	b := &transport.AnnounceRequest{InfoHash: ih, PeerID: newPeerID("-TK0001-"), Port: 50002,
-		Left: 1000, Event: transport.EventStarted, NumWant: 50, Key: 2}
+	a := startedRequest(ih, 1)
+	b := startedRequest(ih, 2)
 	addrA := netip.AddrPortFrom(tc.loopback, a.Port)
 	addrB := netip.AddrPortFrom(tc.loopback, b.Port)
 

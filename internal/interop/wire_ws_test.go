@@ -84,10 +84,7 @@ type goWebRTC struct {
 
 func newGoWebRTC(t *testing.T, tr *jsTracker, ih transport.InfoHash) *goWebRTC {
 	t.Helper()
-	u, err := url.Parse(tr.wsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := parseURL(t, tr.wsURL())
 	g := &goWebRTC{
 		tp:    webrtc.New(webrtc.Config{LoopbackOnly: true}),
 		u:     u,

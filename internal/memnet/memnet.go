@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -60,36 +61,16 @@ func (n *Network) ListenPacket(network, address string) (net.PacketConn, error) 
 	opErr := func(err error) error {
 		return &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	host, portText, err := net.SplitHostPort(address)
-	if err != nil {
-		return nil, opErr(err)
-	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, opErr(errors.New("memnet: bad port " + strconv.Quote(portText)))
-	}
-	v6 := network == "udp6"
 	switch network {
 	case "udp", "udp4", "udp6":
 	default:
 		return nil, opErr(net.UnknownNetworkError(network))
 	}
-	if host != "" {
-		a, err := netip.ParseAddr(host)
-		if err != nil || !(a.IsLoopback() || a.IsUnspecified()) {
-			return nil, opErr(syscall.EADDRNOTAVAIL)
-		}
-		a = a.Unmap()
-		if network == "udp" {
-			v6 = a.Is6()
-		} else if a.Is6() != v6 {
-			return nil, opErr(syscall.EAFNOSUPPORT)
-		}
+	ip, port, err := listenAddr(network, address)
+	if err != nil {
+		return nil, opErr(err)
 	}
-	ip := loopback4
-	if v6 {
-		ip = loopback6
-	}
+	v6 := ip.Is6()
 
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -97,21 +78,12 @@ func (n *Network) ListenPacket(network, address string) (net.PacketConn, error) 
 		return nil, opErr(syscall.EAFNOSUPPORT)
 	}
 	if port == 0 {
-		for i := 0; ; i++ {
-			if i == 1<<16 {
-				return nil, opErr(syscall.EADDRINUSE)
-			}
-			n.nextPort++
-			if n.nextPort < 1024 {
-				n.nextPort = 20000
-			}
-			if _, used := n.conns[netip.AddrPortFrom(ip, n.nextPort)]; !used {
-				port = uint64(n.nextPort)
-				break
-			}
+		port = n.freePortLocked(ip, func(ap netip.AddrPort) bool { _, used := n.conns[ap]; return used })
+		if port == 0 {
+			return nil, opErr(syscall.EADDRINUSE)
 		}
 	}
-	ap := netip.AddrPortFrom(ip, uint16(port))
+	ap := netip.AddrPortFrom(ip, port)
 	if _, used := n.conns[ap]; used {
 		return nil, opErr(syscall.EADDRINUSE)
 	}
@@ -301,4 +273,54 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	close(c.dlChanged)
 	c.dlChanged = make(chan struct{})
 	return nil
+}
+
+// listenAddr checks a listen address for network ("udp", "udp4", "udp6" or
+// the "tcp" ones, already checked by the caller) and returns the loopback
+// address it binds and its port (0: allocate one). The host must be empty,
+// unspecified or loopback; a family-less network takes the host's family,
+// IPv4 when it is empty. The error is unwrapped: the caller makes it a
+// *net.OpError.
+func listenAddr(network, address string) (netip.Addr, uint16, error) {
+	host, portText, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.Addr{}, 0, err
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return netip.Addr{}, 0, errors.New("memnet: bad port " + strconv.Quote(portText))
+	}
+	v6 := strings.HasSuffix(network, "6")
+	if host != "" {
+		a, err := netip.ParseAddr(host)
+		if err != nil || !(a.IsLoopback() || a.IsUnspecified()) {
+			return netip.Addr{}, 0, syscall.EADDRNOTAVAIL
+		}
+		a = a.Unmap()
+		if network == "udp" || network == "tcp" {
+			v6 = a.Is6()
+		} else if a.Is6() != v6 {
+			return netip.Addr{}, 0, syscall.EAFNOSUPPORT
+		}
+	}
+	if v6 {
+		return loopback6, uint16(port), nil
+	}
+	return loopback4, uint16(port), nil
+}
+
+// freePortLocked returns the next port from n.nextPort that used does not
+// report as taken on ip, 0 if every port is. Packet and stream ports are
+// separate tables; used says which one.
+func (n *Network) freePortLocked(ip netip.Addr, used func(netip.AddrPort) bool) uint16 {
+	for range 1 << 16 {
+		n.nextPort++
+		if n.nextPort < 1024 {
+			n.nextPort = 20000
+		}
+		if !used(netip.AddrPortFrom(ip, n.nextPort)) {
+			return n.nextPort
+		}
+	}
+	return 0
 }

@@ -2,10 +2,8 @@ package memnet
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"syscall"
 )
@@ -28,72 +26,36 @@ import (
 // UDP's are.
 func (n *Network) Listen(network, address string) (net.Listener, error) {
 	opErr := func(err error) error { return &net.OpError{Op: "listen", Net: network, Err: err} }
-	var v6 bool
 	switch network {
-	case "tcp", "tcp4":
-	case "tcp6":
-		v6 = true
+	case "tcp", "tcp4", "tcp6":
 	default:
 		return nil, opErr(net.UnknownNetworkError(network))
 	}
-	host, portText, err := net.SplitHostPort(address)
+	ip, port, err := listenAddr(network, address)
 	if err != nil {
 		return nil, opErr(err)
 	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, opErr(errors.New("memnet: bad port " + strconv.Quote(portText)))
-	}
-	if host != "" {
-		a, err := netip.ParseAddr(host)
-		if err != nil || !(a.IsLoopback() || a.IsUnspecified()) {
-			return nil, opErr(syscall.EADDRNOTAVAIL)
-		}
-		if network == "tcp" {
-			v6 = a.Unmap().Is6()
-		} else if a.Unmap().Is6() != v6 {
-			return nil, opErr(syscall.EAFNOSUPPORT)
-		}
-	}
-	ip := loopback4
-	if v6 {
-		ip = loopback6
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if v6 && n.noIPv6 {
+	if ip.Is6() && n.noIPv6 {
 		return nil, opErr(syscall.EAFNOSUPPORT)
 	}
 	if n.listeners == nil {
 		n.listeners = make(map[netip.AddrPort]*listener)
 	}
 	if port == 0 {
-		port = uint64(n.freeStreamPortLocked(ip))
+		port = n.freePortLocked(ip, func(ap netip.AddrPort) bool { _, used := n.listeners[ap]; return used })
 		if port == 0 {
 			return nil, opErr(syscall.EADDRINUSE)
 		}
 	}
-	ap := netip.AddrPortFrom(ip, uint16(port))
+	ap := netip.AddrPortFrom(ip, port)
 	if _, used := n.listeners[ap]; used {
 		return nil, opErr(syscall.EADDRINUSE)
 	}
 	l := &listener{net: n, ap: ap, addr: net.TCPAddrFromAddrPort(ap), conns: make(chan net.Conn), closed: make(chan struct{})}
 	n.listeners[ap] = l
 	return l, nil
-}
-
-// freeStreamPortLocked returns an unused listener port on ip, 0 if none.
-func (n *Network) freeStreamPortLocked(ip netip.Addr) uint16 {
-	for range 1 << 16 {
-		n.nextPort++
-		if n.nextPort < 1024 {
-			n.nextPort = 20000
-		}
-		if _, used := n.listeners[netip.AddrPortFrom(ip, n.nextPort)]; !used {
-			return n.nextPort
-		}
-	}
-	return 0
 }
 
 // DialContext has the signature of net.Dialer.DialContext (for

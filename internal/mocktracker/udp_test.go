@@ -23,6 +23,15 @@ type rawClient struct {
 }
 
 func newRawClient(t *testing.T, n *memnet.Network, family string, srv net.Addr) *rawClient {
+	pc := listenMem(t, n, family)
+	t.Cleanup(func() { pc.Close() })
+	return &rawClient{t: t, pc: pc, srv: srv}
+}
+
+// listenMem opens a socket of family ("udp4" or "udp6") on a free loopback
+// port of n.
+func listenMem(t *testing.T, n *memnet.Network, family string) net.PacketConn {
+	t.Helper()
 	addr := "127.0.0.1:0"
 	if family == "udp6" {
 		addr = "[::1]:0"
@@ -31,8 +40,7 @@ func newRawClient(t *testing.T, n *memnet.Network, family string, srv net.Addr) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
-	return &rawClient{t: t, pc: pc, srv: srv}
+	return pc
 }
 
 // roundTrip sends b and returns the reply, or nil if none came within 1 s.
@@ -84,14 +92,7 @@ func announcePkt(connID uint64, txid uint32, h transport.InfoHash, id peer.ID, l
 }
 
 func serveMem(t *testing.T, tr *Tracker, n *memnet.Network, family string) net.Addr {
-	addr := "127.0.0.1:0"
-	if family == "udp6" {
-		addr = "[::1]:0"
-	}
-	pc, err := n.ListenPacket(family, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc := listenMem(t, n, family)
 	if err := tr.ServeUDP(pc); err != nil {
 		t.Fatal(err)
 	}

@@ -41,3 +41,40 @@ func TestFrame(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFrame: whatever a tracker sends, framing never panics, keeps at most
+// what it was given, and keeps the same bytes however they are split into
+// reads.
+func FuzzFrame(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcEXTRA",
+		"HTTP/1.1 204 No Content\r\n\r\nX",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"HTTP/1.1 100 Continue\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nx",
+		"",
+	} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, step uint8) {
+		whole := (&framedConn{started: true}).frame(b)
+		if whole < 0 || whole > len(b) {
+			t.Fatalf("kept %d of %d", whole, len(b))
+		}
+		n := int(step%16) + 1
+		c := &framedConn{started: true}
+		kept := 0
+		for i := 0; i < len(b); i += n {
+			chunk := b[i:min(i+n, len(b))]
+			k := c.frame(chunk)
+			kept += k
+			if k < len(chunk) {
+				break
+			}
+		}
+		if kept != whole {
+			t.Fatalf("kept %d in steps of %d, %d whole", kept, n, whole)
+		}
+	})
+}
