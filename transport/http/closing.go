@@ -71,10 +71,11 @@ type hostClass struct {
 // reused connection alone, or needed a new one (the first of a
 // connection, or a retry after a pooled connection turned out closed by
 // the tracker, which net/http does silently). After closingAfter requests
-// the host is a closing host when fewer than a third were served by a
-// reused connection alone (a tracker that closes after each reply still
+// the host is a closing host when fewer than half were served by a
+// reused connection alone (a keep-alive host serves three in four so,
+// once its first wave has connected) (a tracker that closes after each reply still
 // serves a pooled connection now and then, when the next request beats
-// the close) or when one in sixteen had to be retried on a new connection
+// the close) or when one in 64 had to be retried on a new connection
 // after a pooled one was found closed; a keep-alive host otherwise.
 func (h *hostClass) watch(ctx context.Context) (context.Context, func(ok bool)) {
 	var reused, fresh atomic.Int32
@@ -101,7 +102,7 @@ func (h *hostClass) watch(ctx context.Context) (context.Context, func(ok bool)) 
 		f, r := h.fresh.Load(), h.reused.Load()
 		switch {
 		case f+r < h.after:
-		case 2*r < f, h.retried.Load() >= h.after/16:
+		case r < f, h.retried.Load() >= h.after/64:
 			h.state.CompareAndSwap(hostUnknown, hostCloses)
 		default:
 			h.state.CompareAndSwap(hostUnknown, hostKeepsAlive)
