@@ -14,29 +14,66 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
-// TestLoopbackHTTP scrapes 200 hashes in one call from the mock tracker's
-// real HTTP front end on loopback, with a standalone Scraper.
-func TestLoopbackHTTP(t *testing.T) {
-	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
-		t.Run(addr, func(t *testing.T) {
-			hs := hashes(200)
-			tr := seed(hs, func(i int) bool { return i%4 != 0 })
-			defer tr.Close()
-			announce, err := tr.ListenHTTP(addr)
-			if err != nil {
-				t.Skip("no loopback:", err)
-			}
-			s := New(Config{})
-			defer s.Close()
-			res, err := s.Scrape(t.Context(), announce, hs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSeeded(t, res, hs, func(i int) bool { return i%4 != 0 })
-			if n := tr.HTTPRequests(); n != 3 {
-				t.Errorf("%d HTTP requests, want 3 (74+74+52)", n)
-			}
-		})
+// TestLoopback scrapes 200 hashes in one call from each of the mock
+// tracker's real front ends on loopback, with a standalone Scraper: HTTP and
+// UDP in three requests or packets (74 + 74 + 52), WebSocket over IPv4 only
+// (transport/webrtc). UDP cannot say "unknown": the tracker answers zeros.
+func TestLoopback(t *testing.T) {
+	known := func(i int) bool { return i%4 != 0 }
+	tests := []struct {
+		name   string
+		listen func(tr *mocktracker.Tracker, addr string) (string, error)
+		addrs  []string
+		check  func(t *testing.T, res Results, hs []transport.InfoHash, known func(int) bool)
+		seen   func(t *testing.T, tr *mocktracker.Tracker) // what the tracker was asked
+	}{
+		{
+			name: "http", listen: (*mocktracker.Tracker).ListenHTTP, addrs: []string{"127.0.0.1:0", "[::1]:0"},
+			check: checkSeeded,
+			seen: func(t *testing.T, tr *mocktracker.Tracker) {
+				if n := tr.HTTPRequests(); n != 3 {
+					t.Errorf("%d HTTP requests, want 3 (74+74+52)", n)
+				}
+			},
+		},
+		{
+			name: "udp", listen: (*mocktracker.Tracker).ListenUDP, addrs: []string{"127.0.0.1:0", "[::1]:0"},
+			check: checkUDP,
+			seen: func(t *testing.T, tr *mocktracker.Tracker) {
+				if st := tr.UDPStats(); st.Scrape != 3 || st.Connect != 1 {
+					t.Errorf("tracker saw %+v, want 3 scrapes on 1 connect", st)
+				}
+			},
+		},
+		{
+			name: "ws", listen: (*mocktracker.Tracker).ListenWS, addrs: []string{"127.0.0.1:0"},
+			check: checkSeeded,
+			seen:  func(*testing.T, *mocktracker.Tracker) {},
+		},
+	}
+	for _, tt := range tests {
+		for _, addr := range tt.addrs {
+			t.Run(tt.name+"/"+addr, func(t *testing.T) {
+				hs := hashes(200)
+				tr := seed(hs, known)
+				defer tr.Close()
+				announce, err := tt.listen(tr, addr)
+				if err != nil {
+					if len(tt.addrs) == 1 { // IPv4 only: loopback is always there
+						t.Fatal(err)
+					}
+					t.Skip("no loopback:", err)
+				}
+				s := New(Config{})
+				defer s.Close()
+				res, err := s.Scrape(t.Context(), announce, hs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.check(t, res, hs, known)
+				tt.seen(t, tr)
+			})
+		}
 	}
 }
 
@@ -125,34 +162,6 @@ func checkSeeded(t *testing.T, res Results, hs []transport.InfoHash, known func(
 	}
 }
 
-// TestLoopbackUDP scrapes 200 hashes in one call from the mock tracker's
-// real UDP front end on loopback, with a standalone Scraper: three packets
-// (74 + 74 + 52). UDP cannot say "unknown": the tracker answers zeros.
-func TestLoopbackUDP(t *testing.T) {
-	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
-		t.Run(addr, func(t *testing.T) {
-			hs := hashes(200)
-			known := func(i int) bool { return i%4 != 0 }
-			tr := seed(hs, known)
-			defer tr.Close()
-			announce, err := tr.ListenUDP(addr)
-			if err != nil {
-				t.Skip("no loopback:", err)
-			}
-			s := New(Config{})
-			defer s.Close()
-			res, err := s.Scrape(t.Context(), announce, hs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkUDP(t, res, hs, known)
-			if st := tr.UDPStats(); st.Scrape != 3 || st.Connect != 1 {
-				t.Errorf("tracker saw %+v, want 3 scrapes on 1 connect", st)
-			}
-		})
-	}
-}
-
 // checkUDP checks results from a UDP tracker seeded with seed(hs, known).
 func checkUDP(t *testing.T, res Results, hs []transport.InfoHash, known func(int) bool) {
 	t.Helper()
@@ -166,26 +175,6 @@ func checkUDP(t *testing.T, res Results, hs []transport.InfoHash, known func(int
 			t.Fatalf("hash %d: %+v, want known %+v", i, r, want)
 		}
 	}
-}
-
-// TestLoopbackWS scrapes 200 hashes from the mock tracker's WebSocket front
-// end on loopback, with a standalone Scraper (transport/webrtc).
-func TestLoopbackWS(t *testing.T) {
-	hs := hashes(200)
-	known := func(i int) bool { return i%4 != 0 }
-	tr := seed(hs, known)
-	defer tr.Close()
-	announce, err := tr.ListenWS("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{})
-	defer s.Close()
-	res, err := s.Scrape(t.Context(), announce, hs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSeeded(t, res, hs, known)
 }
 
 // TestOptionsReachOwnTransports: a standalone Scraper's own transports use
