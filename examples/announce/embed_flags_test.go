@@ -108,3 +108,14 @@ func TestCLIHybridAndV2Only(t *testing.T) {
 		})
 	}
 }
+
+// The plain output's first line names the v2 hash of a BEP 52 target.
+func TestInfoHashLineV2(t *testing.T) {
+	tgt, err := parseMagnet("magnet:?xt=urn:btih:" + testHash + "&xt=urn:btmh:1220" + strings.Repeat("cd", 32) + "&dn=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := infoHashLine(tgt), "info hash: "+testHash+" (v2 "+strings.Repeat("cd", 32)+") (x)"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
