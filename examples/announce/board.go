@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
@@ -133,6 +135,12 @@ func (b *board) apply(ev announcer.Event, scrub func(string) string) {
 		r.LastError = scrub(shortErrText(e.Err))
 		r.Failures = e.Failures
 		switch {
+		case e.GaveUp && b.stopping && endedByStop(e.Err):
+			// The run ended with this attempt unanswered (-once's bound,
+			// -duration, Ctrl-C): the tracker failed to answer in time, it
+			// did not refuse us for good.
+			r.State, r.Next = stateFailing, time.Time{}
+			r.LastError = "no answer before the run ended"
 		case e.GaveUp:
 			r.State, r.Next = stateGaveUp, time.Time{}
 		case e.Failures == 0:
@@ -183,6 +191,12 @@ func (b *board) applyState(e announcer.StateEvent) {
 			r.State = stateNotTried
 		}
 	}
+}
+
+// endedByStop reports whether err is an attempt cut short by the Session
+// stopping (its context ended), not a tracker's answer.
+func endedByStop(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // exitStatus is the CLI's exit status once the run is over: 0 when some

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,6 +43,31 @@ func TestBoardFollowsStateEvents(t *testing.T) {
 		r := b.row(u)
 		if r.State != tt.want || !r.Next.Equal(tt.wantNext) || r.Failures != 2 {
 			t.Errorf("%s + %s (stopping %v): state %q next %v, want %q %v", tt.before, tt.state, tt.stopping, r.State, r.Next, tt.want, tt.wantNext)
+		}
+	}
+}
+
+// TestBoardAttemptCutByStop: an attempt abandoned because the run ended is
+// a tracker that did not answer in time, not one that refused us for good.
+func TestBoardAttemptCutByStop(t *testing.T) {
+	const u = "udp://127.0.0.1:6969"
+	for _, tt := range []struct {
+		stopping bool
+		err      error
+		want     string
+	}{
+		{true, context.DeadlineExceeded, stateFailing},
+		{true, fmt.Errorf("announce: %w", context.Canceled), stateFailing},
+		{true, errors.New("HTTP 410 Gone"), stateGaveUp},
+		{false, context.DeadlineExceeded, stateGaveUp},
+	} {
+		b := newBoard(t0, []string{u})
+		if tt.stopping {
+			b.markStopping()
+		}
+		b.apply(announcer.ErrorEvent{Time: t0, Tracker: u, Err: tt.err, Failures: 1, GaveUp: true}, func(s string) string { return s })
+		if got := b.row(u).State; got != tt.want {
+			t.Errorf("stopping %v, %v: state %q, want %q", tt.stopping, tt.err, got, tt.want)
 		}
 	}
 }
