@@ -129,14 +129,8 @@ func TestReplyFaults(t *testing.T) {
 				}()
 				resp, err := e.tr.Announce(context.Background(), e.url, req)
 				defer time.Sleep(time.Minute) // let delayed and duplicate replies land: ignored
-				if tt.wantErr != nil {
-					if !errors.Is(err, tt.wantErr) {
-						t.Fatalf("err = %v, want %v", err, tt.wantErr)
-					}
+				if checkErr(t, err, tt.wantErr) {
 					return
-				}
-				if err != nil {
-					t.Fatal(err)
 				}
 				if len(resp.Peers) != 2 {
 					t.Fatalf("peers %v", resp.Peers)

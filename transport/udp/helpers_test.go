@@ -2,6 +2,7 @@ package udp
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"net/url"
@@ -127,3 +128,20 @@ var _ net.PacketConn
 type netipAddr = netip.Addr
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// checkErr fails t when err does not match want (errors.Is), or when want
+// is nil and err is not. It reports whether want was an error, so that a
+// table case returns there and the rest of it checks a reply.
+func checkErr(t *testing.T, err, want error) (wantedErr bool) {
+	t.Helper()
+	if want != nil {
+		if !errors.Is(err, want) {
+			t.Fatalf("err = %v, want %v", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}

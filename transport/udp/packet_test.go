@@ -168,14 +168,8 @@ func TestParseAnnounceReply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := parseAnnounceReply(tt.b, tt.v6)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			if checkErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if resp.Interval != 30*time.Minute || resp.Incomplete != 2 || resp.Complete != 3 {
 				t.Fatalf("%+v", resp)
@@ -210,14 +204,11 @@ func TestParseScrapeReply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseScrapeReply(tt.b, tt.n)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tt.wantErr)
-				}
+			if checkErr(t, err, tt.wantErr) {
 				return
 			}
-			if err != nil || len(got) != len(tt.want) {
-				t.Fatalf("%v %v", got, err)
+			if len(got) != len(tt.want) {
+				t.Fatalf("%v, want %v", got, tt.want)
 			}
 			for i := range got {
 				if got[i] != tt.want[i] {
