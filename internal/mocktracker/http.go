@@ -225,16 +225,22 @@ func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure strin
 	return a, ""
 }
 
+// intervals returns the interval and min interval an HTTP or WebSocket
+// reply sends: a fault's, where it sets one (not 0), else the tracker's.
+func (r AnnounceResult) intervals(interval, minInterval time.Duration) (time.Duration, time.Duration) {
+	if interval == 0 {
+		interval = r.Interval
+	}
+	if minInterval == 0 {
+		minInterval = r.MinInterval
+	}
+	return interval, minInterval
+}
+
 // httpAnnounceDict encodes an announce reply.
 func httpAnnounceDict(res AnnounceResult, q url.Values, f HTTPFaults) bdict {
 
-	interval, minInterval := res.Interval, res.MinInterval
-	if f.Interval != 0 {
-		interval = f.Interval
-	}
-	if f.MinInterval != 0 {
-		minInterval = f.MinInterval
-	}
+	interval, minInterval := res.intervals(f.Interval, f.MinInterval)
 	d := bdict{
 		"interval":   int64(interval / time.Second),
 		"complete":   res.Complete,

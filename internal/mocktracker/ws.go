@@ -476,13 +476,7 @@ func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash
 	}
 	f.mu.Unlock()
 
-	interval, minInterval := res.Interval, res.MinInterval
-	if faults.Interval != 0 {
-		interval = faults.Interval
-	}
-	if faults.MinInterval != 0 {
-		minInterval = faults.MinInterval
-	}
+	interval, minInterval := res.intervals(faults.Interval, faults.MinInterval)
 	reply := map[string]any{
 		"action":     "announce",
 		"info_hash":  wsBinary(h),
