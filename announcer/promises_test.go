@@ -504,3 +504,41 @@ func TestIntervalFloorClamped(t *testing.T) {
 		}
 	})
 }
+
+// An announce already on its way when the download finishes (its Stats
+// read Left 0, Complete comes while it is on the wire) carries
+// "completed": a plain left=0 announce would make the tracker count us a
+// seeder that never downloaded, and the completed after it would not be
+// counted (mocktracker counts a download as real trackers do).
+func TestCompletedNotLostToAnnounceInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{Interval: 5 * time.Minute, MinInterval: time.Minute}, Config{})
+		var left atomic.Int64
+		left.Store(100)
+		// started answers at once; the regular re-announce is slow.
+		e.fake.setFaults("a.test:1", fault{}, fault{delay: 10 * time.Second}, fault{})
+		s := e.session([][]string{{"udp://a.test:1"}}, SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }})
+		s.Start(context.Background())
+		time.Sleep(5*time.Minute - time.Second)
+		left.Store(0) // finished just before the re-announce reads the stats
+		time.Sleep(5 * time.Second)
+		s.Complete() // the re-announce is on the wire
+		time.Sleep(time.Minute)
+		var completed int
+		for _, c := range announces(e.fake.Calls("a.test:1")) {
+			if c.Left == 0 && c.Event == transport.EventNone {
+				t.Errorf("announce with left=0 and no event at %v: the tracker takes us for a seeder", c.Time)
+			}
+			if c.Event == transport.EventCompleted {
+				completed++
+			}
+		}
+		if completed != 1 {
+			t.Errorf("%d completeds, want 1 (calls %v)", completed, events(e.fake.Calls("a.test:1")))
+		}
+		if st, _ := e.mt.Scrape(testHash); st.Downloaded != 1 {
+			t.Errorf("tracker counted %d downloads, want 1", st.Downloaded)
+		}
+		s.Stop(context.Background())
+	})
+}

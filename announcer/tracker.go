@@ -111,6 +111,18 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 	s.mu.Unlock()
 
 	req := s.request(t, ev, trackerID)
+	if ev == transport.EventNone && req.Left == 0 {
+		// The download finished (Stats say Left 0) but this tracker knows
+		// us as a leecher: a plain announce would make it count us a
+		// seeder that never completed. It carries "completed" instead
+		// (see "Lifecycle" in doc.go).
+		s.mu.Lock()
+		if t.started && t.leecher {
+			ev = transport.EventCompleted
+			req.Event = ev
+		}
+		s.mu.Unlock()
+	}
 	resp, err := s.call(ctx, t, req, bound, cut)
 	left := req.Left
 	s.c.requests.Put(req) // transports keep no request after a call (transport.Transport)
