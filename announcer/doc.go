@@ -41,14 +41,17 @@
 // survives failures and forced announces: it is sent by the next announce
 // that gets through, or by Stop.
 //
-// Left 0 means the download finished, even before Complete is called or
-// while an announce started before it is still waiting to go out: any
-// announce whose Stats say Left 0, to a tracker that knows us as a leecher
-// and has not acknowledged "completed", carries "completed" (as libtorrent
-// sends it when the torrent finishes). A plain announce with left=0 would
-// make the tracker take us for a seeder and never count the download. So
+// Left 0 after leeching means the download finished, even when Complete
+// comes a moment later, while an announce that read the Stats is already
+// on its way: an announce whose Stats say Left 0, to a tracker that knows
+// us as a leecher and has not acknowledged "completed", carries
+// "completed" (as libtorrent sends it when the torrent finishes). A plain
+// left=0 announce would make the tracker take us for a seeder and never
+// count the download; the "completed" after it would come too late. So
 // "completed" reaches each such tracker once, with the first left=0 it
-// hears from us.
+// hears from us. (A tracker that knew us as a leecher of unknown size,
+// LeftUnknown, waits for Complete: Left 0 may then only mean the data was
+// on disk already.)
 //
 // Stop ends the workers at once, then, for every tracker in parallel, under
 // one deadline (the earlier of Stop's context and Config.StopTimeout):

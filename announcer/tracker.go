@@ -45,6 +45,7 @@ type tracker struct {
 	state        State
 	started      bool // acknowledged "started": will be sent "stopped"
 	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
+	sized        bool // that started carried a known size (not LeftUnknown): Left 0 then means finished
 	interval     time.Duration
 	minInterval  time.Duration
 	last         time.Time // last successful announce
@@ -117,7 +118,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 		// seeder that never completed. It carries "completed" instead
 		// (see "Lifecycle" in doc.go).
 		s.mu.Lock()
-		if t.started && t.leecher {
+		if t.started && t.leecher && (t.sized || s.completed) {
 			ev = transport.EventCompleted
 			req.Event = ev
 		}
@@ -157,7 +158,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 	}
 	switch ev {
 	case transport.EventStarted:
-		t.started, t.leecher = true, left != 0
+		t.started, t.leecher, t.sized = true, left != 0, left > 0
 	case transport.EventCompleted:
 		t.leecher = false
 	}

@@ -354,6 +354,12 @@ func (v *view) check(w *world, r *results) {
 			if e.stage != accepted || e.Time.Before(after) || v.reregistration(i) {
 				continue
 			}
+			if e.Event == transport.EventNone && e.Left != 0 {
+				// An announce built before Complete (a UDP one retransmitted
+				// for minutes): the tracker still knows us as a leecher, so
+				// the completed after it is still counted (checked above).
+				continue
+			}
 			if hasGaveUp && gaveUp.Before(e.Time) {
 				break
 			}
