@@ -160,13 +160,17 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	want := s.wantOffers(&req)
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
+	var tor *torrent
+	var stale []*peerConn
 	if req.Event == transport.EventStopped {
-		delete(s.torrents, h)
+		stale = s.forgetLocked(h)
 	} else {
-		s.torrents[h] = &torrent{req: req}
+		tor = &torrent{req: req}
+		s.torrents[h] = tor
 	}
 	if re := s.reconnectingLocked(deadline); re != nil {
 		s.mu.Unlock()
+		closeAll(stale)
 		if req.Event == transport.EventStopped {
 			closeAll(s.t.offers.forget(k))
 			return &transport.AnnounceResponse{Complete: -1, Incomplete: -1}, nil
@@ -175,6 +179,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	}
 	r := s.adoptLocked(h, req.Event)
 	s.mu.Unlock()
+	closeAll(stale)
 	if req.Event == transport.EventStopped {
 		closeAll(s.t.offers.forget(k))
 	}
@@ -204,6 +209,14 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		m := res.msg
 		if m.HasFailure {
 			closeAll(r.offers)
+			// The tracker refused the torrent: there is nothing to
+			// re-announce after a reconnect until the caller announces
+			// again (a caller that gives the URL up never does).
+			s.mu.Lock()
+			if tor != nil && s.torrents[h] == tor {
+				delete(s.torrents, h)
+			}
+			s.mu.Unlock()
 			return fail(&transport.FailureError{Reason: m.Failure})
 		}
 		if m.Interval <= 0 {
@@ -226,6 +239,32 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
 	}
+}
+
+// forgetLocked removes h from the torrents re-announced after a reconnect,
+// with the socket's own re-announces of h still queued (nobody waits for
+// them: a caller that adopted one waits on its reply and keeps it), and
+// returns their offers to close once the lock is released. A torrent whose
+// caller said "stopped" is never announced again by the socket alone.
+func (s *socket) forgetLocked(h transport.InfoHash) []*peerConn {
+	delete(s.torrents, h)
+	var stale []*peerConn
+	s.queue = slices.DeleteFunc(s.queue, func(r *request) bool {
+		if r.kind == kindAnnounce && r.infoHash == h && r.reply == nil {
+			stale = append(stale, r.offers...)
+			return true
+		}
+		return false
+	})
+	return stale
+}
+
+// orphanLocked reports whether r is a re-announce of the socket's own that
+// nobody waits for, of a torrent no longer re-announced (stopped, refused
+// or given up since r was queued): such a request must not reach the
+// tracker, which would register a torrent whose caller is done with it.
+func (s *socket) orphanLocked(r *request) bool {
+	return r.kind == kindAnnounce && r.reply == nil && s.torrents[r.infoHash] == nil
 }
 
 // reconnectingLocked returns the error of a call with deadline made while
@@ -386,6 +425,13 @@ func (s *socket) deliver(m *message) {
 		r.reply <- result{msg: m}
 	case m.HasFailure:
 		closeAll(r.offers)
+		if r.kind == kindAnnounce && r.reply == nil { // our own re-announce, refused: the caller's next announce asks again
+			s.mu.Lock()
+			if tor := s.torrents[r.infoHash]; tor != nil && !r.adopted {
+				delete(s.torrents, r.infoHash)
+			}
+			s.mu.Unlock()
+		}
 		s.t.log.Warn("webrtc: tracker failure", "tracker", s.redacted, "reason", m.Failure)
 	default:
 		if m.Warning != "" {
