@@ -55,6 +55,8 @@ type result struct {
 // torrent is what the socket re-announces after a reconnect.
 type torrent struct {
 	req transport.AnnounceRequest
+	// registered: the tracker answered an announce of it (see settleLocked).
+	registered bool
 }
 
 type socket struct {
@@ -152,23 +154,29 @@ func (s *socket) withdraw(r *request) {
 // dropped (closing a socket counts as "stopped"), so nothing is owed.
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	start := time.Now()
+	h := req.InfoHash
+	var tor *torrent // what this call set as h's re-announce; nil for stopped
+	refused := false
 	fail := func(err error) (*transport.AnnounceResponse, error) {
+		s.mu.Lock()
+		s.settleLocked(h, tor, false, refused)
+		s.mu.Unlock()
 		return nil, transport.Wrap("announce", s.redacted, err)
 	}
-	h := req.InfoHash
 	k := subKey{s.key, h}
 	want := s.wantOffers(&req)
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
-	var tor *torrent
 	var stale []*peerConn
 	if req.Event == transport.EventStopped {
 		stale = s.forgetLocked(h)
 	} else {
-		tor = &torrent{req: req}
+		old := s.torrents[h]
+		tor = &torrent{req: req, registered: old != nil && old.registered}
 		s.torrents[h] = tor
 	}
 	if re := s.reconnectingLocked(deadline); re != nil {
+		s.settleLocked(h, tor, false, false)
 		s.mu.Unlock()
 		closeAll(stale)
 		if req.Event == transport.EventStopped {
@@ -209,20 +217,16 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		m := res.msg
 		if m.HasFailure {
 			closeAll(r.offers)
-			// The tracker refused the torrent: there is nothing to
-			// re-announce after a reconnect until the caller announces
-			// again (a caller that gives the URL up never does).
-			s.mu.Lock()
-			if tor != nil && s.torrents[h] == tor {
-				delete(s.torrents, h)
-			}
-			s.mu.Unlock()
+			refused = true
 			return fail(&transport.FailureError{Reason: m.Failure})
 		}
 		if m.Interval <= 0 {
 			closeAll(r.offers)
 			return fail(&transport.MalformedError{What: "interval missing"})
 		}
+		s.mu.Lock()
+		s.settleLocked(h, tor, true, false)
+		s.mu.Unlock()
 		return &transport.AnnounceResponse{
 			Interval:     m.Interval,
 			MinInterval:  m.MinInterval,
@@ -238,6 +242,29 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		return fail(s.waitError(ctx, start))
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
+	}
+}
+
+// settleLocked records the outcome of an announce of h that set tor as its
+// re-announce. A torrent is re-announced by the socket after a reconnect
+// only while the tracker listed it when the socket dropped, that is while
+// its caller's last announce succeeded, or failed after an earlier one had:
+// that caller knows the torrent is announced and owes a stopped, which
+// withdraws it. A torrent never registered (every announce failed, timed
+// out or found the socket reconnecting) is not: its caller may end without
+// a stopped, and the socket would then list a torrent nobody runs; its
+// caller's next announce, due when the socket is back, registers it and gets
+// the reply. A torrent the tracker refused ("failure reason") is forgotten
+// too: the caller may give the URL up, and otherwise asks again.
+func (s *socket) settleLocked(h transport.InfoHash, tor *torrent, ok, refused bool) {
+	if tor == nil || s.torrents[h] != tor {
+		return
+	}
+	switch {
+	case ok:
+		tor.registered = true
+	case refused || !tor.registered:
+		delete(s.torrents, h)
 	}
 }
 
