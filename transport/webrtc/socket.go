@@ -147,7 +147,8 @@ func (s *socket) withdraw(r *request) {
 //
 // While the socket is down and its next dial is beyond the call's deadline,
 // an announce does not wait for it: it is kept as the torrent's re-announce
-// (sent, with event "started", once the socket is back) and fails at once
+// (sent, with event "started", once the socket is back) if the tracker
+// listed the torrent (see settleLocked), and fails at once
 // with a *transport.ReconnectingError saying when that will be, so that the
 // caller asks again then and does not count a failure. A stopped announce
 // then succeeds at once: the tracker forgot the torrent when the socket
