@@ -41,15 +41,7 @@ var invariants = []invariant{
 	{name: "backoff"},
 	{name: "give-up"},
 	{name: "after-stop"},
-	// Found by this simulation, not fixed on main yet: the WebSocket
-	// transport re-announces ("started") every torrent it knows after it
-	// reconnects, and the Session never hears of it: a Session still
-	// backing off then owes no stopped at Stop although the tracker lists
-	// it; and the transport re-announces torrents whose Session has ended
-	// (its stopped failed while the socket was down) or has given the URL
-	// up (HTTP 410): the tracker then lists a Session that no longer
-	// exists.
-	{name: "ghost-reannounce", known: "issue 11 item 6 (WebSocket: no re-announce for a torrent whose Session ended or gave the URL up)"},
+	{name: "ghost-reannounce"},
 }
 
 // Slack for comparing the trackers' clocks with the Sessions' decisions.

@@ -84,13 +84,17 @@ func (s *socket) giveUp(err error) {
 	for h := range s.torrents {
 		stale = append(stale, s.t.offers.forget(subKey{s.key, h})...)
 	}
-	defer closeAll(stale)
+	defer func() { closeAll(stale) }() // after the unlock, with the orphans found below
 	defer s.mu.Unlock()
 	clear(s.torrents)
 	keep := s.queue[:0]
 	for _, r := range s.queue {
 		if r.reply != nil && !r.abandoned {
 			r.reply <- result{err: err}
+			continue
+		}
+		if s.orphanLocked(r) { // a re-announce of a torrent just forgotten
+			stale = append(stale, r.offers...)
 			continue
 		}
 		keep = append(keep, r)
@@ -305,6 +309,11 @@ func (s *socket) flush(ctx context.Context, conn *websocket.Conn) error {
 		}
 		r := s.queue[0]
 		s.queue = s.queue[1:]
+		if s.orphanLocked(r) {
+			s.mu.Unlock()
+			closeAll(r.offers)
+			continue
+		}
 		var data []byte
 		switch r.kind {
 		case kindAnnounce:

@@ -31,17 +31,22 @@
 // after min(ReconnectMin*2^n, ReconnectMax) plus a random wait of up to
 // ReconnectJitter (defaults in the Config field docs; n
 // counts failed attempts since the last good connection), and then
-// re-announces every torrent it carried, with event "started" (closing a
-// socket counts as "stopped" for all its torrents, so the tracker forgot
-// them) and fresh offers. Announces and
+// re-announces every torrent the tracker listed when it dropped (whose last
+// announce through it succeeded, or failed after one that had: its caller
+// knows it is announced and owes a stopped), with event "started" (closing
+// a socket counts as "stopped" for all its torrents, so the tracker forgot
+// them) and fresh offers; never one whose caller stopped it, that the
+// tracker refused with a failure, or whose every announce failed (its
+// caller may end without a stopped: its next announce registers it, and
+// gets the reply). Announces and
 // scrapes made while it is down are queued and sent on reconnection, when
 // that comes before the call's deadline (Config.AnnounceTimeout or its
 // context). When the next dial comes later (with the default 10 s plus up
 // to 5 min of jitter it usually does), a call fails at once with a
 // *transport.ReconnectingError (errors.Is transport.ErrReconnecting) whose
-// At says when the socket redials: the announce stays as the torrent's
-// re-announce, and a caller that asks again at At waits on that
-// re-announce instead of sending another (announcer Sessions show the
+// At says when the socket redials: for a torrent the tracker listed the
+// announce stays as its re-announce, and a caller that asks again at At
+// waits on that re-announce instead of sending another (announcer Sessions show the
 // tracker as StateReconnecting meanwhile, not failing). An EventStopped
 // announce removes the torrent from the re-announce set and closes its
 // unanswered offers; made while the socket is down, it succeeds at once,

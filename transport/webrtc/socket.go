@@ -55,6 +55,8 @@ type result struct {
 // torrent is what the socket re-announces after a reconnect.
 type torrent struct {
 	req transport.AnnounceRequest
+	// registered: the tracker answered an announce of it (see settleLocked).
+	registered bool
 }
 
 type socket struct {
@@ -145,28 +147,39 @@ func (s *socket) withdraw(r *request) {
 //
 // While the socket is down and its next dial is beyond the call's deadline,
 // an announce does not wait for it: it is kept as the torrent's re-announce
-// (sent, with event "started", once the socket is back) and fails at once
+// (sent, with event "started", once the socket is back) if the tracker
+// listed the torrent (see settleLocked), and fails at once
 // with a *transport.ReconnectingError saying when that will be, so that the
 // caller asks again then and does not count a failure. A stopped announce
 // then succeeds at once: the tracker forgot the torrent when the socket
 // dropped (closing a socket counts as "stopped"), so nothing is owed.
 func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
 	start := time.Now()
+	h := req.InfoHash
+	var tor *torrent // what this call set as h's re-announce; nil for stopped
+	refused := false
 	fail := func(err error) (*transport.AnnounceResponse, error) {
+		s.mu.Lock()
+		s.settleLocked(h, tor, false, refused)
+		s.mu.Unlock()
 		return nil, transport.Wrap("announce", s.redacted, err)
 	}
-	h := req.InfoHash
 	k := subKey{s.key, h}
 	want := s.wantOffers(&req)
 	deadline, _ := ctx.Deadline()
 	s.mu.Lock()
+	var stale []*peerConn
 	if req.Event == transport.EventStopped {
-		delete(s.torrents, h)
+		stale = s.forgetLocked(h)
 	} else {
-		s.torrents[h] = &torrent{req: req}
+		old := s.torrents[h]
+		tor = &torrent{req: req, registered: old != nil && old.registered}
+		s.torrents[h] = tor
 	}
 	if re := s.reconnectingLocked(deadline); re != nil {
+		s.settleLocked(h, tor, false, false)
 		s.mu.Unlock()
+		closeAll(stale)
 		if req.Event == transport.EventStopped {
 			closeAll(s.t.offers.forget(k))
 			return &transport.AnnounceResponse{Complete: -1, Incomplete: -1}, nil
@@ -175,6 +188,7 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	}
 	r := s.adoptLocked(h, req.Event)
 	s.mu.Unlock()
+	closeAll(stale)
 	if req.Event == transport.EventStopped {
 		closeAll(s.t.offers.forget(k))
 	}
@@ -204,12 +218,16 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 		m := res.msg
 		if m.HasFailure {
 			closeAll(r.offers)
+			refused = true
 			return fail(&transport.FailureError{Reason: m.Failure})
 		}
 		if m.Interval <= 0 {
 			closeAll(r.offers)
 			return fail(&transport.MalformedError{What: "interval missing"})
 		}
+		s.mu.Lock()
+		s.settleLocked(h, tor, true, false)
+		s.mu.Unlock()
 		return &transport.AnnounceResponse{
 			Interval:     m.Interval,
 			MinInterval:  m.MinInterval,
@@ -226,6 +244,55 @@ func (s *socket) announce(ctx context.Context, req transport.AnnounceRequest) (*
 	case <-s.t.ctx.Done():
 		return fail(ErrClosed)
 	}
+}
+
+// settleLocked records the outcome of an announce of h that set tor as its
+// re-announce. A torrent is re-announced by the socket after a reconnect
+// only while the tracker listed it when the socket dropped, that is while
+// its caller's last announce succeeded, or failed after an earlier one had:
+// that caller knows the torrent is announced and owes a stopped, which
+// withdraws it. A torrent never registered (every announce failed, timed
+// out or found the socket reconnecting) is not: its caller may end without
+// a stopped, and the socket would then list a torrent nobody runs; its
+// caller's next announce, due when the socket is back, registers it and gets
+// the reply. A torrent the tracker refused ("failure reason") is forgotten
+// too: the caller may give the URL up, and otherwise asks again.
+func (s *socket) settleLocked(h transport.InfoHash, tor *torrent, ok, refused bool) {
+	if tor == nil || s.torrents[h] != tor {
+		return
+	}
+	switch {
+	case ok:
+		tor.registered = true
+	case refused || !tor.registered:
+		delete(s.torrents, h)
+	}
+}
+
+// forgetLocked removes h from the torrents re-announced after a reconnect,
+// with the socket's own re-announces of h still queued (nobody waits for
+// them: a caller that adopted one waits on its reply and keeps it), and
+// returns their offers to close once the lock is released. A torrent whose
+// caller said "stopped" is never announced again by the socket alone.
+func (s *socket) forgetLocked(h transport.InfoHash) []*peerConn {
+	delete(s.torrents, h)
+	var stale []*peerConn
+	s.queue = slices.DeleteFunc(s.queue, func(r *request) bool {
+		if r.kind == kindAnnounce && r.infoHash == h && r.reply == nil {
+			stale = append(stale, r.offers...)
+			return true
+		}
+		return false
+	})
+	return stale
+}
+
+// orphanLocked reports whether r is a re-announce of the socket's own that
+// nobody waits for, of a torrent no longer re-announced (stopped, refused
+// or given up since r was queued): such a request must not reach the
+// tracker, which would register a torrent whose caller is done with it.
+func (s *socket) orphanLocked(r *request) bool {
+	return r.kind == kindAnnounce && r.reply == nil && s.torrents[r.infoHash] == nil
 }
 
 // reconnectingLocked returns the error of a call with deadline made while
@@ -386,6 +453,13 @@ func (s *socket) deliver(m *message) {
 		r.reply <- result{msg: m}
 	case m.HasFailure:
 		closeAll(r.offers)
+		if r.kind == kindAnnounce && r.reply == nil { // our own re-announce, refused: the caller's next announce asks again
+			s.mu.Lock()
+			if tor := s.torrents[r.infoHash]; tor != nil && !r.adopted {
+				delete(s.torrents, r.infoHash)
+			}
+			s.mu.Unlock()
+		}
 		s.t.log.Warn("webrtc: tracker failure", "tracker", s.redacted, "reason", m.Failure)
 	default:
 		if m.Warning != "" {
