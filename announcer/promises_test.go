@@ -542,3 +542,31 @@ func TestCompletedNotLostToAnnounceInFlight(t *testing.T) {
 		s.Stop(context.Background())
 	})
 }
+
+// Failover honours the min interval of a standby that answered: a tracker
+// whose late answer came 55 s before the one in use fails is not asked
+// again (a plain announce) before its min interval has passed since.
+func TestFailoverHonoursStandbyMinInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{Interval: 10 * time.Minute, MinInterval: 5 * time.Minute}, Config{})
+		e.fake.mu.Lock()
+		e.fake.interval["b.test"] = time.Minute
+		e.fake.mu.Unlock()
+		// a answers its started late (after the failover to b, which wins);
+		// b fails its next announce.
+		e.fake.setFaults("a.test", fault{delay: 20 * time.Second}, fault{})
+		e.fake.setFaults("b.test", fault{}, fault{err: &transport.StatusError{Code: 503}})
+		s := e.session([][]string{{"http://a.test/announce", "http://b.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(10 * time.Minute)
+		calls := announces(e.fake.Calls("a.test"))
+		if len(calls) < 2 {
+			t.Fatalf("a: %d announces, want the started and a later one", len(calls))
+		}
+		answered := calls[0].Time.Add(20 * time.Second)
+		if d := calls[1].Time.Sub(answered); d < 5*time.Minute {
+			t.Errorf("a asked again %v after it answered, before its 5m min interval (events %v)", d, events(calls))
+		}
+		s.Close()
+	})
+}

@@ -191,6 +191,15 @@ func (w *worker) launchLocked(r *round, tier []*tracker, now time.Time) bool {
 			r.retryAt = earliest(r.retryAt, t.next)
 			continue
 		}
+		if t != w.active && t.inflight == nil && t.started && !t.last.IsZero() {
+			// A standby that answered lately (a late answer, or the round
+			// before) is not asked again before its min interval: failover
+			// does not override what the tracker asked of us.
+			if at := t.last.Add(w.s.c.minWait(t)); at.After(now) {
+				r.retryAt = earliest(r.retryAt, at)
+				continue
+			}
+		}
 		a := w.s.startAttemptLocked(t, w)
 		a.awaited = true
 		r.tries = append(r.tries, a)
