@@ -91,7 +91,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 			t.unsub()
 			t.unsub = nil
 		}
-		if t.tr != nil && t.state != StateGaveUp && (t.started || t.inflight != nil) {
+		if t.tr != nil && t.state != StateGaveUp && (t.started || t.mayKnow || t.inflight != nil) {
 			s.flights.Add(1)
 			go s.dropTracker(t)
 		}

@@ -58,7 +58,9 @@
 //
 //   - an announce still on the wire is let finish, until half the deadline;
 //   - a tracker that acknowledged "started", or may have registered us with
-//     that announce (anything but a refusal), is sent "completed" first if
+//     that announce (anything but a refusal) or with a started that went
+//     unanswered earlier (it timed out: the last UDP resend leaves at the
+//     attempt's bound, so it may have arrived), is sent "completed" first if
 //     it is owed one, then "stopped" with numwant 0; an unanswered stopped
 //     is sent again within the deadline (stopBound), failures are retried;
 //   - so a tracker whose announce never finishes is still sent "stopped",

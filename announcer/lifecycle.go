@@ -158,7 +158,7 @@ func (s *Session) sendStopped(ctx context.Context) error {
 	var targets []*tracker
 	s.mu.Lock()
 	for _, t := range s.trackers {
-		if t.tr != nil && t.state != StateGaveUp && (t.started || t.inflight != nil) {
+		if t.tr != nil && t.state != StateGaveUp && (t.started || t.mayKnow || t.inflight != nil) {
 			targets = append(targets, t)
 		}
 	}
@@ -243,7 +243,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		}
 	}
 	s.mu.Lock()
-	owed := t.started || a != nil && owedStopped(a.errLocked())
+	owed := t.started || t.mayKnow || a != nil && owedStopped(a.errLocked())
 	completed := owed && t.started && s.completed && t.leecher && t.state != StateGaveUp
 	s.mu.Unlock()
 	if !owed {
@@ -269,7 +269,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()
-			t.started, t.last = false, now
+			t.started, t.mayKnow, t.last = false, false, now
 			t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, 0
 			if resp.ExternalIP.IsValid() {
 				t.externalIP = resp.ExternalIP

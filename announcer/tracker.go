@@ -45,6 +45,7 @@ type tracker struct {
 	state        State
 	started      bool // acknowledged "started": will be sent "stopped"
 	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
+	mayKnow      bool // an unanswered started may have registered us: will be sent "stopped"
 	sized        bool // that started carried a known size (not LeftUnknown): Left 0 then means finished
 	interval     time.Duration
 	minInterval  time.Duration
@@ -315,6 +316,11 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
 	t.lastErr = err
+	if !t.started && errors.Is(err, transport.ErrTimeout) {
+		// An unanswered started may still have registered us (the last
+		// UDP resend goes out at the attempt's bound): owed a stopped.
+		t.mayKnow = true
+	}
 	switch {
 	case errors.As(err, &reconnecting):
 		// The transport reconnects by itself and re-sends then: ask again

@@ -25,12 +25,11 @@ var invariants = []invariant{
 	// step and waited on its timer, minutes away, past the deadline;
 	// transport/udp's connID now resends for such a joiner.)
 	{name: "stopped"},
-	// Found by this simulation, not decided on main yet: an announce the
-	// Session gave up on (its attempt's bound ran out; over UDP the last
-	// resend goes out at that very deadline) may still reach the tracker,
-	// which then lists us; the Session owes it no stopped, as it never
-	// saw the reply.
-	{name: "stopped-unacknowledged", known: "issue 11 item 2 (a tracker an unanswered announce reached is owed a stopped too)"},
+	// Found by this simulation and decided: an announce the Session gave
+	// up on (its attempt's bound ran out; over UDP the last resend goes
+	// out at that very deadline) may still reach the tracker, which then
+	// lists us; the Session owes it a stopped (tracker.mayKnow).
+	{name: "stopped-unacknowledged"},
 	{name: "completed"},
 	// Found by this simulation and fixed (worker.launchLocked): failover
 	// used to announce to a standby URL of the tier that had answered a
