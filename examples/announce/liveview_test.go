@@ -18,7 +18,7 @@ import (
 var longError = "tracker failure: " + strings.Repeat("this torrent is not registered here, ", 4) + "END"
 
 func liveBoard() *board {
-	b := newBoard(t0, []string{"udp://tracker.example.org:1337/announce", "https://private.test/REDACTED/announce?passkey=REDACTED", "ws://127.0.0.1:8001"})
+	b := newBoard(t0, []string{"udp://tracker.example.test:1337/announce", "https://private.test/REDACTED/announce?passkey=REDACTED", "ws://127.0.0.1:8001"})
 	b.apply(announcer.ErrorEvent{Time: t0, Tracker: "https://private.test/REDACTED/announce?passkey=REDACTED", Failures: 3, NextTry: t0.Add(time.Minute),
 		Err: &transport.Error{Op: "announce", Err: &transport.FailureError{Reason: longError}}}, func(s string) string { return s })
 	b.apply(announcer.ErrorEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Failures: 1, NextTry: t0.Add(time.Minute),
