@@ -48,14 +48,18 @@ type peerConn struct {
 // newPeerConn makes a PeerConnection for torrent h of socket s with a slot
 // the caller reserved from the offer manager; on error the slot is given
 // back.
-func newPeerConn(s *socket, h transport.InfoHash, offering bool) (*peerConn, error) {
+//
+// id, index and remote are set here, before p is registered with the offer
+// manager, which reads them under its own lock from then on.
+func newPeerConn(s *socket, h transport.InfoHash, offering bool, id offerID, index int, remote peer.ID) (*peerConn, error) {
 	t := s.t
 	pc, err := t.engine.newPeerConnection()
 	if err != nil {
 		t.offers.unreserve(1)
 		return nil, err
 	}
-	p := &peerConn{s: s, key: subKey{s.key, h}, offering: offering, created: time.Now(), pc: pc}
+	p := &peerConn{s: s, key: subKey{s.key, h}, offering: offering, created: time.Now(), pc: pc,
+		offerID: id, index: index, remote: remote}
 	p.timer = time.AfterFunc(t.cfg.OfferTimeout, func() {
 		p.mu.Lock()
 		opened := p.opened

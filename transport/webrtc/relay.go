@@ -71,20 +71,21 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 // newOffer makes offer number i of an announce, with a slot reserved for
 // it.
 func (s *socket) newOffer(ctx context.Context, h transport.InfoHash, i int) (*peerConn, error) {
-	p, err := newPeerConn(s, h, true)
+	var id offerID
+	if _, err := rand.Read(id[:]); err != nil {
+		s.t.offers.unreserve(1)
+		return nil, err
+	}
+	p, err := newPeerConn(s, h, true, id, i, peer.ID{})
 	if err != nil {
 		return nil, err
 	}
-	p.index = i
 	ok := false
 	defer func() {
 		if !ok {
 			p.close()
 		}
 	}()
-	if _, err := rand.Read(p.offerID[:]); err != nil {
-		return nil, err
-	}
 	dc, err := p.pc.CreateDataChannel(dataChannelLabel, nil)
 	if err != nil {
 		return nil, err
@@ -153,7 +154,7 @@ func (s *socket) answer(m *message, self peer.ID) {
 		if !ok {
 			return errTooManyPending
 		}
-		p, err := newPeerConn(s, m.InfoHash, false)
+		p, err := newPeerConn(s, m.InfoHash, false, m.OfferID, 0, m.PeerID)
 		if err != nil {
 			return err
 		}
@@ -163,8 +164,6 @@ func (s *socket) answer(m *message, self peer.ID) {
 				p.close()
 			}
 		}()
-		p.offerID = m.OfferID
-		p.remote = m.PeerID
 		p.pc.OnDataChannel(func(dc *pion.DataChannel) {
 			dc.OnOpen(func() { p.onOpen(dc) })
 		})
