@@ -41,26 +41,11 @@ func TestNoReannounceAfterStopped(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var mu sync.Mutex
 				var arrivals []transport.Event
-				ln, client := webrtc.NewPipeNet()
-				tr := mocktracker.New(mocktracker.Config{Interval: time.Minute, OnArrival: func(a mocktracker.Announce) {
+				w, tr, u := pipeTracker(t, func(a mocktracker.Announce) {
 					mu.Lock()
 					arrivals = append(arrivals, a.Event)
 					mu.Unlock()
-				}})
-				srv := &http.Server{Handler: tr.WSHandler()}
-				served := make(chan struct{})
-				go func() {
-					defer close(served)
-					_ = srv.Serve(ln)
-				}()
-				w := webrtc.New(webrtc.Config{DialOptions: &websocket.DialOptions{HTTPClient: client}})
-				defer func() {
-					w.Close()
-					tr.Close()
-					_ = srv.Close()
-					<-served
-				}()
-				u, _ := url.Parse("ws://127.0.0.1:9/announce")
+				})
 				if _, err := w.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: hash, Event: transport.EventStarted, Left: 1, NumWant: 0}); err != nil {
 					t.Fatal(err)
 				}
@@ -136,26 +121,11 @@ func TestNoReannounceOfUnregistered(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var mu sync.Mutex
 				arrivals := map[transport.InfoHash][]transport.Event{}
-				ln, client := webrtc.NewPipeNet()
-				tr := mocktracker.New(mocktracker.Config{Interval: time.Minute, OnArrival: func(a mocktracker.Announce) {
+				w, tr, u := pipeTracker(t, func(a mocktracker.Announce) {
 					mu.Lock()
 					arrivals[a.InfoHash] = append(arrivals[a.InfoHash], a.Event)
 					mu.Unlock()
-				}})
-				srv := &http.Server{Handler: tr.WSHandler()}
-				served := make(chan struct{})
-				go func() {
-					defer close(served)
-					_ = srv.Serve(ln)
-				}()
-				w := webrtc.New(webrtc.Config{DialOptions: &websocket.DialOptions{HTTPClient: client}})
-				defer func() {
-					w.Close()
-					tr.Close()
-					_ = srv.Close()
-					<-served
-				}()
-				u, _ := url.Parse("ws://127.0.0.1:9/announce")
+				})
 				if _, err := w.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: other, Event: transport.EventStarted, Left: 1, NumWant: 0}); err != nil {
 					t.Fatal(err)
 				}
@@ -177,4 +147,28 @@ func TestNoReannounceOfUnregistered(t *testing.T) {
 			})
 		})
 	}
+}
+
+// pipeTracker serves a mock tracker's WebSocket front end over an in-memory
+// pipe net (for synctest) and returns a Transport dialing it, the tracker
+// and its URL; all are closed when the test ends.
+func pipeTracker(t *testing.T, onArrival func(mocktracker.Announce)) (*webrtc.Transport, *mocktracker.Tracker, *url.URL) {
+	t.Helper()
+	ln, client := webrtc.NewPipeNet()
+	tr := mocktracker.New(mocktracker.Config{Interval: time.Minute, OnArrival: onArrival})
+	srv := &http.Server{Handler: tr.WSHandler()}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln)
+	}()
+	w := webrtc.New(webrtc.Config{DialOptions: &websocket.DialOptions{HTTPClient: client}})
+	t.Cleanup(func() {
+		w.Close()
+		tr.Close()
+		_ = srv.Close()
+		<-served
+	})
+	u, _ := url.Parse("ws://127.0.0.1:9/announce")
+	return w, tr, u
 }
