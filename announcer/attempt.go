@@ -121,11 +121,11 @@ func (a *attempt) endLocked(res outcome, err error) {
 		return
 	}
 	switch {
-	case w.active != t && t.state == StateOK:
-		t.state, t.next = StateIdle, time.Time{}
+	case w.active != t && t.State == StateOK:
+		t.State, t.NextAnnounce = StateIdle, time.Time{}
 		s.stateChangedLocked(t, now)
 	case w.round == nil && s.life == lifeRunning:
-		w.roundAt = t.next
+		w.roundAt = t.NextAnnounce
 		if w.forced {
 			w.forceLocked()
 		}
@@ -161,7 +161,7 @@ func (c *Client) attemptTimeout(t *tracker) time.Duration {
 	if t.url.u == nil || t.url.u.Scheme != "udp" {
 		return c.cfg.AttemptTimeout
 	}
-	return c.cfg.UDPAttemptTimeout << min(t.failures, 8)
+	return c.cfg.UDPAttemptTimeout << min(t.Failures, 8)
 }
 
 // timeoutErr is the error of an attempt that reached its bound d.

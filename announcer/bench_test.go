@@ -3,9 +3,6 @@ package announcer
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"runtime"
@@ -13,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/benchharness/bareudp"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
@@ -25,9 +23,9 @@ import (
 //   - announces/s: Sessions started per second of wall time, from the first
 //     Start until every Session has had its first UpdateEvent (one consumer
 //     goroutine per Session, started beforehand, reads its events);
-//   - baseline-announces/s: what a bare-socket client reaches against the
-//     same tracker in the same run (connect once, then raw 98-byte announces,
-//     64 in flight);
+//   - baseline-announces/s: what a bare-socket client (package bareudp, the
+//     benchmark harness's ceiling) reaches against the same tracker in the
+//     same run (connect once, then raw 98-byte announces, 64 in flight);
 //   - %-of-baseline: the ratio of the two;
 //   - heap-B/pair and stack-B/pair: the heap (and goroutine stack) held per
 //     idle (Session, tracker) pair: measured with every Session waiting for
@@ -85,11 +83,11 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 	// The baseline first: it also puts our peer into every swarm, so the
 	// tracker's memory does not grow during the Sessions' run.
 	cpu0 := processCPU()
-	elapsed, err := bareSocketAnnounces(addr, hashes, id, port, 64)
+	bare, err := bareudp.Announce(context.Background(), addr, hashes, bareudp.Peer{ID: id, Port: port}, 64)
 	if err != nil {
 		b.Fatal(err)
 	}
-	res := tenKResult{baseline: float64(len(hashes)) / elapsed.Seconds()}
+	res := tenKResult{baseline: float64(len(hashes)) / bare.Elapsed.Seconds()}
 	res.baselineCPU = float64((processCPU() - cpu0).Microseconds()) / float64(len(hashes))
 
 	c, err := NewClient(Config{PeerID: id, Port: port})
@@ -148,105 +146,4 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 	res.heapPerPair = float64(int64(idle.HeapAlloc)-int64(closed.HeapAlloc)) / float64(len(hashes))
 	res.stackPerPair = float64(int64(idle.StackInuse)-int64(closed.StackInuse)) / float64(len(hashes))
 	return res
-}
-
-// bareSocketAnnounces is the baseline: one socket, one connect, then a raw
-// 98-byte BEP 15 announce per info hash with at most inflight unanswered;
-// unanswered ones are resent after 250 ms of silence. It returns the time
-// from the first announce to the last reply.
-func bareSocketAnnounces(tracker netip.AddrPort, hashes []transport.InfoHash, id peer.ID, port uint16, inflight int) (time.Duration, error) {
-	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	buf := make([]byte, 64<<10)
-
-	var connID uint64
-	for attempt := 0; ; attempt++ {
-		if attempt == 10 {
-			return 0, errors.New("baseline: no connect reply")
-		}
-		pkt := binary.BigEndian.AppendUint64(nil, 0x41727101980)
-		pkt = binary.BigEndian.AppendUint32(pkt, 0)
-		pkt = binary.BigEndian.AppendUint32(pkt, 0xc0ffee)
-		if _, err := conn.WriteToUDPAddrPort(pkt, tracker); err != nil {
-			return 0, err
-		}
-		conn.SetReadDeadline(time.Now().Add(time.Second))
-		m, _, err := conn.ReadFromUDPAddrPort(buf)
-		if err == nil && m >= 16 && binary.BigEndian.Uint32(buf) == 0 && binary.BigEndian.Uint32(buf[4:]) == 0xc0ffee {
-			connID = binary.BigEndian.Uint64(buf[8:])
-			break
-		}
-	}
-
-	announce := func(i int) []byte {
-		p := make([]byte, 0, 98)
-		p = binary.BigEndian.AppendUint64(p, connID)
-		p = binary.BigEndian.AppendUint32(p, 1)
-		p = binary.BigEndian.AppendUint32(p, uint32(i))
-		p = append(p, hashes[i][:]...)
-		p = append(p, id[:]...)
-		p = binary.BigEndian.AppendUint64(p, 0) // downloaded
-		p = binary.BigEndian.AppendUint64(p, 0) // left
-		p = binary.BigEndian.AppendUint64(p, 0) // uploaded
-		p = binary.BigEndian.AppendUint32(p, 2) // started
-		p = binary.BigEndian.AppendUint32(p, 0) // ip
-		p = binary.BigEndian.AppendUint32(p, 1) // key
-		p = binary.BigEndian.AppendUint32(p, 0xffffffff)
-		return binary.BigEndian.AppendUint16(p, port)
-	}
-
-	var mu sync.Mutex
-	sent := 0 // announces sent so far, guarded by mu
-	answered := make([]bool, len(hashes))
-	slots := make(chan struct{}, inflight)
-	done := make(chan error, 1)
-	start := time.Now()
-	go func() { // the reader
-		left := len(hashes)
-		for left > 0 {
-			conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
-			m, _, err := conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					mu.Lock() // resend what is unanswered among those sent
-					for i := range sent {
-						if !answered[i] {
-							conn.WriteToUDPAddrPort(announce(i), tracker)
-						}
-					}
-					mu.Unlock()
-					continue
-				}
-				done <- err
-				return
-			}
-			if m < 20 || binary.BigEndian.Uint32(buf) != 1 {
-				continue
-			}
-			i := int(binary.BigEndian.Uint32(buf[4:]))
-			mu.Lock()
-			if i < len(answered) && !answered[i] {
-				answered[i] = true
-				left--
-				<-slots
-			}
-			mu.Unlock()
-		}
-		done <- nil
-	}()
-	for i := range hashes {
-		slots <- struct{}{}
-		mu.Lock()
-		sent = i + 1
-		mu.Unlock()
-		if _, err := conn.WriteToUDPAddrPort(announce(i), tracker); err != nil {
-			return 0, fmt.Errorf("baseline: %w", err)
-		}
-	}
-	err = <-done
-	return time.Since(start), err
 }

@@ -45,7 +45,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 	}
 	reuse := make(map[string]*tracker, len(s.trackers))
 	for _, t := range s.trackers {
-		if t.hash == s.hash && t.origin == nil {
+		if t.InfoHash == s.hash && t.origin == nil {
 			reuse[t.key] = t
 		}
 	}
@@ -68,7 +68,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 	// worker of their own as before.
 	for _, t := range oldTrackers {
 		if t.origin != nil && kept[t.origin] {
-			t.tier = t.origin.tier
+			t.Tier = t.origin.Tier
 			s.trackers = append(s.trackers, t)
 			s.workers = append(s.workers, newWorker(s, [][]*tracker{{t}}))
 			kept[t] = true
@@ -91,7 +91,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 			t.unsub()
 			t.unsub = nil
 		}
-		if t.tr != nil && t.state != StateGaveUp && (t.started || t.mayKnow || t.inflight != nil) {
+		if t.tr != nil && t.State != StateGaveUp && (t.Started || t.mayKnow || t.inflight != nil) {
 			s.flights.Add(1)
 			go s.dropTracker(t)
 		}
@@ -104,7 +104,7 @@ func (s *Session) SetTrackers(tiers [][]string) error {
 			continue // kept: already subscribed, already reported
 		}
 		if t.tr == nil {
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: t.lastErr, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: t.LastError, GaveUp: true})
 		}
 		s.subscribeLocked(t)
 	}
@@ -122,8 +122,8 @@ func (s *Session) dropTracker(t *tracker) {
 	defer cancel()
 	s.stopOne(ctx, t)
 	s.mu.Lock()
-	if t.state != StateGaveUp {
-		t.state, t.next = StateStopped, time.Time{}
+	if t.State != StateGaveUp {
+		t.State, t.NextAnnounce = StateStopped, time.Time{}
 		s.stateChangedLocked(t, time.Now())
 	}
 	s.mu.Unlock()
@@ -137,12 +137,12 @@ func (w *worker) resume(now time.Time) {
 	s := w.s
 	for _, tier := range w.tiers {
 		for i, t := range tier {
-			if t.state != StateOK || t.next.IsZero() {
+			if t.State != StateOK || t.NextAnnounce.IsZero() {
 				continue
 			}
 			copy(tier[1:i+1], tier[:i])
 			tier[0] = t
-			w.active, w.roundAt = t, t.next
+			w.active, w.roundAt = t, t.NextAnnounce
 			if s.scrapeEvery > 0 {
 				w.scrapeAt = now.Add(s.scrapeEvery)
 			}
@@ -186,7 +186,7 @@ func (w *worker) reannounceLocked(now time.Time) {
 	}
 	w.roundAt = now
 	if w.active != nil {
-		w.active.next = now
+		w.active.NextAnnounce = now
 	}
 	if w.round != nil {
 		w.redo = true // the round in progress may have sent the old port
@@ -216,7 +216,7 @@ func (s *Session) AnnounceTo(url string) error {
 	}
 	now := time.Now()
 	for _, t := range targets {
-		if t.tr == nil || t.state == StateGaveUp {
+		if t.tr == nil || t.State == StateGaveUp {
 			return &transport.Error{Op: "announce", URL: t.url.redacted, Err: transport.ErrUnsupported}
 		}
 		w := t.w
@@ -232,8 +232,8 @@ func (s *Session) AnnounceTo(url string) error {
 			continue
 		}
 		at := now
-		if !t.last.IsZero() && t.state != StateBackingOff {
-			at = later(now, t.last.Add(s.c.minWait(t)))
+		if !t.LastAnnounce.IsZero() && t.State != StateBackingOff {
+			at = later(now, t.LastAnnounce.Add(s.c.minWait(t)))
 		}
 		if t.forceTimer != nil {
 			t.forceTimer.Stop()
@@ -241,7 +241,7 @@ func (s *Session) AnnounceTo(url string) error {
 		t.forceTimer = time.AfterFunc(at.Sub(now), func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.life == lifeRunning && t.w != nil && !t.w.retired && t.state != StateGaveUp {
+			if s.life == lifeRunning && t.w != nil && !t.w.retired && t.State != StateGaveUp {
 				s.startAttemptLocked(t, t.w)
 			}
 		})
@@ -269,7 +269,7 @@ func (s *Session) findLocked(raw string) []*tracker {
 	for _, t := range s.trackers {
 		if t.url.redacted == raw {
 			out = append(out, t)
-			if t.twin == nil || t.hash == s.hash {
+			if t.twin == nil || t.InfoHash == s.hash {
 				primaries++
 			}
 		}

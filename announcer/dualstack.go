@@ -36,8 +36,8 @@ const familiesTimeout = transport.DefaultDNSTimeout
 
 // familyOf returns the family t's announces are forced to.
 func (s *Session) familyOf(t *tracker) transport.Family {
-	if t.family != transport.FamilyAny {
-		return t.family
+	if t.Family != transport.FamilyAny {
+		return t.Family
 	}
 	return s.c.cfg.Family
 }
@@ -73,10 +73,10 @@ func (s *Session) splitFamilies(ctx context.Context, a *attempt) {
 	if s.life != lifeRunning {
 		return
 	}
-	t.family = fams[0]
+	t.Family = fams[0]
 	for _, f := range fams[1:] {
-		c := &tracker{key: t.key, url: t.url, tr: t.tr, tier: t.tier, hash: t.hash, seeders: -1, leechers: -1,
-			family: f, familyDone: true, origin: t}
+		c := newTracker(t.key, t.url, t.tr, t.Tier, t.InfoHash)
+		c.Family, c.familyDone, c.origin = f, true, t
 		s.trackers = append(s.trackers, c)
 		w := newWorker(s, [][]*tracker{{c}})
 		s.workers = append(s.workers, w)

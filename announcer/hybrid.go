@@ -27,7 +27,7 @@ func (s *Session) addHash(hash transport.InfoHash) {
 	twins := make(map[*tracker]*tracker)
 	all := make([]*tracker, 0, 2*len(s.trackers))
 	for _, t := range s.trackers {
-		if t.hash == hash {
+		if t.InfoHash == hash {
 			continue // a twin kept by SetTrackers: placed after its original below
 		}
 		all = append(all, t)
@@ -36,10 +36,11 @@ func (s *Session) addHash(hash transport.InfoHash) {
 		}
 		c := t.twin // kept by SetTrackers
 		if c == nil {
-			c = &tracker{key: t.key, url: t.url, tr: t.tr, hash: hash, seeders: -1, leechers: -1, twin: t}
+			c = newTracker(t.key, t.url, t.tr, t.Tier, hash)
+			c.twin = t
 			t.twin = c
 		}
-		c.tier = t.tier
+		c.Tier = t.Tier
 		twins[t] = c
 		all = append(all, c)
 	}

@@ -135,8 +135,8 @@ func (s *Session) end() {
 	s.mu.Lock()
 	s.life = lifeEnded
 	for _, t := range s.trackers {
-		if t.state != StateGaveUp {
-			t.state, t.next = StateStopped, time.Time{}
+		if t.State != StateGaveUp {
+			t.State, t.NextAnnounce = StateStopped, time.Time{}
 			if s.ran { // a Session never started has nothing to tell
 				s.stateChangedLocked(t, time.Now())
 			}
@@ -158,7 +158,7 @@ func (s *Session) sendStopped(ctx context.Context) error {
 	var targets []*tracker
 	s.mu.Lock()
 	for _, t := range s.trackers {
-		if t.tr != nil && t.state != StateGaveUp && (t.started || t.mayKnow || t.inflight != nil) {
+		if t.tr != nil && t.State != StateGaveUp && (t.Started || t.mayKnow || t.inflight != nil) {
 			targets = append(targets, t)
 		}
 	}
@@ -243,8 +243,8 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		}
 	}
 	s.mu.Lock()
-	owed := t.started || t.mayKnow || a != nil && owedStopped(a.errLocked())
-	completed := owed && t.started && s.completed && t.leecher && t.state != StateGaveUp
+	owed := t.Started || t.mayKnow || a != nil && owedStopped(a.errLocked())
+	completed := owed && t.Started && s.completed && t.leecher && t.State != StateGaveUp
 	s.mu.Unlock()
 	if !owed {
 		return nil
@@ -257,8 +257,8 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 
 	s.mu.Lock()
 	trackerID := t.trackerID
-	if t.state != StateGaveUp {
-		t.state = StateStopping
+	if t.State != StateGaveUp {
+		t.State = StateStopping
 		s.stateChangedLocked(t, time.Now())
 	}
 	s.mu.Unlock()
@@ -269,10 +269,10 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		now := time.Now()
 		if err == nil {
 			s.mu.Lock()
-			t.started, t.mayKnow, t.last = false, false, now
-			t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, 0
+			t.Started, t.mayKnow, t.LastAnnounce = false, false, now
+			t.Seeders, t.Leechers, t.Peers = resp.Complete, resp.Incomplete, 0
 			if resp.ExternalIP.IsValid() {
-				t.externalIP = resp.ExternalIP
+				t.ExternalIP = resp.ExternalIP
 			}
 			s.mu.Unlock()
 			for _, p := range resp.Peers { // numwant 0: a tracker sending peers anyway
@@ -280,7 +280,7 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 					p.Conn.Close()
 				}
 			}
-			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: transport.EventStopped,
+			s.events.push(UpdateEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Family: t.Family, Event: transport.EventStopped,
 				Complete: resp.Complete, Incomplete: resp.Incomplete, Interval: resp.Interval, ExternalIP: resp.ExternalIP})
 			return nil
 		}
@@ -296,10 +296,10 @@ func (s *Session) stopOne(ctx context.Context, t *tracker) error {
 		}
 		if final {
 			s.mu.Lock()
-			t.lastErr = err
+			t.LastError = err
 			s.mu.Unlock()
 			s.c.log.Debug("stopped not delivered", "tracker", t.url.redacted, "err", err)
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Family: t.Family, Err: err, GaveUp: true})
 			return err
 		}
 		timer := time.NewTimer(wait)
@@ -320,7 +320,7 @@ func (s *Session) subscribeLocked(t *tracker) {
 		return
 	}
 	redacted := t.url.redacted
-	t.unsub = ps.Subscribe(t.url.u, t.hash, func(p peer.Peer) {
+	t.unsub = ps.Subscribe(t.url.u, t.InfoHash, func(p peer.Peer) {
 		s.events.push(PeerEvent{Time: time.Now(), Tracker: redacted, Protocol: ProtocolWebRTC, Peers: []peer.Peer{p}})
 	})
 }

@@ -15,7 +15,7 @@ func (c *Client) clampInterval(d time.Duration) time.Duration {
 // minWait is the shortest time between two announces to t: the tracker's
 // "min interval", raised to IntervalFloor, at most the scheduled interval.
 func (c *Client) minWait(t *tracker) time.Duration {
-	return min(max(t.minInterval, c.cfg.IntervalFloor), c.clampInterval(t.interval))
+	return min(max(t.MinInterval, c.cfg.IntervalFloor), c.clampInterval(t.Interval))
 }
 
 // newBackOff returns the retry schedule of a failing tracker: exponential

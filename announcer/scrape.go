@@ -31,10 +31,10 @@ func (s *Session) Scrape(ctx context.Context) error {
 	var gaveUp []ScrapeSkippedEvent
 	now := time.Now()
 	for _, t := range s.trackers {
-		if t.tr != nil && t.state != StateGaveUp {
+		if t.tr != nil && t.State != StateGaveUp {
 			targets = append(targets, t)
 		} else {
-			gaveUp = append(gaveUp, ScrapeSkippedEvent{Time: now, Tracker: t.url.redacted, Reason: SkipGaveUp, Err: t.lastErr})
+			gaveUp = append(gaveUp, ScrapeSkippedEvent{Time: now, Tracker: t.url.redacted, Reason: SkipGaveUp, Err: t.LastError})
 		}
 	}
 	s.mu.Unlock()
@@ -71,7 +71,7 @@ func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
 	if err := s.c.acquireSlot(ctx, t.url); err != nil {
 		return s.wrap("scrape", t, err)
 	}
-	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{t.hash}})
+	resp, err := t.tr.Scrape(ctx, t.url.u, &transport.ScrapeRequest{InfoHashes: []transport.InfoHash{t.InfoHash}})
 	s.c.releaseSlot(t.url)
 	now := time.Now()
 	if err == nil && resp == nil {
@@ -80,17 +80,17 @@ func (s *Session) scrapeOne(ctx context.Context, t *tracker) error {
 	if err != nil {
 		err = s.wrap("scrape", t, err)
 		if !errors.Is(err, transport.ErrUnsupported) && ctx.Err() == nil {
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Family: t.Family, Err: err})
 		}
 		return err
 	}
-	st, ok := resp.Files[t.hash]
+	st, ok := resp.Files[t.InfoHash]
 	if !ok {
 		st = transport.ScrapeStats{}
 	}
 	s.mu.Lock()
-	t.seeders, t.leechers = st.Complete, st.Incomplete
+	t.Seeders, t.Leechers = st.Complete, st.Incomplete
 	s.mu.Unlock()
-	s.events.push(ScrapeEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Stats: st})
+	s.events.push(ScrapeEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Stats: st})
 	return nil
 }

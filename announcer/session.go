@@ -209,7 +209,7 @@ func (s *Session) Start(ctx context.Context) error {
 	now := time.Now()
 	for _, t := range s.trackers {
 		if t.tr == nil {
-			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: t.lastErr, GaveUp: true})
+			s.events.push(ErrorEvent{Time: now, Tracker: t.url.redacted, Err: t.LastError, GaveUp: true})
 		}
 	}
 	for _, w := range s.workers {
@@ -268,7 +268,7 @@ func (s *Session) Complete() {
 	for _, w := range s.workers {
 		for _, tier := range w.tiers {
 			for _, t := range tier {
-				if t.state != StateGaveUp && t.pendingEvent(true) == transport.EventCompleted && t.inflight == nil {
+				if t.State != StateGaveUp && t.pendingEvent(true) == transport.EventCompleted && t.inflight == nil {
 					s.startAttemptLocked(t, w)
 				}
 			}
@@ -292,7 +292,7 @@ func (s *Session) Trackers() []TrackerStatus {
 	defer s.mu.Unlock()
 	out := make([]TrackerStatus, len(s.trackers))
 	for i, t := range s.trackers {
-		out[i] = t.statusLocked()
+		out[i] = t.TrackerStatus
 	}
 	return out
 }

@@ -118,41 +118,28 @@ type TrackerStatus struct {
 	SmoothedRTT time.Duration
 }
 
-// statusLocked returns t's snapshot; Session.mu is held.
-func (t *tracker) statusLocked() TrackerStatus {
-	return TrackerStatus{
-		URL: t.url.redacted, InfoHash: t.hash, Family: t.family, Tier: t.tier, Protocol: t.url.proto, State: t.state,
-		LastAnnounce: t.last, NextAnnounce: t.next,
-		Seeders: t.seeders, Leechers: t.leechers, Peers: t.peers,
-		Interval: t.interval, MinInterval: t.minInterval,
-		LastError: t.lastErr, Warning: t.warning, Failures: t.failures, Started: t.started,
-		ExternalIP: t.externalIP, RTT: t.rtt, SmoothedRTT: t.srtt,
-		Offers: t.offers, OffersWanted: t.offersWanted,
-	}
-}
-
 // stateChangedLocked emits a StateEvent (if SessionOptions.StateEvents
 // asked for them) when t's state differs from the one last emitted. It is called, Session.mu held, at the end of each change
 // of a tracker, so that the snapshot is the whole change and StateEvents
 // come in the order of the changes.
 func (s *Session) stateChangedLocked(t *tracker, now time.Time) {
-	if t.state == t.shown {
+	if t.State == t.shown {
 		return
 	}
 	from := t.shown
-	t.shown = t.state
+	t.shown = t.State
 	if !s.stateEvents {
 		return
 	}
-	s.events.push(StateEvent{Time: now, Tracker: t.url.redacted, From: from, Status: t.statusLocked()})
+	s.events.push(StateEvent{Time: now, Tracker: t.url.redacted, From: from, Status: t.TrackerStatus})
 }
 
 // recordRTTLocked adds one successful round trip to t's figures.
 func (t *tracker) recordRTTLocked(d time.Duration) {
-	t.rtt = d
-	if t.srtt == 0 {
-		t.srtt = d
+	t.RTT = d
+	if t.SmoothedRTT == 0 {
+		t.SmoothedRTT = d
 	} else {
-		t.srtt += (d - t.srtt) / 8
+		t.SmoothedRTT += (d - t.SmoothedRTT) / 8
 	}
 }

@@ -41,21 +41,20 @@ func (s *Session) buildTrackers(tiers [][]string, mode TierMode, keepOrder bool,
 				if tu != nil {
 					s.c.unrefURLs([]*trackerURL{tu}) // the kept tracker holds its reference
 				}
-				old.tier = tierIndex
+				old.Tier = tierIndex
 				s.trackers = append(s.trackers, old)
 				if old.tr != nil {
 					group = append(group, old)
 				}
 				continue
 			}
-			t := &tracker{key: key, tier: tierIndex, hash: s.hash, seeders: -1, leechers: -1}
+			var t *tracker
 			if err != nil {
-				t.url = badURL(key, err)
-				t.state, t.shown = StateGaveUp, StateGaveUp // born given up: Start says so with an ErrorEvent
-				t.lastErr = err
+				t = newTracker(key, badURL(key, err), nil, tierIndex, s.hash)
+				t.State, t.shown = StateGaveUp, StateGaveUp // born given up: Start says so with an ErrorEvent
+				t.LastError = err
 			} else {
-				t.url = tu
-				t.tr = s.c.transports[tu.u.Scheme]
+				t = newTracker(key, tu, s.c.transports[tu.u.Scheme], tierIndex, s.hash)
 				s.urls = append(s.urls, tu)
 			}
 			s.trackers = append(s.trackers, t)
@@ -109,7 +108,7 @@ func newWorker(s *Session, tiers [][]*tracker) *worker {
 // (usable or not).
 func (s *Session) tierHadURL(tier int) bool {
 	n := len(s.trackers)
-	return n > 0 && s.trackers[n-1].tier == tier
+	return n > 0 && s.trackers[n-1].Tier == tier
 }
 
 // badURL describes an announce URL that cannot be used, for status and

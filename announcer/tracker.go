@@ -15,16 +15,21 @@ import (
 )
 
 // tracker is one announce URL of a Session and what the Session knows of
-// it. The fields after the first block are guarded by Session.mu; the
-// worker that owns the tracker is the only writer, apart from Stop once
-// the workers have exited.
+// it. What it reports is its embedded TrackerStatus, kept up to date in
+// place: Session.Trackers and StateEvent copy it whole, so a field added to
+// TrackerStatus is reported where it is set. Its URL, Protocol and InfoHash
+// (the hash announced here: the Session's, or a hybrid's truncated v2 hash)
+// never change once newTracker set them. The rest of TrackerStatus and the
+// fields after the first block below are guarded by Session.mu; the worker
+// that owns the tracker is the only writer, apart from Stop once the
+// workers have exited (and SetTrackers, which moves a kept tracker's Tier).
 type tracker struct {
-	url  *trackerURL         // shared with other Sessions; read-only
-	tr   transport.Transport // nil: the URL is unusable
-	tier int
-	key  string             // the normalized URL (SetTrackers matches trackers by it)
-	hash transport.InfoHash // announced here: the Session's, or a hybrid's truncated v2 hash
-	w    *worker            // the worker that owns it; nil for an unusable URL
+	TrackerStatus
+
+	url *trackerURL         // shared with other Sessions; read-only
+	tr  transport.Transport // nil: the URL is unusable
+	key string              // the normalized URL (SetTrackers matches trackers by it)
+	w   *worker             // the worker that owns it; nil for an unusable URL
 	// origin is the tracker a dual-stack sibling was split from (it goes
 	// where its origin goes on SetTrackers); nil for the others.
 	origin *tracker
@@ -33,41 +38,36 @@ type tracker struct {
 	forceTimer *time.Timer // AnnounceTo's pending announce
 	twin       *tracker    // a hybrid's same URL under its other hash; nil otherwise
 
-	// family is the address family this tracker's announces are forced to
-	// (dual-stack: one tracker per family of the URL); FamilyAny: none.
-	// familyDone: the families of the URL were looked at (dualstack.go).
-	family     transport.Family
+	// familyDone: the families of the URL were looked at (dualstack.go);
+	// Family then is the one this tracker's announces are forced to
+	// (dual-stack: one tracker per family of the URL), FamilyAny: none.
 	familyDone bool
 
 	delivered   map[peerKey]struct{} // a hybrid twin's peers of its last reply (hybrid.go)
 	deliveredAt time.Time
 
-	state        State
-	started      bool // acknowledged "started": will be sent "stopped"
-	leecher      bool // acknowledged us with left > 0: owed "completed" once we finish
-	mayKnow      bool // an unanswered started may have registered us: will be sent "stopped"
-	sized        bool // that started carried a known size (not LeftUnknown): Left 0 then means finished
-	interval     time.Duration
-	minInterval  time.Duration
-	last         time.Time // last successful announce
-	next         time.Time // next announce or retry; zero: none planned
-	seeders      int
-	leechers     int
-	peers        int
-	offers       int // WebRTC offers the last reply's announce carried
-	offersWanted int
-	failures     int
-	lastErr      error
-	warning      string
-	trackerID    string
-	externalIP   netip.Addr                  // BEP 24, from the last reply that had one
-	rtt, srtt    time.Duration               // last and smoothed round trip of successful announces
-	shown        State                       // the state the last StateEvent carried
-	bo           *backoff.ExponentialBackOff // nil while healthy
-	inflight     *attempt                    // the announce on the wire, if any
-	boundTimer   *time.Timer                 // ends attempts at their bound (armBound); nil until the first
-	boundAt      time.Time                   // when the armed bound is due
-	boundCut     context.CancelCauseFunc     // ends the armed attempt; nil: none armed
+	leecher    bool // acknowledged us with left > 0: owed "completed" once we finish
+	mayKnow    bool // an unanswered started may have registered us: will be sent "stopped"
+	sized      bool // that started carried a known size (not LeftUnknown): Left 0 then means finished
+	trackerID  string
+	shown      State                       // the state the last StateEvent carried
+	bo         *backoff.ExponentialBackOff // nil while healthy
+	inflight   *attempt                    // the announce on the wire, if any
+	boundTimer *time.Timer                 // ends attempts at their bound (armBound); nil until the first
+	boundAt    time.Time                   // when the armed bound is due
+	boundCut   context.CancelCauseFunc     // ends the armed attempt; nil: none armed
+}
+
+// newTracker returns the tracker of url announcing hash, in tier tier,
+// with nothing known of it yet.
+func newTracker(key string, url *trackerURL, tr transport.Transport, tier int, hash transport.InfoHash) *tracker {
+	return &tracker{
+		TrackerStatus: TrackerStatus{
+			URL: url.redacted, InfoHash: hash, Tier: tier, Protocol: url.proto,
+			Seeders: -1, Leechers: -1,
+		},
+		url: url, tr: tr, key: key,
+	}
 }
 
 // outcome is how one announce attempt ended, for the worker's choices.
@@ -75,7 +75,7 @@ type outcome uint8
 
 const (
 	outcomeOK           outcome = iota
-	outcomeFailed               // counted failure, retry at t.next
+	outcomeFailed               // counted failure, retry at t.NextAnnounce
 	outcomeSkipped              // not tried: address family unreachable
 	outcomeGaveUp               // the URL is given up
 	outcomeAborted              // the Session is ending
@@ -87,7 +87,7 @@ const (
 // leecher, after Complete), else none.
 func (t *tracker) pendingEvent(completed bool) transport.Event {
 	switch {
-	case !t.started:
+	case !t.Started:
 		return transport.EventStarted
 	case completed && t.leecher:
 		return transport.EventCompleted
@@ -106,8 +106,8 @@ func (t *tracker) pendingEvent(completed bool) transport.Event {
 func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, cut context.CancelCauseFunc) (outcome, error) {
 	s.mu.Lock()
 	trackerID := t.trackerID
-	prev := t.state
-	t.state = StateAnnouncing
+	prev := t.State
+	t.State = StateAnnouncing
 	bound := s.c.attemptTimeout(t)
 	s.stateChangedLocked(t, time.Now())
 	s.mu.Unlock()
@@ -119,7 +119,7 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 		// seeder that never completed. It carries "completed" instead
 		// (see "Lifecycle" in doc.go).
 		s.mu.Lock()
-		if t.started && t.leecher && (t.sized || s.completed) {
+		if t.Started && t.leecher && (t.sized || s.completed) {
 			ev = transport.EventCompleted
 			req.Event = ev
 		}
@@ -131,8 +131,8 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 	now := time.Now()
 	if err != nil && ctx.Err() != nil && context.Cause(ctx) != errAttemptTimeout {
 		s.mu.Lock()
-		if t.state == StateAnnouncing {
-			t.state = prev
+		if t.State == StateAnnouncing {
+			t.State = prev
 		}
 		s.stateChangedLocked(t, now)
 		s.mu.Unlock()
@@ -143,23 +143,23 @@ func (s *Session) announce(ctx context.Context, t *tracker, ev transport.Event, 
 	}
 
 	s.mu.Lock()
-	t.state = StateOK
-	t.failures, t.bo = 0, nil
-	t.interval, t.minInterval = resp.Interval, resp.MinInterval
-	t.last = now
-	t.next = now.Add(s.c.clampInterval(resp.Interval))
-	t.seeders, t.leechers, t.peers = resp.Complete, resp.Incomplete, len(resp.Peers)
-	t.offers, t.offersWanted = resp.Offers, resp.OffersWanted
-	t.warning = resp.Warning
+	t.State = StateOK
+	t.Failures, t.bo = 0, nil
+	t.Interval, t.MinInterval = resp.Interval, resp.MinInterval
+	t.LastAnnounce = now
+	t.NextAnnounce = now.Add(s.c.clampInterval(resp.Interval))
+	t.Seeders, t.Leechers, t.Peers = resp.Complete, resp.Incomplete, len(resp.Peers)
+	t.Offers, t.OffersWanted = resp.Offers, resp.OffersWanted
+	t.Warning = resp.Warning
 	if resp.ExternalIP.IsValid() {
-		t.externalIP = resp.ExternalIP
+		t.ExternalIP = resp.ExternalIP
 	}
 	if resp.TrackerID != "" {
 		t.trackerID = resp.TrackerID
 	}
 	switch ev {
 	case transport.EventStarted:
-		t.started, t.leecher, t.sized = true, left != 0, left > 0
+		t.Started, t.leecher, t.sized = true, left != 0, left > 0
 	case transport.EventCompleted:
 		t.leecher = false
 	}
@@ -268,7 +268,7 @@ func (s *Session) request(t *tracker, ev transport.Event, trackerID string) *tra
 	}
 	req := s.c.requests.Get().(*transport.AnnounceRequest)
 	*req = transport.AnnounceRequest{
-		InfoHash:   t.hash,
+		InfoHash:   t.InfoHash,
 		PeerID:     s.peerID,
 		Port:       uint16(s.port.Load()),
 		Uploaded:   st.Uploaded,
@@ -311,12 +311,12 @@ func (s *Session) announceParams() url.Values {
 // ErrorEvent: it is not failing); a permanent error (HTTP 410,
 // "retry in: never", unsupported) gives the URL up; anything else backs off.
 func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
-	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Err: err}
+	ev := ErrorEvent{Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Family: t.Family, Err: err}
 	res := outcomeFailed
 	var reconnecting *transport.ReconnectingError
 	s.mu.Lock()
-	t.lastErr = err
-	if !t.started && errors.Is(err, transport.ErrTimeout) {
+	t.LastError = err
+	if !t.Started && errors.Is(err, transport.ErrTimeout) {
 		// An unanswered started may still have registered us (the last
 		// UDP resend goes out at the attempt's bound): owed a stopped.
 		t.mayKnow = true
@@ -325,23 +325,23 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 	case errors.As(err, &reconnecting):
 		// The transport reconnects by itself and re-sends then: ask again
 		// at that time; not a failure (the tracker is not refusing us).
-		t.state = StateReconnecting
-		t.next = reconnecting.At
-		if floor := now.Add(time.Second); t.next.Before(floor) {
-			t.next = floor
+		t.State = StateReconnecting
+		t.NextAnnounce = reconnecting.At
+		if floor := now.Add(time.Second); t.NextAnnounce.Before(floor) {
+			t.NextAnnounce = floor
 		}
-		ev.NextTry = t.next
+		ev.NextTry = t.NextAnnounce
 		res = outcomeReconnecting
 	case errors.Is(err, transport.ErrSkipped):
-		t.state = StateSkipped
-		t.next = now.Add(s.c.clampInterval(skippedRetry))
-		ev.NextTry = t.next
+		t.State = StateSkipped
+		t.NextAnnounce = now.Add(s.c.clampInterval(skippedRetry))
+		ev.NextTry = t.NextAnnounce
 		res = outcomeSkipped
 	case transport.IsPermanent(err) || errors.Is(err, transport.ErrUnsupported):
-		t.state = StateGaveUp
-		t.failures++
-		t.next, t.bo = time.Time{}, nil
-		ev.Failures, ev.GaveUp = t.failures, true
+		t.State = StateGaveUp
+		t.Failures++
+		t.NextAnnounce, t.bo = time.Time{}, nil
+		ev.Failures, ev.GaveUp = t.Failures, true
 		res = outcomeGaveUp
 	default:
 		var fe *transport.FailureError
@@ -349,10 +349,10 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 		if errors.As(err, &fe) {
 			retryIn = fe.RetryIn
 		}
-		t.state = StateBackingOff
-		t.failures++
-		t.next = now.Add(s.c.retryDelay(t, retryIn))
-		ev.Failures, ev.NextTry = t.failures, t.next
+		t.State = StateBackingOff
+		t.Failures++
+		t.NextAnnounce = now.Add(s.c.retryDelay(t, retryIn))
+		ev.Failures, ev.NextTry = t.Failures, t.NextAnnounce
 	}
 	s.stateChangedLocked(t, now)
 	s.mu.Unlock()
@@ -374,16 +374,16 @@ func (s *Session) failed(t *tracker, err error, now time.Time) outcome {
 // eventQueue).
 func (s *Session) emitReply(t *tracker, ev transport.Event, resp *transport.AnnounceResponse, now time.Time) {
 	s.events.push(UpdateEvent{
-		Time: now, Tracker: t.url.redacted, InfoHash: t.hash, Family: t.family, Event: ev,
+		Time: now, Tracker: t.url.redacted, InfoHash: t.InfoHash, Family: t.Family, Event: ev,
 		Complete: resp.Complete, Incomplete: resp.Incomplete,
 		Interval: resp.Interval, Peers: len(resp.Peers), ExternalIP: resp.ExternalIP,
 		Offers: resp.Offers, OffersWanted: resp.OffersWanted,
 	})
 	if resp.Warning != "" {
-		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning, Family: t.family})
+		s.events.push(WarningEvent{Time: now, Tracker: t.url.redacted, Message: resp.Warning, Family: t.Family})
 	}
 	if peers := s.notFromTwin(t, distinctPeers(resp.Peers), now); len(peers) > 0 {
-		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.family})
+		s.events.push(PeerEvent{Time: now, Tracker: t.url.redacted, Protocol: t.url.proto, Peers: peers, Family: t.Family})
 	}
 }
 

@@ -161,7 +161,7 @@ func (w *worker) stepLocked(now time.Time) {
 		// Every tracker of the tier failed or is waiting to retry.
 		for _, a := range r.tries {
 			if a.res == outcomeFailed || a.res == outcomeSkipped {
-				r.retryAt = earliest(r.retryAt, a.t.next)
+				r.retryAt = earliest(r.retryAt, a.t.NextAnnounce)
 			}
 		}
 		r.tier, r.next, r.tries, r.failoverAt = r.tier+1, 0, nil, time.Time{}
@@ -184,18 +184,18 @@ func (w *worker) stepLocked(now time.Time) {
 func (w *worker) launchLocked(r *round, tier []*tracker, now time.Time) bool {
 	for ; r.next < len(tier); r.next++ {
 		t := tier[r.next]
-		if t.state == StateGaveUp {
+		if t.State == StateGaveUp {
 			continue
 		}
-		if (t.state == StateBackingOff || t.state == StateSkipped || t.state == StateReconnecting) && t.next.After(now) && t.inflight == nil {
-			r.retryAt = earliest(r.retryAt, t.next)
+		if (t.State == StateBackingOff || t.State == StateSkipped || t.State == StateReconnecting) && t.NextAnnounce.After(now) && t.inflight == nil {
+			r.retryAt = earliest(r.retryAt, t.NextAnnounce)
 			continue
 		}
-		if t != w.active && t.inflight == nil && t.started && !t.last.IsZero() {
+		if t != w.active && t.inflight == nil && t.Started && !t.LastAnnounce.IsZero() {
 			// A standby that answered lately (a late answer, or the round
 			// before) is not asked again before its min interval: failover
 			// does not override what the tracker asked of us.
-			if at := t.last.Add(w.s.c.minWait(t)); at.After(now) {
+			if at := t.LastAnnounce.Add(w.s.c.minWait(t)); at.After(now) {
 				r.retryAt = earliest(r.retryAt, at)
 				continue
 			}
@@ -227,7 +227,7 @@ func (w *worker) wonLocked(tier []*tracker, t *tracker, now time.Time) {
 			break
 		}
 	}
-	w.active, w.roundAt = t, t.next
+	w.active, w.roundAt = t, t.NextAnnounce
 	if w.forced {
 		w.forceLocked()
 	}
@@ -237,8 +237,8 @@ func (w *worker) wonLocked(tier []*tracker, t *tracker, now time.Time) {
 	}
 	for _, tier := range w.tiers {
 		for _, o := range tier {
-			if o != t && o.state == StateOK {
-				o.state, o.next = StateIdle, time.Time{}
+			if o != t && o.State == StateOK {
+				o.State, o.NextAnnounce = StateIdle, time.Time{}
 				s.stateChangedLocked(o, now)
 			}
 		}
@@ -254,13 +254,13 @@ func (w *worker) wonLocked(tier []*tracker, t *tracker, now time.Time) {
 // whose trackers are failing keeps its retry time.
 func (w *worker) forceLocked() {
 	t := w.active
-	if t == nil || t.state != StateOK {
+	if t == nil || t.State != StateOK {
 		return
 	}
-	at := t.last.Add(w.s.c.minWait(t))
+	at := t.LastAnnounce.Add(w.s.c.minWait(t))
 	if at.Before(w.roundAt) {
 		w.roundAt = at
-		t.next = at
+		t.NextAnnounce = at
 	}
 }
 

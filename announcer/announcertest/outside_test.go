@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trackerkit/trackerkit/internal/testenv"
 )
 
 // userTest is the test of a module that is not trackerkit: it imports
@@ -67,17 +69,8 @@ import _ "github.com/trackerkit/trackerkit/internal/mocktracker"
 // module cache that built this test has every dependency (GOPROXY=off).
 // The same module fails to build a package importing internal/mocktracker.
 func TestOutsideModule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a scratch module")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	goBin := testenv.GoCommand(t, "a scratch module")
+	root := testenv.ModuleRoot(t)
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		t.Fatal(err)

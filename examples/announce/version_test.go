@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/trackerkit/trackerkit/internal/testenv"
 )
 
 func TestVersionText(t *testing.T) {
@@ -59,17 +61,8 @@ func TestVersionFlag(t *testing.T) {
 // (GOBIN in a temporary directory) and the installed binary's -version: the
 // module version and, when the clone is a git checkout, its revision.
 func TestInstallFromClone(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the CLI")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	goBin := testenv.GoCommand(t, "the CLI")
+	root := testenv.ModuleRoot(t)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)

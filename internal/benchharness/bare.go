@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,13 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/benchharness/bareudp"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
 // The bare clients are the ceiling: what a client that does nothing but the
 // protocol reaches against the same tracker. They keep no state beyond what
-// the protocol needs and allocate next to nothing.
+// the protocol needs and allocate next to nothing. The UDP one is package
+// bareudp, shared with announcer's BenchmarkSessions10k.
 
 // peerSpec is who announces: the peer ID, the port and what is left.
 type peerSpec struct {
@@ -31,44 +31,6 @@ type peerSpec struct {
 }
 
 var probePeerID = peer.ID{'-', 'P', 'R', 'O', 'B', 'E', '-'}
-
-// udpConnect gets a connection ID, trying up to attempts times.
-func udpConnect(conn *net.UDPConn, tracker netip.AddrPort, attempts int) (uint64, error) {
-	buf := make([]byte, 64)
-	for range attempts {
-		pkt := binary.BigEndian.AppendUint64(nil, 0x41727101980)
-		pkt = binary.BigEndian.AppendUint32(pkt, 0)
-		pkt = binary.BigEndian.AppendUint32(pkt, 0xc0ffee)
-		if _, err := conn.WriteToUDPAddrPort(pkt, tracker); err != nil {
-			return 0, err
-		}
-		conn.SetReadDeadline(time.Now().Add(time.Second))
-		m, _, err := conn.ReadFromUDPAddrPort(buf)
-		if err == nil && m >= 16 && binary.BigEndian.Uint32(buf) == 0 && binary.BigEndian.Uint32(buf[4:]) == 0xc0ffee {
-			conn.SetReadDeadline(time.Time{})
-			return binary.BigEndian.Uint64(buf[8:]), nil
-		}
-	}
-	return 0, errors.New("no connect reply")
-}
-
-// appendUDPAnnounce appends one raw 98-byte BEP 15 announce ("started",
-// numwant 50), transaction ID txid.
-func appendUDPAnnounce(p []byte, connID uint64, txid uint32, h transport.InfoHash, who peerSpec) []byte {
-	p = binary.BigEndian.AppendUint64(p, connID)
-	p = binary.BigEndian.AppendUint32(p, 1)
-	p = binary.BigEndian.AppendUint32(p, txid)
-	p = append(p, h[:]...)
-	p = append(p, who.id[:]...)
-	p = binary.BigEndian.AppendUint64(p, 0)                // downloaded
-	p = binary.BigEndian.AppendUint64(p, uint64(who.left)) // left
-	p = binary.BigEndian.AppendUint64(p, 0)                // uploaded
-	p = binary.BigEndian.AppendUint32(p, 2)                // started
-	p = binary.BigEndian.AppendUint32(p, 0)                // ip
-	p = binary.BigEndian.AppendUint32(p, 1)                // key
-	p = binary.BigEndian.AppendUint32(p, 50)               // num_want
-	return binary.BigEndian.AppendUint16(p, who.port)
-}
 
 // phase is what one timed run measured.
 type phase struct {
@@ -82,90 +44,13 @@ type phase struct {
 
 func (p phase) rate() float64 { return float64(p.n) / p.elapsed.Seconds() }
 
-// bareUDP announces every hash once over one socket, one connect, at most
-// inflight unanswered; what stays unanswered for 250 ms is sent again. It
-// returns when every hash has its reply.
+// bareUDP is the UDP ceiling (package bareudp) as a phase of the run.
 func bareUDP(ctx context.Context, tracker netip.AddrPort, hashes []transport.InfoHash, who peerSpec, inflight int) (phase, error) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	r, err := bareudp.Announce(ctx, tracker, hashes, bareudp.Peer{ID: who.id, Port: who.port, Left: who.left}, inflight)
 	if err != nil {
 		return phase{}, err
 	}
-	defer conn.Close()
-	connID, err := udpConnect(conn, tracker, 10)
-	if err != nil {
-		return phase{}, err
-	}
-	pkts := make([][]byte, len(hashes)) // built before the clock starts
-	for i, h := range hashes {
-		pkts[i] = appendUDPAnnounce(make([]byte, 0, 98), connID, uint32(i), h, who)
-	}
-
-	var mu sync.Mutex
-	sent := 0 // guarded by mu
-	answered := make([]bool, len(hashes))
-	var peers atomic.Int64
-	slots := make(chan struct{}, inflight)
-	done := make(chan error, 1)
-	start := time.Now()
-	go func() { // the reader
-		buf := make([]byte, 64<<10)
-		left := len(hashes)
-		for left > 0 {
-			if ctx.Err() != nil {
-				done <- ctx.Err()
-				return
-			}
-			conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
-			m, _, err := conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					mu.Lock() // resend what is unanswered among those sent
-					for i := range sent {
-						if !answered[i] {
-							conn.WriteToUDPAddrPort(pkts[i], tracker)
-						}
-					}
-					mu.Unlock()
-					continue
-				}
-				done <- err
-				return
-			}
-			if m < 20 || binary.BigEndian.Uint32(buf) != 1 {
-				continue
-			}
-			i := int(binary.BigEndian.Uint32(buf[4:]))
-			mu.Lock()
-			if i < len(answered) && !answered[i] {
-				answered[i] = true
-				left--
-				peers.Add(int64((m - 20) / 6))
-				<-slots
-			}
-			mu.Unlock()
-		}
-		done <- nil
-	}()
-	for i := range hashes {
-		select {
-		case slots <- struct{}{}:
-		case err := <-done: // the reader failed
-			return phase{}, err
-		}
-		mu.Lock()
-		sent = i + 1
-		mu.Unlock()
-		if _, err := conn.WriteToUDPAddrPort(pkts[i], tracker); err != nil {
-			conn.Close()
-			<-done
-			return phase{}, fmt.Errorf("bare UDP: %w", err)
-		}
-	}
-	if err := <-done; err != nil {
-		return phase{}, err
-	}
-	return phase{elapsed: time.Since(start), n: len(hashes), peers: float64(peers.Load()) / float64(len(hashes))}, nil
+	return phase{elapsed: r.Elapsed, n: len(hashes), peers: r.Peers}, nil
 }
 
 // announceQuery is the query of an HTTP announce ("started", compact,

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/benchharness/bareudp"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -187,7 +188,7 @@ func probe(ctx context.Context, t *trackerProc, h transport.InfoHash) error {
 		return err
 	}
 	defer conn.Close()
-	_, err = udpConnect(conn, t.udp, 3)
+	_, err = bareudp.Connect(conn, t.udp, 3)
 	return err
 }
 

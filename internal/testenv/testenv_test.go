@@ -1,0 +1,33 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestModuleRoot checks that the root found from this package's directory
+// is two levels up and holds trackerkit's go.mod.
+func TestModuleRoot(t *testing.T) {
+	root := ModuleRoot(t)
+	if want, _ := filepath.Abs(filepath.Join("..", "..")); root != want {
+		t.Errorf("ModuleRoot = %s, want %s", root, want)
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(mod), "module github.com/trackerkit/trackerkit\n") {
+		t.Errorf("go.mod at the root starts %.60q", mod)
+	}
+}
+
+// TestGoCommand checks that the go command found is one that exists (the
+// test is skipped with -short, or without a go command).
+func TestGoCommand(t *testing.T) {
+	goBin := GoCommand(t, "nothing")
+	if _, err := os.Stat(goBin); err != nil {
+		t.Errorf("GoCommand = %s: %v", goBin, err)
+	}
+}
