@@ -12,6 +12,7 @@ import (
 
 	"github.com/trackerkit/trackerkit/internal/benchharness/bareudp"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/internal/testenv"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -82,13 +83,13 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 
 	// The baseline first: it also puts our peer into every swarm, so the
 	// tracker's memory does not grow during the Sessions' run.
-	cpu0 := processCPU()
+	cpu0 := testenv.ProcessCPU()
 	bare, err := bareudp.Announce(context.Background(), addr, hashes, bareudp.Peer{ID: id, Port: port}, 64)
 	if err != nil {
 		b.Fatal(err)
 	}
 	res := tenKResult{baseline: float64(len(hashes)) / bare.Elapsed.Seconds()}
-	res.baselineCPU = float64((processCPU() - cpu0).Microseconds()) / float64(len(hashes))
+	res.baselineCPU = float64((testenv.ProcessCPU() - cpu0).Microseconds()) / float64(len(hashes))
 
 	c, err := NewClient(Config{PeerID: id, Port: port})
 	if err != nil {
@@ -121,13 +122,13 @@ func runSessions10k(b *testing.B, hashes []transport.InfoHash, id peer.ID, port 
 			}
 		}()
 	}
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), testenv.ProcessCPU()
 	for _, s := range sessions {
 		s.Start(context.Background())
 	}
 	wg.Wait()
 	res.rate = float64(len(sessions)) / time.Since(start).Seconds()
-	res.cpuPerAnnounce = float64((processCPU() - cpu0).Microseconds()) / float64(len(sessions))
+	res.cpuPerAnnounce = float64((testenv.ProcessCPU() - cpu0).Microseconds()) / float64(len(sessions))
 	select {
 	case err := <-errs:
 		b.Logf("an announce failed before succeeding (retried): %v", err)
