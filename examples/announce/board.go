@@ -168,29 +168,32 @@ func (b *board) applyState(e announcer.StateEvent) {
 		r.Next = st.NextAnnounce
 	}
 	r.Failures = st.Failures
-	switch st.State {
-	case announcer.StateIdle:
-		r.State = stateWaiting
-	case announcer.StateAnnouncing:
-		r.State = stateAnnouncing
-	case announcer.StateOK:
-		r.State = stateOK
-	case announcer.StateBackingOff:
-		r.State = stateFailing
-	case announcer.StateSkipped:
-		r.State = stateSkipped
-	case announcer.StateGaveUp:
-		r.State = stateGaveUp
-	case announcer.StateStopping:
-		r.State = stateStopping
-	case announcer.StateStopped:
-		switch r.State {
-		case stateOK, stateAnnouncing, stateStopping:
-			r.State = stateStopped
-		case stateWaiting:
-			r.State = stateNotTried
+	if st.State != announcer.StateStopped {
+		if s, ok := rowStates[st.State]; ok {
+			r.State = s
 		}
+		return
 	}
+	switch r.State {
+	case stateOK, stateAnnouncing, stateStopping:
+		r.State = stateStopped
+	case stateWaiting:
+		r.State = stateNotTried
+	}
+}
+
+// rowStates is the row state shown for each tracker state but
+// announcer.StateStopped, which depends on how the tracker did (see
+// applyState). A state not listed (StateReconnecting) leaves the row as it
+// was.
+var rowStates = map[announcer.State]string{
+	announcer.StateIdle:       stateWaiting,
+	announcer.StateAnnouncing: stateAnnouncing,
+	announcer.StateOK:         stateOK,
+	announcer.StateBackingOff: stateFailing,
+	announcer.StateSkipped:    stateSkipped,
+	announcer.StateGaveUp:     stateGaveUp,
+	announcer.StateStopping:   stateStopping,
 }
 
 // endedByStop reports whether err is an attempt cut short by the Session

@@ -104,22 +104,10 @@ func newFlagSet(c *Config, peerID *string, port *int) *flag.FlagSet {
 	// -proxy is checked after parsing: the flag package would quote a bad
 	// value, user:password included, in its error.
 	fs.StringVar(&c.proxyRaw, "proxy", "", "send all tracker traffic through the proxy `URL`: http://host:port (CONNECT; UDP trackers are then skipped) or socks5://[user:password@]host:port (TCP and UDP)")
-	fs.Func("bind", "use local address `ADDR` as the source of every tracker connection (UDP, HTTP, WebSocket); trackers of the other family are skipped", func(s string) error {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return errors.New("want an IP address such as 10.8.0.2 or fd00::2")
-		}
-		c.Bind = a.Unmap()
-		return nil
-	})
-	fs.Func("ip", "ask trackers to list this peer at `ADDR` (HTTP ip=, UDP's IPv4 field); default: not sent, trackers use the source address", func(s string) error {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return errors.New("want an IP address")
-		}
-		c.AnnounceIP = a.Unmap()
-		return nil
-	})
+	fs.Func("bind", "use local address `ADDR` as the source of every tracker connection (UDP, HTTP, WebSocket); trackers of the other family are skipped",
+		addrFlag(&c.Bind, "want an IP address such as 10.8.0.2 or fd00::2"))
+	fs.Func("ip", "ask trackers to list this peer at `ADDR` (HTTP ip=, UDP's IPv4 field); default: not sent, trackers use the source address",
+		addrFlag(&c.AnnounceIP, "want an IP address"))
 	fs.BoolFunc("4", "announce over IPv4 only (default: every family this host can route)", func(string) error {
 		c.Family = transport.FamilyIPv4
 		return nil
@@ -253,4 +241,18 @@ none did, 2 for bad usage or a bad TARGET.
 Flags (also accepted after TARGET):
 `)
 	fs.PrintDefaults()
+}
+
+// addrFlag parses an IP address flag into dst, an IPv4-mapped IPv6 address
+// as the IPv4 address it maps; a value that is not an address is refused
+// with want, which never quotes it.
+func addrFlag(dst *netip.Addr, want string) func(string) error {
+	return func(s string) error {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return errors.New(want)
+		}
+		*dst = a.Unmap()
+		return nil
+	}
 }

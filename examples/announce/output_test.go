@@ -26,42 +26,46 @@ var t0 = time.Date(2026, 11, 21, 19, 30, 0, 123456789, time.FixedZone("X", 3600)
 // ever be printed.
 const rawPrivate = "https://private.test/0123456789abcdef0123/announce?passkey=feedfacefeedface0000"
 
-// sampleEvents has one event of each type and the cases around them.
-func sampleEvents() []announcer.Event {
+// sampleEvents has one event of each type and the cases around them, at t0.
+func sampleEvents() []announcer.Event { return sampleEventsAt(t0) }
+
+// sampleEventsAt is sampleEvents with at for t0: the same instant in
+// another location moves only how times print.
+func sampleEventsAt(at time.Time) []announcer.Event {
 	red := transport.RedactString(rawPrivate)
 	var id peer.ID
 	copy(id[:], "-TK0001-abcdefghijkl")
 	return []announcer.Event{
-		announcer.PeerEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Protocol: announcer.ProtocolUDP,
+		announcer.PeerEvent{Time: at, Tracker: "udp://127.0.0.1:6969", Protocol: announcer.ProtocolUDP,
 			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("1.2.3.4:6881")}}},
-		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
+		announcer.PeerEvent{Time: at, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
 			Peers: []peer.Peer{{Addr: netip.MustParseAddrPort("[2001:db8::1]:6881"), ID: id}}},
-		announcer.PeerEvent{Time: t0, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
+		announcer.PeerEvent{Time: at, Tracker: "http://127.0.0.1:8000/announce", Protocol: announcer.ProtocolHTTP,
 			Peers: []peer.Peer{{Host: "peer.test", Addr: netip.AddrPortFrom(netip.Addr{}, 51413)}}},
-		announcer.PeerEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peers: []peer.Peer{{ID: id}}},
-		announcer.UpdateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
+		announcer.PeerEvent{Time: at, Tracker: "ws://127.0.0.1:8001", Protocol: announcer.ProtocolWebRTC, Peers: []peer.Peer{{ID: id}}},
+		announcer.UpdateEvent{Time: at, Tracker: "udp://127.0.0.1:6969", Event: transport.EventStarted,
 			Complete: 3, Incomplete: 2, Interval: 30 * time.Minute, Peers: 5, ExternalIP: netip.MustParseAddr("203.0.113.9")},
-		announcer.UpdateEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,
+		announcer.UpdateEvent{Time: at, Tracker: "ws://127.0.0.1:8001", Event: transport.EventNone,
 			Complete: -1, Incomplete: -1, Interval: 1500 * time.Millisecond, Peers: 0},
-		announcer.UpdateEvent{Time: t0, Tracker: red, Event: transport.EventStopped, Complete: 0, Incomplete: 0, Interval: time.Minute},
-		announcer.ScrapeEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", InfoHash: transport.InfoHash{0x50, 0xb2},
+		announcer.UpdateEvent{Time: at, Tracker: red, Event: transport.EventStopped, Complete: 0, Incomplete: 0, Interval: time.Minute},
+		announcer.ScrapeEvent{Time: at, Tracker: "udp://127.0.0.1:6969", InfoHash: transport.InfoHash{0x50, 0xb2},
 			Stats: transport.ScrapeStats{Complete: 3, Incomplete: 2, Downloaded: 7}},
-		announcer.ScrapeEvent{Time: t0, Tracker: "ws://127.0.0.1:8001", Stats: transport.ScrapeStats{Complete: 1, Incomplete: 0, Downloaded: -1}},
-		announcer.WarningEvent{Time: t0, Tracker: red, Message: `ratio < 1 & "slow"` + "\x1b[2J"},
-		announcer.ErrorEvent{Time: t0, Tracker: red, Failures: 2, NextTry: t0.Add(30 * time.Second),
+		announcer.ScrapeEvent{Time: at, Tracker: "ws://127.0.0.1:8001", Stats: transport.ScrapeStats{Complete: 1, Incomplete: 0, Downloaded: -1}},
+		announcer.WarningEvent{Time: at, Tracker: red, Message: `ratio < 1 & "slow"` + "\x1b[2J"},
+		announcer.ErrorEvent{Time: at, Tracker: red, Failures: 2, NextTry: at.Add(30 * time.Second),
 			Err: &transport.Error{Op: "announce", URL: red, Err: &transport.FailureError{Reason: "Unregistered torrent: ünïcode & <tags>"}}},
-		announcer.ErrorEvent{Time: t0, Tracker: "udp://[::1]:6969", Failures: 0, NextTry: t0.Add(30 * time.Minute),
+		announcer.ErrorEvent{Time: at, Tracker: "udp://[::1]:6969", Failures: 0, NextTry: at.Add(30 * time.Minute),
 			Err: &transport.Error{Op: "announce", URL: "udp://[::1]:6969", Err: transport.ErrSkipped}},
-		announcer.ErrorEvent{Time: t0, Tracker: red, Failures: 1, GaveUp: true,
+		announcer.ErrorEvent{Time: at, Tracker: red, Failures: 1, GaveUp: true,
 			Err: errors.New("leaky lower layer: Get " + rawPrivate + ": boom")},
-		announcer.DroppedEvent{Time: t0, Count: 12},
-		announcer.StateEvent{Time: t0, Tracker: "udp://127.0.0.1:6969", From: announcer.StateAnnouncing,
+		announcer.DroppedEvent{Time: at, Count: 12},
+		announcer.StateEvent{Time: at, Tracker: "udp://127.0.0.1:6969", From: announcer.StateAnnouncing,
 			Status: announcer.TrackerStatus{URL: "udp://127.0.0.1:6969", State: announcer.StateOK, Seeders: 3, Leechers: 2, Peers: 5,
-				NextAnnounce: t0.Add(30 * time.Minute), RTT: 12 * time.Millisecond, SmoothedRTT: 15 * time.Millisecond,
+				NextAnnounce: at.Add(30 * time.Minute), RTT: 12 * time.Millisecond, SmoothedRTT: 15 * time.Millisecond,
 				ExternalIP: netip.MustParseAddr("2001:db8::9")}},
-		announcer.StateEvent{Time: t0, Tracker: red, From: announcer.StateAnnouncing,
+		announcer.StateEvent{Time: at, Tracker: red, From: announcer.StateAnnouncing,
 			Status: announcer.TrackerStatus{URL: red, State: announcer.StateBackingOff, Seeders: -1, Leechers: -1, Failures: 1,
-				NextAnnounce: t0.Add(15 * time.Second),
+				NextAnnounce: at.Add(15 * time.Second),
 				LastError:    errors.New("Get " + rawPrivate + ": connection refused")}},
 	}
 }
@@ -185,8 +189,8 @@ func TestLogLinesGolden(t *testing.T) {
 	b := newBoard(t0, []string{"udp://127.0.0.1:6969", "http://127.0.0.1:8000/announce"})
 	scrub := newScrubber([]string{rawPrivate})
 	o := &logOutput{w: &buf, b: b, scrub: scrub}
-	for _, ev := range sampleEvents() {
-		ev = inUTC(ev)
+	// In UTC, so that log lines do not depend on the machine's time zone.
+	for _, ev := range sampleEventsAt(t0.UTC()) {
 		b.apply(ev, scrub)
 		o.event(ev)
 	}
@@ -195,32 +199,6 @@ func TestLogLinesGolden(t *testing.T) {
 	if strings.Contains(buf.String(), "\x1b") || strings.Contains(buf.String(), "feedface") {
 		t.Error("log output holds an escape or a secret")
 	}
-}
-
-// inUTC moves an event's time to UTC, so log lines do not depend on the
-// machine's time zone.
-func inUTC(ev announcer.Event) announcer.Event {
-	switch e := ev.(type) {
-	case announcer.PeerEvent:
-		e.Time = e.Time.UTC()
-		return e
-	case announcer.UpdateEvent:
-		e.Time = e.Time.UTC()
-		return e
-	case announcer.ScrapeEvent:
-		e.Time = e.Time.UTC()
-		return e
-	case announcer.WarningEvent:
-		e.Time = e.Time.UTC()
-		return e
-	case announcer.ErrorEvent:
-		e.Time = e.Time.UTC()
-		return e
-	case announcer.DroppedEvent:
-		e.Time = e.Time.UTC()
-		return e
-	}
-	return ev
 }
 
 func TestLiveView(t *testing.T) {

@@ -154,8 +154,7 @@ func fileTreeSize(info map[string]bencode.Value) (int64, error) {
 	if tree.Kind() != bencode.Dict {
 		return 0, &TorrentError{Field: "info.file tree", Reason: "not a dictionary"}
 	}
-	var total int64
-	files := 0
+	sum := sizeSum{field: "info.file tree"}
 	stack := []bencode.Value{tree}
 	for len(stack) > 0 {
 		d := stack[len(stack)-1]
@@ -172,17 +171,12 @@ func fileTreeSize(info map[string]bencode.Value) (int64, error) {
 			if !isInt || n < 0 {
 				return 0, &TorrentError{Field: "info.file tree", Reason: "a file without a length of 0 or more"}
 			}
-			if n > math.MaxInt64-total {
-				return 0, &TorrentError{Field: "info.file tree", Reason: "total size overflows 64 bits"}
+			if err := sum.add(n); err != nil {
+				return 0, err
 			}
-			total += n
-			files++
 		}
 	}
-	if files == 0 {
-		return 0, &TorrentError{Field: "info.file tree", Reason: "no file"}
-	}
-	return total, nil
+	return sum.total("no file")
 }
 
 // torrentSize returns the total size: "length" for a single-file torrent,
@@ -209,23 +203,44 @@ func torrentSize(info map[string]bencode.Value) (int64, error) {
 	if files.Kind() != bencode.List {
 		return 0, &TorrentError{Field: "info.files", Reason: "not a list"}
 	}
-	var total int64
-	i := 0
+	sum := sizeSum{field: "info.files"}
 	for f := range files.Items() {
-		n, err := fileLength(f, i)
+		n, err := fileLength(f, sum.files)
 		if err != nil {
 			return 0, err
 		}
-		if n > math.MaxInt64-total {
-			return 0, &TorrentError{Field: "info.files", Reason: "total size overflows 64 bits"}
+		if err := sum.add(n); err != nil {
+			return 0, err
 		}
-		total += n
-		i++
 	}
-	if i == 0 {
-		return 0, &TorrentError{Field: "info.files", Reason: "empty list"}
+	return sum.total("empty list")
+}
+
+// sizeSum adds up the lengths of a torrent's files, the errors naming
+// field: a total past 64 bits is refused, and so is a torrent of no file.
+type sizeSum struct {
+	field string
+	bytes int64
+	files int
+}
+
+// add counts one file of n bytes (n >= 0).
+func (s *sizeSum) add(n int64) error {
+	if n > math.MaxInt64-s.bytes {
+		return &TorrentError{Field: s.field, Reason: "total size overflows 64 bits"}
 	}
-	return total, nil
+	s.bytes += n
+	s.files++
+	return nil
+}
+
+// total returns the sum, or the error none (the reason) when no file was
+// added.
+func (s *sizeSum) total(none string) (int64, error) {
+	if s.files == 0 {
+		return 0, &TorrentError{Field: s.field, Reason: none}
+	}
+	return s.bytes, nil
 }
 
 // fileLength checks files[i] (a "length" of 0 or more and a "path": a

@@ -85,7 +85,7 @@ func TestRunInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb bytes.Buffer
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"-json"}, &syncWriter{w: &out}, &errb) }()
+	go func() { done <- run(ctx, []string{"-json"}, &out, &errb) }()
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())

@@ -225,35 +225,36 @@ func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure strin
 	return a, ""
 }
 
-// intervals returns the interval and min interval an HTTP or WebSocket
-// reply sends: a fault's, where it sets one (not 0), else the tracker's.
-func (r AnnounceResult) intervals(interval, minInterval time.Duration) (time.Duration, time.Duration) {
+// replyFields returns what an HTTP or WebSocket announce reply says of the
+// swarm: the interval and min interval (a fault's, where it sets one (not
+// 0), else the tracker's; no min interval when 0), complete, incomplete and
+// the warning when there is one.
+func (r AnnounceResult) replyFields(interval, minInterval time.Duration, warning string) bdict {
 	if interval == 0 {
 		interval = r.Interval
 	}
 	if minInterval == 0 {
 		minInterval = r.MinInterval
 	}
-	return interval, minInterval
-}
-
-// httpAnnounceDict encodes an announce reply.
-func httpAnnounceDict(res AnnounceResult, q url.Values, f HTTPFaults) bdict {
-
-	interval, minInterval := res.intervals(f.Interval, f.MinInterval)
 	d := bdict{
 		"interval":   int64(interval / time.Second),
-		"complete":   res.Complete,
-		"incomplete": res.Incomplete,
+		"complete":   r.Complete,
+		"incomplete": r.Incomplete,
 	}
 	if minInterval > 0 {
 		d["min interval"] = int64(minInterval / time.Second)
 	}
+	if warning != "" {
+		d["warning message"] = warning
+	}
+	return d
+}
+
+// httpAnnounceDict encodes an announce reply.
+func httpAnnounceDict(res AnnounceResult, q url.Values, f HTTPFaults) bdict {
+	d := res.replyFields(f.Interval, f.MinInterval, f.Warning)
 	if f.TrackerID != "" {
 		d["tracker id"] = f.TrackerID
-	}
-	if f.Warning != "" {
-		d["warning message"] = f.Warning
 	}
 	if f.ExternalIP.IsValid() {
 		d["external ip"] = f.ExternalIP.AsSlice()

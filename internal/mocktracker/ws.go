@@ -476,20 +476,9 @@ func (f *wsFront) announce(ctx context.Context, wc *wsConn, h transport.InfoHash
 	}
 	f.mu.Unlock()
 
-	interval, minInterval := res.intervals(faults.Interval, faults.MinInterval)
-	reply := map[string]any{
-		"action":     "announce",
-		"info_hash":  wsBinary(h),
-		"interval":   int(interval / time.Second),
-		"complete":   res.Complete,
-		"incomplete": res.Incomplete,
-	}
-	if minInterval > 0 {
-		reply["min interval"] = int(minInterval / time.Second)
-	}
-	if faults.Warning != "" {
-		reply["warning message"] = faults.Warning
-	}
+	reply := res.replyFields(faults.Interval, faults.MinInterval, faults.Warning)
+	reply["action"] = "announce"
+	reply["info_hash"] = wsBinary(h)
 	_ = f.send(ctx, wc, wsJSON(reply))
 	if faults.NoRelay {
 		return

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -122,8 +123,10 @@ func newTracker(t *testing.T, n *memnet.Network, proto, name string) *simTracker
 		Interval: trackerInterval, MinInterval: trackerMinInterval,
 		OnArrival: st.logger(arrived), OnAnnounce: st.logger(accepted), OnSocketClosed: st.logger(socketClosed),
 	})
-	switch proto {
-	case "udp":
+	// The protocol names the URL's scheme; the tracker serves it on a
+	// memnet socket of its own.
+	var addr net.Addr
+	if proto == "udp" {
 		pc, err := n.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -131,30 +134,29 @@ func newTracker(t *testing.T, n *memnet.Network, proto, name string) *simTracker
 		if err := st.mt.ServeUDP(pc); err != nil {
 			t.Fatal(err)
 		}
-		st.url = "udp://" + pc.LocalAddr().String() + "/announce"
+		addr = pc.LocalAddr()
 		close(st.done)
-	case "http":
+	} else {
 		l, err := n.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.mt.ServeHTTP(l); err != nil {
-			t.Fatal(err)
+		addr = l.Addr()
+		switch proto {
+		case "http":
+			if err := st.mt.ServeHTTP(l); err != nil {
+				t.Fatal(err)
+			}
+			close(st.done)
+		case "ws":
+			st.srv = &http.Server{Handler: st.mt.WSHandler()}
+			go func() {
+				defer close(st.done)
+				st.srv.Serve(l)
+			}()
 		}
-		st.url = "http://" + l.Addr().String() + "/announce"
-		close(st.done)
-	case "ws":
-		l, err := n.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.srv = &http.Server{Handler: st.mt.WSHandler()}
-		go func() {
-			defer close(st.done)
-			st.srv.Serve(l)
-		}()
-		st.url = "ws://" + l.Addr().String() + "/announce"
 	}
+	st.url = proto + "://" + addr.String() + "/announce"
 	if got := transport.RedactString(st.url); got != st.url {
 		t.Fatalf("URL %s shows as %s in events", st.url, got)
 	}
