@@ -24,11 +24,7 @@ import (
 func BenchmarkSessionAnnounceUDP(b *testing.B) {
 	addr := startCannedUDPTracker(b, 8)
 	announce := "udp://" + addr.String() + "/announce"
-	c, err := NewClient(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(b, Config{})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; {

@@ -12,44 +12,10 @@ import (
 	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
-	"github.com/trackerkit/trackerkit/transport/udp"
 )
 
 // The promises of issue 11 (bounded attempts, failover, no lost stopped or
 // completed), in virtual time.
-
-// udpTrackers starts n mock UDP trackers on one in-memory network and a
-// Client using the real UDP transport over it, with cfg.
-func udpTrackers(t *testing.T, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
-	t.Helper()
-	net := memnet.New()
-	var mts []*mocktracker.Tracker
-	var urls []string
-	for range n {
-		mt := mocktracker.New(mocktracker.Config{})
-		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := mt.ServeUDP(pc); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { mt.Close() })
-		mts = append(mts, mt)
-		urls = append(urls, "udp://"+pc.LocalAddr().String()+"/announce")
-	}
-	tr := udp.New(udp.Config{ListenPacket: net.ListenPacket})
-	cfg.Transports = map[string]transport.Transport{"udp": tr}
-	c, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Close()
-		tr.Close()
-	})
-	return mts, urls, c
-}
 
 func hashN(i int) transport.InfoHash {
 	h := testHash
@@ -65,7 +31,7 @@ func hashN(i int) transport.InfoHash {
 func TestFailoverDeadFirst(t *testing.T) {
 	t.Run("udp, 200 torrents", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			mts, urls, c := udpTrackers(t, 2, Config{})
+			mts, urls, c := udpTrackers(t, memnet.New(), 2, Config{})
 			dead, live := mts[0], mts[1]
 			dead.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
 			t0 := time.Now()
@@ -265,7 +231,7 @@ func TestStopWaitsForAnnounceInFlight(t *testing.T) {
 // tracker answers after 3 s: the tracker ends with us unregistered.
 func TestStopWaitsForAnnounceInFlightUDP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, 1, Config{})
+		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
 		mt := mts[0]
 		mt.SetUDPFaults(mocktracker.UDPFaults{Delay: 3 * time.Second})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
@@ -429,7 +395,7 @@ func (c *Client) mustSession(t *testing.T, tor Torrent, opts SessionOptions) *Se
 // of the full ladder (2 h 08 min) from the eighth failure on.
 func TestUDPAttemptsClimbTheLadder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, 1, Config{})
+		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
 		mt := mts[0]
 		mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})

@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -21,7 +22,7 @@ func TestShutdownSendsEveryStopped(t *testing.T) {
 	const n = 1000
 	t.Run("udp", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			mts, urls, c := udpTrackers(t, 1, Config{})
+			mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
 			mt := mts[0]
 			startAll(t, c, urls[0], n)
 			mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
