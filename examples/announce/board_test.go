@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/announcer"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // TestBoardFollowsStateEvents checks the rows follow the Session's
@@ -69,5 +70,43 @@ func TestBoardAttemptCutByStop(t *testing.T) {
 		if got := b.row(u).State; got != tt.want {
 			t.Errorf("stopping %v, %v: state %q, want %q", tt.stopping, tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestBoardFamilies: a tracker announced over each family has one row per
+// family; the first takes over the URL's waiting row.
+func TestBoardFamilies(t *testing.T) {
+	const u = "http://dual.test:1/announce"
+	tests := []struct {
+		name string
+		evs  []announcer.Event
+		want []string
+	}{
+		{"one family", []announcer.Event{announcer.UpdateEvent{Tracker: u, Interval: time.Minute}}, []string{u}},
+		{"both", []announcer.Event{
+			announcer.UpdateEvent{Tracker: u, Family: transport.FamilyIPv6, Interval: time.Minute},
+			announcer.ErrorEvent{Tracker: u, Family: transport.FamilyIPv4, Failures: 1},
+			announcer.UpdateEvent{Tracker: u, Family: transport.FamilyIPv6, Interval: time.Minute},
+		}, []string{u + " [ipv6]", u + " [ipv4]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBoard(time.Now(), []string{u})
+			for _, ev := range tt.evs {
+				b.apply(ev, func(s string) string { return s })
+			}
+			var got []string
+			for _, r := range b.rows {
+				got = append(got, r.URL)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("rows %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("rows %v, want %v", got, tt.want)
+				}
+			}
+		})
 	}
 }

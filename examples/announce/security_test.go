@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -142,5 +143,33 @@ func TestDropLinesCoalesced(t *testing.T) {
 	}
 	if e, ok := d.due(t0.Add(2 * time.Second)); !ok || e.Count != 1 {
 		t.Errorf("due after a second: %v %v", e, ok)
+	}
+}
+
+func TestRunRedactsSecrets(t *testing.T) {
+	_, u := swarm(t)
+	const passkey, query = "0123456789abcdef0123456789abcdef", "feedfacefeedfacefeedface"
+	private := strings.TrimSuffix(u, "announce") + passkey + "/announce?passkey=" + query
+	// A tracker that is not there, with a passkey too.
+	deadPrivate := "http://127.0.0.1:1/" + passkey + "/announce?pk=" + query
+	for _, args := range [][]string{
+		{"-json", "-once", "-tracker", private, "-tracker", deadPrivate, testHash},
+		{"-once", "-tracker", private, "-tracker", deadPrivate, testHash},
+		{"-json", "-scrape", "-tracker", private, testHash},
+		{"-once", "-tracker", "ftp://127.0.0.1/" + passkey + "/announce", testHash},
+	} {
+		r := runCtx(t, context.Background(), args...)
+		all := r.stdout + r.stderr
+		if strings.Contains(all, passkey) || strings.Contains(all, query) {
+			t.Errorf("%v: output leaks a secret:\n%s", args[:2], all)
+		}
+		if !strings.Contains(all, "REDACTED") {
+			t.Errorf("%v: no redacted URL in the output:\n%s", args[:2], all)
+		}
+		for _, l := range r.lines {
+			if tr, _ := l["tracker"].(string); tr != "" && !regexp.MustCompile(`/REDACTED~[0-9a-f]{6}/announce\?`).MatchString(tr) {
+				t.Errorf("tracker %q not redacted", tr)
+			}
+		}
 	}
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/transport"
 )
 
 // deadTrackers returns trackers that never answer or refuse: a UDP tracker
@@ -131,4 +135,79 @@ func (r result) summary(t *testing.T) map[string]any {
 	}
 	t.Fatalf("no summary line:\n%s", r.stdout)
 	return nil
+}
+
+// signalWriter is a goroutine-safe buffer that closes seen when a write
+// holds want.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen != nil && bytes.Contains(p, []byte(w.want)) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return w.buf.Write(p)
+}
+
+func TestRunInterruptStopsGracefully(t *testing.T) {
+	mt, u := swarm(t)
+	h, _ := transport.ParseInfoHash(testHash)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seen := make(chan struct{})
+	out := &signalWriter{want: `"event":"started"`, seen: seen}
+	var errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-json", "-peer-id", "-CLI001-", "-tracker", u, testHash}, out, &errb)
+	}()
+	select {
+	case <-seen: // the tracker acknowledged "started"
+	case code := <-done:
+		t.Fatalf("exited %d before announcing: %s", code, errb.String())
+	}
+	found := false
+	for _, p := range mt.Peers(h) {
+		found = found || strings.HasPrefix(string(p.ID[:]), "-CLI001-")
+	}
+	if !found {
+		t.Error("-peer-id prefix not used")
+	}
+	cancel() // Ctrl-C
+	if code := <-done; code != exitAnswered {
+		t.Errorf("exit %d", code)
+	}
+	var last map[string]any
+	for _, l := range checkJSONLines(t, out.buf.Bytes()) {
+		if l["type"] == "update" {
+			last = l
+		}
+	}
+	if last == nil || last["event"] != "stopped" {
+		t.Errorf("no stopped announce after the interrupt:\n%s", out.buf.String())
+	}
+	if len(mt.Peers(h)) != 3 {
+		t.Error("the tracker still lists us")
+	}
+}
+
+func TestRunDuration(t *testing.T) {
+	_, u := swarm(t)
+	// -duration must outlast the started announce for the output below: 2 s
+	// leaves a loaded machine ample time to answer on loopback.
+	start := time.Now()
+	r := runCtx(t, context.Background(), "-json", "-duration", "2s", "-tracker", u, testHash)
+	if r.code != exitAnswered || time.Since(start) < 2*time.Second {
+		t.Fatalf("exit %d after %v", r.code, time.Since(start))
+	}
+	if u := r.ofType("update"); len(u) != 2 || u[1]["event"] != "stopped" {
+		t.Errorf("updates:\n%s", r.stdout)
+	}
 }

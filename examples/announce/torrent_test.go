@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,6 +244,30 @@ func TestLoadTarget(t *testing.T) {
 		}
 		if err != nil || tor.InfoHash.String() != tt.wantHash {
 			t.Errorf("%s: %v %v", tt.arg, tor, err)
+		}
+	}
+}
+
+func TestRunTargets(t *testing.T) {
+	_, u := swarm(t)
+	dir := t.TempDir()
+	// A torrent whose info hash is testHash (singleInfo) and whose tracker
+	// is the mock.
+	tor := filepath.Join(dir, "demo.torrent")
+	data := "d8:announce" + strconv.Itoa(len(u)) + ":" + u + "4:info" + singleInfo + "e"
+	if err := os.WriteFile(tor, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{tor, "magnet:?xt=urn:btih:" + testHash + "&dn=demo&tr=" + u + "&tr=dht%3A%2F%2Fx"} {
+		r := runCtx(t, context.Background(), "-json", "-once", target)
+		if r.code != exitAnswered || len(r.ofType("peer")) != 3 {
+			t.Errorf("%s: exit %d:\n%s%s", target, r.code, r.stdout, r.stderr)
+		}
+		if strings.HasPrefix(target, "magnet:") {
+			w := r.ofType("warning")
+			if len(w) != 1 || w[0]["tracker"] != "dht://x" || !strings.Contains(w[0]["message"].(string), `unsupported scheme "dht"`) {
+				t.Errorf("warnings %v", w)
+			}
 		}
 	}
 }
