@@ -113,3 +113,26 @@ func TestLogsRedacted(t *testing.T) {
 		}
 	})
 }
+
+func TestStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{StateIdle.String(), "idle"},
+		{StateAnnouncing.String(), "announcing"},
+		{StateOK.String(), "ok"},
+		{StateBackingOff.String(), "backing off"},
+		{StateSkipped.String(), "skipped"},
+		{StateGaveUp.String(), "gave up"},
+		{StateStopping.String(), "stopping"},
+		{StateStopped.String(), "stopped"},
+		{State(99).String(), "unknown"},
+		{TiersParallel.String(), "parallel"},
+		{TiersStrict.String(), "strict"},
+		{TiersAll.String(), "all"},
+		{TierMode(9).String(), "unknown"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

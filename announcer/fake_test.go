@@ -329,3 +329,22 @@ func udpTrackers(t *testing.T, net *memnet.Network, n int, cfg Config) ([]*mockt
 	c := newClient(t, cfg, tr)
 	return mts, urls, c
 }
+
+func hashN(i int) transport.InfoHash {
+	h := testHash
+	h[18], h[19] = byte(i>>8), byte(i)
+	return h
+}
+
+func (c *Client) mustSession(t *testing.T, tor Torrent, opts SessionOptions) *Session {
+	t.Helper()
+	s, err := c.NewSession(tor, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range s.Events() {
+		}
+	}()
+	return s
+}

@@ -16,12 +16,12 @@ import (
 	"github.com/trackerkit/trackerkit/transport/udp"
 )
 
-// Item 3: under Client.Shutdown, 1,000 Sessions whose tracker acknowledged
-// "started" and then died each get the first send of their "stopped" at
-// once, far within the deadline: stoppeds take no slot of the host
-// (MaxAnnouncesPerTracker, 64) and do not wait for one another. In virtual
-// time, over the real UDP transport on memnet, and over the fake transport
-// for an HTTP URL (the HTTP connection pool has its own test in
+// Issue 11 item 3: under Client.Shutdown, 1,000 Sessions whose tracker
+// acknowledged "started" and then died each get the first send of their
+// "stopped" at once, far within the deadline: stoppeds take no slot of the
+// host (MaxAnnouncesPerTracker, 64) and do not wait for one another. In
+// virtual time, over the real UDP transport on memnet, and over the fake
+// transport for an HTTP URL (the HTTP connection pool has its own test in
 // transport/http and the figure over loopback is BenchmarkShutdownStopped).
 func TestShutdownSendsEveryStopped(t *testing.T) {
 	const n = 1000
