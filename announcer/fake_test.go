@@ -305,9 +305,15 @@ func announces(calls []call) []call {
 	return out
 }
 
-// udpTrackers starts n mock UDP trackers on the in-memory network net and
-// a Client using the real UDP transport over it, with cfg.
-func udpTrackers(t *testing.T, net *memnet.Network, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
+// udpTrackers starts n mock UDP trackers on a new in-memory network and a
+// Client using the real UDP transport over it, with cfg.
+func udpTrackers(t *testing.T, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
+	t.Helper()
+	return udpTrackersOn(t, memnet.New(), n, cfg)
+}
+
+// udpTrackersOn is udpTrackers on the in-memory network net.
+func udpTrackersOn(t *testing.T, net *memnet.Network, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
 	t.Helper()
 	var mts []*mocktracker.Tracker
 	var urls []string

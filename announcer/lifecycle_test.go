@@ -9,7 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -377,7 +376,7 @@ func TestStopWaitsForAnnounceInFlight(t *testing.T) {
 // unregistered.
 func TestStopWaitsForAnnounceInFlightUDP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
+		mts, urls, c := udpTrackers(t, 1, Config{})
 		mt := mts[0]
 		mt.SetUDPFaults(mocktracker.UDPFaults{Delay: 3 * time.Second})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})

@@ -243,7 +243,7 @@ func TestThousandSessionsHostile(t *testing.T) {
 // goes through.
 func TestMemnetUDPRetransmit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
+		mts, urls, c := udpTrackers(t, 1, Config{})
 		mts[0].SetUDPFaults(mocktracker.UDPFaults{DropFirst: 1, DropActions: []uint32{1}})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
 		col := collect(s)
@@ -265,7 +265,7 @@ func TestMemnetUDPRetransmit(t *testing.T) {
 // Stop with a UDP tracker that went silent returns by the stop timeout.
 func TestMemnetUDPStopDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
+		mts, urls, c := udpTrackers(t, 1, Config{})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
 		s.Start(context.Background())
 		synctest.Wait()
@@ -284,7 +284,7 @@ func TestMemnetUDPSkipped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := memnet.New()
 		n.DisableIPv6()
-		_, urls, c := udpTrackers(t, n, 1, Config{})
+		_, urls, c := udpTrackersOn(t, n, 1, Config{})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{"udp://[::1]:6969/announce", urls[0]}}},
 			SessionOptions{KeepOrder: true})
 		col := collect(s)

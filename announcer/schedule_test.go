@@ -9,7 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -322,7 +321,7 @@ func TestCompleteDuringStarted(t *testing.T) {
 // failure on.
 func TestUDPAttemptsClimbTheLadder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mts, urls, c := udpTrackers(t, memnet.New(), 1, Config{})
+		mts, urls, c := udpTrackers(t, 1, Config{})
 		mt := mts[0]
 		mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
 		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})

@@ -9,7 +9,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -243,7 +242,7 @@ func TestTierShuffle(t *testing.T) {
 func TestFailoverDeadFirst(t *testing.T) {
 	t.Run("udp, 200 torrents", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			mts, urls, c := udpTrackers(t, memnet.New(), 2, Config{})
+			mts, urls, c := udpTrackers(t, 2, Config{})
 			dead, live := mts[0], mts[1]
 			dead.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
 			t0 := time.Now()
