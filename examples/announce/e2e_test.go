@@ -117,16 +117,9 @@ func TestCLIDemoJSON(t *testing.T) {
 }
 
 func TestCLIOnceJSONAgainstMock(t *testing.T) {
-	tr := mocktracker.New(mocktracker.Config{})
-	defer tr.Close()
-	announceURL, err := tr.ListenHTTP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	udpURL, err := tr.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := newMock(t)
+	announceURL := listenLoopback(t, tr.ListenHTTP)
+	udpURL := listenLoopback(t, tr.ListenUDP)
 	// A private tracker: passkey in the path and the query.
 	private := strings.Replace(announceURL, "/announce", "/s3cretpath/announce?passkey=s3cretkey", 1)
 	hash := "0123456789abcdef0123456789abcdef01234567"
@@ -252,14 +245,10 @@ func asString(v any) string { s, _ := v.(string); return s }
 // TestCLINetworkFlags: with -bind 127.0.0.2 the HTTP and UDP trackers see
 // that source; -user-agent and -ip reach the HTTP tracker.
 func TestCLINetworkFlags(t *testing.T) {
-	tr := mocktracker.New(mocktracker.Config{})
-	defer tr.Close()
+	tr := newMock(t)
 	l := proxytest.Listen(t, "127.0.0.1:0")
 	rec := proxytest.NewRecorder(t, tr.HTTPHandler(), l)
-	udpURL, err := tr.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	udpURL := listenLoopback(t, tr.ListenUDP)
 	httpURL := (&url.URL{Scheme: "http", Host: l.Addr().String(), Path: "/announce"}).String()
 	const hash = "0123456789abcdef0123456789abcdef01234567"
 	code, _, stderr := runCLI(t, "-json", "-once", "-bind", "127.0.0.2", "-user-agent", "test-agent/1", "-ip", "192.0.2.9",
@@ -286,12 +275,8 @@ func TestCLINetworkFlags(t *testing.T) {
 // simulated peers (two seeders, one leecher) in the swarm of testHash.
 func swarm(t *testing.T) (*mocktracker.Tracker, string) {
 	t.Helper()
-	mt := mocktracker.New(mocktracker.Config{})
-	t.Cleanup(func() { mt.Close() })
-	u, err := mt.ListenHTTP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mt := newMock(t)
+	u := listenLoopback(t, mt.ListenHTTP)
 	h, _ := transport.ParseInfoHash(testHash)
 	for i, left := range []int64{0, 0, 100} {
 		var id peer.ID
@@ -469,10 +454,7 @@ func TestRunLogLines(t *testing.T) {
 
 func TestRunUDP(t *testing.T) {
 	mt, _ := swarm(t)
-	u, err := mt.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := listenLoopback(t, mt.ListenUDP)
 	r := runCtx(t, context.Background(), "-json", "-once", "-tracker", u, testHash)
 	if r.code != exitAnswered {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

@@ -6,8 +6,10 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"testing"
 
 	"github.com/jackpal/bencode-go"
+	"github.com/trackerkit/trackerkit/internal/mocktracker"
 )
 
 // dict is a bencode dictionary that keeps the given key order, so tests can
@@ -84,3 +86,23 @@ var tagRE = regexp.MustCompile(`REDACTED~[0-9a-f]{6}`)
 
 // rawValue is already-encoded bencode, passed through benc unchanged.
 type rawValue []byte
+
+// newMock starts a mock tracker with no front end yet; the test's Cleanup
+// closes it.
+func newMock(t *testing.T) *mocktracker.Tracker {
+	mt := mocktracker.New(mocktracker.Config{})
+	t.Cleanup(func() { mt.Close() })
+	return mt
+}
+
+// listenLoopback starts a front end of a mock tracker (its ListenHTTP,
+// ListenUDP or ListenWS) on a free port of 127.0.0.1 and returns its
+// announce URL.
+func listenLoopback(t *testing.T, listen func(addr string) (announceURL string, err error)) string {
+	t.Helper()
+	u, err := listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

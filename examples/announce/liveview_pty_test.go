@@ -60,13 +60,9 @@ func TestLiveViewInTerminal(t *testing.T) {
 	t.Setenv("TERM", "xterm")
 	t.Setenv("NO_COLOR", "")
 	_, good := swarm(t)
-	bad := mocktracker.New(mocktracker.Config{})
-	t.Cleanup(func() { bad.Close() })
+	bad := newMock(t)
 	bad.SetHTTPFaults(mocktracker.HTTPFaults{FailureReason: longError})
-	badURL, err := bad.ListenHTTP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	badURL := listenLoopback(t, bad.ListenHTTP)
 
 	master, slave := openPTY(t, 60, 30)
 	defer master.Close()

@@ -18,18 +18,13 @@ import (
 // WebSocket one that reads and never replies, and closed TCP and UDP ports.
 func deadTrackers(t *testing.T) []string {
 	t.Helper()
-	mt := mocktracker.New(mocktracker.Config{})
-	t.Cleanup(func() { mt.Close() })
+	mt := newMock(t)
 	mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
 	mt.SetHTTPFaults(mocktracker.HTTPFaults{Unresponsive: true})
 	mt.SetWSFaults(mocktracker.WSFaults{Silent: true})
 	var urls []string
 	for _, listen := range []func(string) (string, error){mt.ListenUDP, mt.ListenHTTP, mt.ListenWS} {
-		u, err := listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		urls = append(urls, u)
+		urls = append(urls, listenLoopback(t, listen))
 	}
 	// Closed ports: whatever listened there is gone (connection refused,
 	// ICMP port unreachable).

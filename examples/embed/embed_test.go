@@ -9,27 +9,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/announcer/announcertest"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
 func TestAnnounce(t *testing.T) {
-	tr := mocktracker.New(mocktracker.Config{})
-	defer tr.Close()
+	tr := announcertest.NewTracker(t)
 	hash := transport.InfoHash{1, 2, 3}
 	tr.AddPeer(hash, peer.ID{9}, netip.MustParseAddrPort("127.0.0.9:6881"), 0)
-	tests := []struct{ name, listen string }{{"http", "http"}, {"udp", "udp"}}
+	tests := []struct{ name, url string }{{"http", tr.HTTPURL()}, {"udp", tr.UDPURL()}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			listen := tr.ListenHTTP
-			if tt.listen == "udp" {
-				listen = tr.ListenUDP
-			}
-			u, err := listen("127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
 			// The run ends once the output says what we wait for (or after
 			// a generous bound, then failing below): no wall-clock deadline
 			// decides the outcome.
@@ -37,7 +28,7 @@ func TestAnnounce(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			out := &watchWriter{wants: wants, done: cancel}
-			if err := announce(ctx, hash, u, NewProgress(1000), out); err != nil {
+			if err := announce(ctx, hash, tt.url, NewProgress(1000), out); err != nil {
 				t.Fatal(err)
 			}
 			for _, want := range wants {

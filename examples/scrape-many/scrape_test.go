@@ -8,20 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/announcer/announcertest"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
 func TestScrapeMany(t *testing.T) {
-	tr := mocktracker.New(mocktracker.Config{})
-	defer tr.Close()
+	tr := announcertest.NewTracker(t)
 	known := transport.InfoHash{0xaa}
 	tr.AddPeer(known, peer.ID{1}, netip.MustParseAddrPort("127.0.0.2:1"), 0)
-	u, err := tr.ListenHTTP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := tr.HTTPURL()
 	input := known.String() + "\n\n" + transport.InfoHash{0xbb}.String() + " a comment\n"
 	hashes, err := readHashes(strings.NewReader(input))
 	if err != nil || len(hashes) != 2 {

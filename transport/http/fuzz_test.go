@@ -27,6 +27,13 @@ var parseSeeds = []string{
 	"",
 }
 
+// addParseSeeds adds parseSeeds to a fuzzer's corpus.
+func addParseSeeds(f *testing.F) {
+	for _, s := range parseSeeds {
+		f.Add([]byte(s))
+	}
+}
+
 // checkParseError fails unless err is one of the typed errors a parser may
 // return.
 func checkParseError(t *testing.T, err error) {
@@ -38,9 +45,7 @@ func checkParseError(t *testing.T, err error) {
 }
 
 func FuzzParseAnnounce(f *testing.F) {
-	for _, s := range parseSeeds {
-		f.Add([]byte(s))
-	}
+	addParseSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseAnnounce(b)
 		if err != nil {
@@ -65,9 +70,7 @@ func FuzzParseAnnounce(f *testing.F) {
 }
 
 func FuzzParseScrape(f *testing.F) {
-	for _, s := range parseSeeds {
-		f.Add([]byte(s))
-	}
+	addParseSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseScrape(b)
 		if err != nil {

@@ -36,6 +36,26 @@ type announceFields struct {
 	trackerID, warning, externalIP, peers, peers6                 bencode.Value
 }
 
+// field is where the value of one key of a reply dictionary goes.
+type field struct {
+	key string
+	dst *bencode.Value
+}
+
+// collect stores the value of each field's key in the dictionary d into
+// its dst, in one pass over d: a key sent twice keeps its last value, and
+// the dst of an absent key stays the zero Value (Kind Invalid).
+func collect(d bencode.Value, fields []field) {
+	for key, val := range d.Entries() {
+		for _, f := range fields {
+			if string(key) == f.key {
+				*f.dst = val
+				break
+			}
+		}
+	}
+}
+
 // replyOptions is how replies are read: leniently (leading zeros and
 // repeated keys are forgiven), with trailing whitespace tolerated (some PHP
 // trackers end replies with a newline).
@@ -67,32 +87,19 @@ func ParseAnnounce(b []byte) (*transport.AnnounceResponse, error) {
 		return nil, err
 	}
 	var f announceFields
-	for key, val := range top.Entries() {
-		switch string(key) {
-		case "failure reason":
-			f.failure = val
-		case "retry in":
-			f.retryIn = val
-		case "interval":
-			f.interval = val
-		case "min interval":
-			f.minInterval = val
-		case "complete":
-			f.complete = val
-		case "incomplete":
-			f.incomplete = val
-		case "tracker id":
-			f.trackerID = val
-		case "warning message":
-			f.warning = val
-		case "external ip":
-			f.externalIP = val
-		case "peers":
-			f.peers = val
-		case "peers6":
-			f.peers6 = val
-		}
-	}
+	collect(top, []field{
+		{"failure reason", &f.failure},
+		{"retry in", &f.retryIn},
+		{"interval", &f.interval},
+		{"min interval", &f.minInterval},
+		{"complete", &f.complete},
+		{"incomplete", &f.incomplete},
+		{"tracker id", &f.trackerID},
+		{"warning message", &f.warning},
+		{"external ip", &f.externalIP},
+		{"peers", &f.peers},
+		{"peers6", &f.peers6},
+	})
 	if f.failure.Kind() != bencode.Invalid {
 		return nil, failureError(f.failure, f.retryIn)
 	}
@@ -304,16 +311,7 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 		return nil, err
 	}
 	var failure, retryIn, files bencode.Value
-	for key, val := range top.Entries() {
-		switch string(key) {
-		case "failure reason":
-			failure = val
-		case "retry in":
-			retryIn = val
-		case "files":
-			files = val
-		}
-	}
+	collect(top, []field{{"failure reason", &failure}, {"retry in", &retryIn}, {"files", &files}})
 	if failure.Kind() != bencode.Invalid {
 		return nil, failureError(failure, retryIn)
 	}
@@ -329,18 +327,9 @@ func ParseScrape(b []byte) (*transport.ScrapeResponse, error) {
 		if !ok || val.Kind() != bencode.Dict {
 			continue
 		}
-		st := transport.ScrapeStats{Complete: -1, Incomplete: -1, Downloaded: -1}
-		for k, v := range val.Entries() {
-			switch string(k) {
-			case "complete":
-				st.Complete = count(v)
-			case "incomplete":
-				st.Incomplete = count(v)
-			case "downloaded":
-				st.Downloaded = count(v)
-			}
-		}
-		r.Files[h] = st
+		var complete, incomplete, downloaded bencode.Value
+		collect(val, []field{{"complete", &complete}, {"incomplete", &incomplete}, {"downloaded", &downloaded}})
+		r.Files[h] = transport.ScrapeStats{Complete: count(complete), Incomplete: count(incomplete), Downloaded: count(downloaded)}
 	}
 	return r, nil
 }

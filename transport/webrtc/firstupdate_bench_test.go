@@ -1,7 +1,6 @@
 package webrtc_test
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -64,15 +63,7 @@ func firstUpdates(b *testing.B, n int) (last, median time.Duration, offers, want
 	firsts := make(chan first, n)
 	start := time.Now()
 	for i := range n {
-		h := transport.InfoHash{0x18, byte(i >> 8), byte(i)}
-		s, err := c.NewSession(announcer.Torrent{InfoHash: h, Tiers: [][]string{{raw}}},
-			announcer.SessionOptions{Stats: func() announcer.Stats { return announcer.Stats{Left: 1} }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
+		s := startLeecher(b, c, transport.InfoHash{0x18, byte(i >> 8), byte(i)}, raw, 1)
 		go func() {
 			sent := false
 			for ev := range s.Events() { // every event consumed until Close

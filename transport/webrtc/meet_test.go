@@ -64,6 +64,17 @@ func announce(t *testing.T, tr *webrtc.Transport, u *url.URL, pid peer.ID, ev tr
 	return res
 }
 
+// subscribed returns a new Transport subscribed to hash on the tracker at
+// u, and the peers it meets; both end with the test.
+func subscribed(t *testing.T, u *url.URL) (*webrtc.Transport, <-chan peer.Peer) {
+	t.Helper()
+	tr := webrtc.New(testConfig())
+	t.Cleanup(func() { tr.Close() })
+	got := make(chan peer.Peer, 10)
+	t.Cleanup(tr.Subscribe(u, hash, func(p peer.Peer) { got <- p }))
+	return tr, got
+}
+
 func waitPeer(t *testing.T, ch <-chan peer.Peer) peer.Peer {
 	t.Helper()
 	select {
@@ -97,13 +108,9 @@ func exchange(t *testing.T, w io.Writer, r io.Reader, want []byte) {
 
 func TestTwoTransportsMeet(t *testing.T) {
 	_, u := startTracker(t, mocktracker.Config{Interval: 2 * time.Minute})
-	a, b := webrtc.New(testConfig()), webrtc.New(testConfig())
-	defer a.Close()
-	defer b.Close()
+	a, gotA := subscribed(t, u)
+	b, gotB := subscribed(t, u)
 	idA, idB := id(1), id(200)
-	gotA, gotB := make(chan peer.Peer, 10), make(chan peer.Peer, 10)
-	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
-	defer b.Subscribe(u, hash, func(p peer.Peer) { gotB <- p })()
 
 	res := announce(t, a, u, idA, transport.EventStarted)
 	if res.Interval != 2*time.Minute || res.Complete != 0 || res.Incomplete != 1 {

@@ -339,12 +339,9 @@ func decode(data []byte) (*message, error) {
 			return nil, &transport.MalformedError{What: fmt.Sprintf("unknown action %q", truncate(*r.Action))}
 		}
 	}
-	var err error
-	if r.InfoHash != nil {
-		if m.InfoHash, err = parseBinary("info_hash", *r.InfoHash); err != nil {
-			return nil, err
-		}
-		m.HasInfoHash = true
+	var f fieldDecoder
+	if m.InfoHash, m.HasInfoHash = f.binary("info_hash", r.InfoHash); f.err != nil {
+		return nil, f.err
 	}
 	if r.Failure != nil {
 		m.Failure, m.HasFailure = *r.Failure, true
@@ -355,86 +352,83 @@ func decode(data []byte) (*message, error) {
 	if r.TrackerID != nil {
 		m.TrackerID = *r.TrackerID
 	}
-	if r.PeerID != nil {
-		if m.PeerID, err = parseBinary("peer_id", *r.PeerID); err != nil {
-			return m, err
-		}
-		m.HasPeerID = true
-	}
-	if r.OfferID != nil {
-		if m.OfferID, err = parseBinary("offer_id", *r.OfferID); err != nil {
-			return m, err
-		}
-		m.HasOfferID = true
-	}
-	if r.Offer != nil {
-		if r.Offer.Type != "offer" || r.Offer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
-			return m, &transport.MalformedError{What: "relayed offer without type \"offer\", sdp, peer_id, offer_id or info_hash"}
-		}
-		m.Offer = r.Offer.SDP
-	}
-	if r.Answer != nil {
-		if r.Answer.Type != "answer" || r.Answer.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
-			return m, &transport.MalformedError{What: "relayed answer without type \"answer\", sdp, peer_id, offer_id or info_hash"}
-		}
-		m.Answer = r.Answer.SDP
-	}
-	if m.Interval, err = seconds("interval", r.Interval); err != nil {
-		return m, err
-	}
-	if m.MinInterval, err = seconds("min interval", r.MinInterval); err != nil {
-		return m, err
-	}
-	if m.Complete, err = count("complete", r.Complete); err != nil {
-		return m, err
-	}
-	if m.Incomplete, err = count("incomplete", r.Incomplete); err != nil {
-		return m, err
-	}
-	if r.Files != nil {
+	m.PeerID, m.HasPeerID = f.binary("peer_id", r.PeerID)
+	m.OfferID, m.HasOfferID = f.binary("offer_id", r.OfferID)
+	m.Offer = f.relayed("offer", r.Offer, m)
+	m.Answer = f.relayed("answer", r.Answer, m)
+	m.Interval = f.seconds("interval", r.Interval)
+	m.MinInterval = f.seconds("min interval", r.MinInterval)
+	m.Complete = f.count("complete", r.Complete)
+	m.Incomplete = f.count("incomplete", r.Incomplete)
+	if r.Files != nil && f.err == nil {
 		m.Files = make(map[transport.InfoHash]transport.ScrapeStats, len(r.Files))
 		for k, v := range r.Files {
-			h, err := parseBinary("files", k)
-			if err != nil {
-				return m, err
+			h, _ := f.binary("files", &k)
+			s := transport.ScrapeStats{
+				Complete:   max(f.count("files complete", v.Complete), 0),
+				Incomplete: max(f.count("files incomplete", v.Incomplete), 0),
+				Downloaded: f.count("files downloaded", v.Downloaded),
 			}
-			var s transport.ScrapeStats
-			if s.Complete, err = count("files complete", v.Complete); err != nil {
-				return m, err
+			if f.err != nil {
+				break
 			}
-			if s.Incomplete, err = count("files incomplete", v.Incomplete); err != nil {
-				return m, err
-			}
-			if s.Downloaded, err = count("files downloaded", v.Downloaded); err != nil {
-				return m, err
-			}
-			s.Complete, s.Incomplete = max(s.Complete, 0), max(s.Incomplete, 0)
 			m.Files[h] = s
 		}
 	}
-	return m, nil
+	return m, f.err
 }
 
-// seconds converts an optional JSON number of seconds.
-func seconds(field string, v *float64) (time.Duration, error) {
-	if v == nil {
-		return 0, nil
+// fieldDecoder converts the optional fields of a rawMessage and keeps the
+// first error: once a field failed, the message is malformed whatever the
+// others hold, so they are not read (each method then returns its zero).
+type fieldDecoder struct{ err error }
+
+// binary decodes an optional binary field; ok is false when it is absent
+// or bad.
+func (f *fieldDecoder) binary(name string, s *string) (b [binaryLen]byte, ok bool) {
+	if s == nil || f.err != nil {
+		return b, false
+	}
+	b, f.err = parseBinary(name, *s)
+	return b, f.err == nil
+}
+
+// relayed returns the SDP of a relayed offer or answer (want names which);
+// "" when absent. One without its type, its SDP, or the peer_id, offer_id
+// and info_hash of m is malformed.
+func (f *fieldDecoder) relayed(want string, d *sdpJSON, m *message) string {
+	if d == nil || f.err != nil {
+		return ""
+	}
+	if d.Type != want || d.SDP == "" || !m.HasPeerID || !m.HasOfferID || !m.HasInfoHash {
+		f.err = &transport.MalformedError{What: "relayed " + want + " without type \"" + want + "\", sdp, peer_id, offer_id or info_hash"}
+		return ""
+	}
+	return d.SDP
+}
+
+// seconds converts an optional JSON number of seconds; 0 when absent.
+func (f *fieldDecoder) seconds(name string, v *float64) time.Duration {
+	if v == nil || f.err != nil {
+		return 0
 	}
 	if math.IsNaN(*v) || *v < 0 || *v > maxSeconds {
-		return 0, &transport.MalformedError{What: field + " out of range"}
+		f.err = &transport.MalformedError{What: name + " out of range"}
+		return 0
 	}
-	return time.Duration(*v * float64(time.Second)).Round(time.Millisecond), nil
+	return time.Duration(*v * float64(time.Second)).Round(time.Millisecond)
 }
 
-// count converts an optional JSON count; absent is -1.
-func count(field string, v *float64) (int, error) {
-	if v == nil {
-		return -1, nil
+// count converts an optional JSON count; -1 when absent.
+func (f *fieldDecoder) count(name string, v *float64) int {
+	if v == nil || f.err != nil {
+		return -1
 	}
 	if math.IsNaN(*v) || *v < 0 || *v > math.MaxInt32 || *v != math.Trunc(*v) {
-		return 0, &transport.MalformedError{What: field + " is not a count"}
+		f.err = &transport.MalformedError{What: name + " is not a count"}
+		return 0
 	}
-	return int(*v), nil
+	return int(*v)
 }
 
 // truncate shortens tracker-supplied text quoted in errors.

@@ -5,7 +5,14 @@ package webrtc_test
 // not import it.
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,14 +34,7 @@ func startSession(t *testing.T, u string, pid peer.ID) (*announcer.Session, <-ch
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s, err := c.NewSession(announcer.Torrent{InfoHash: hash, Tiers: [][]string{{u}}},
-		announcer.SessionOptions{Stats: func() announcer.Stats { return announcer.Stats{Left: 100} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := startLeecher(t, c, hash, u, 100)
 	peers := make(chan announcer.PeerEvent, 10)
 	go func() {
 		for ev := range s.Events() {
@@ -44,6 +44,21 @@ func startSession(t *testing.T, u string, pid peer.ID) (*announcer.Session, <-ch
 		}
 	}()
 	return s, peers
+}
+
+// startLeecher starts a Session of c for torrent h on the tracker at u,
+// with left bytes still to download.
+func startLeecher(tb testing.TB, c *announcer.Client, h transport.InfoHash, u string, left int64) *announcer.Session {
+	tb.Helper()
+	s, err := c.NewSession(announcer.Torrent{InfoHash: h, Tiers: [][]string{{u}}},
+		announcer.SessionOptions{Stats: func() announcer.Stats { return announcer.Stats{Left: left} }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }
 
 func TestSessionsMeet(t *testing.T) {
@@ -94,4 +109,169 @@ func TestSessionsMeet(t *testing.T) {
 	if got := tr.Peers(hash); len(got) != 0 {
 		t.Fatalf("swarm after both sessions stopped: %v", got)
 	}
+}
+
+// TestScaleTwoClientsMeet is issue 18's meeting at scale: two announcer
+// Clients, each with a WebRTC Transport in its default configuration apart
+// from LoopbackOnly, share 50 torrents on one WebSocket tracker. The first
+// Client announces all 50 first (its offers fill its budget while the swarm
+// is empty), then the second joins. At least 45 torrents must open a data
+// channel that carries bytes both ways. Nothing is asserted against the
+// wall clock (the wait is bounded by patience only); the time the 45th
+// torrent took is logged, and docs/performance.md records it (the goal is
+// under 20 s).
+func TestScaleTwoClientsMeet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 sessions and their PeerConnections")
+	}
+	const torrents, enough = 50, 45
+	_, u := startTracker(t, mocktracker.Config{})
+	hashes := make([]transport.InfoHash, torrents)
+	for i := range hashes {
+		hashes[i] = transport.InfoHash{0x18, byte(i), 0xfe}
+	}
+	start := time.Now()
+	a := startScaleClient(t, u.String(), id(3), hashes)
+	b := startScaleClient(t, u.String(), id(160), hashes)
+
+	type meeting struct {
+		i   int
+		at  time.Duration
+		err error
+	}
+	met := make(chan meeting, torrents)
+	for i := range torrents {
+		go func() {
+			pa, okA := a.first(i)
+			pb, okB := b.first(i)
+			if !okA || !okB {
+				met <- meeting{i: i, err: fmt.Errorf("no data channel (a: %v, b: %v)", okA, okB)}
+				return
+			}
+			defer pa.Close()
+			defer pb.Close()
+			err := bothWays(pa, pb, []byte(fmt.Sprintf("torrent %d from a", i)), []byte(fmt.Sprintf("torrent %d from b", i)))
+			met <- meeting{i: i, at: time.Since(start), err: err}
+		}()
+	}
+	var times []time.Duration
+	var failed []string
+	for range torrents {
+		m := <-met
+		if m.err != nil {
+			failed = append(failed, fmt.Sprintf("torrent %d: %v", m.i, m.err))
+			continue
+		}
+		times = append(times, m.at)
+		if len(times) == enough {
+			t.Logf("%d of %d torrents carried bytes both ways after %v", enough, torrents, m.at.Round(time.Millisecond))
+		}
+		if len(times)+len(failed) == torrents {
+			break
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	if len(times) > 0 {
+		t.Logf("met: %d of %d; first %v, last %v", len(times), torrents,
+			times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+	}
+	if len(times) < enough {
+		t.Fatalf("only %d of %d torrents met:\n%v", len(times), torrents, failed)
+	}
+}
+
+// scaleWait bounds the wait for a torrent's data channel.
+var scaleWait = func() time.Duration {
+	if os.Getenv("SCALE_DEBUG") != "" {
+		return 10 * time.Second
+	}
+	return patience
+}()
+
+// scaleClient is one announcer Client with a Session for each torrent, and
+// the first WebRTC data channel each Session found.
+type scaleClient struct {
+	conns []chan io.ReadWriteCloser // by torrent, buffered 1
+}
+
+func startScaleClient(t *testing.T, u string, pid peer.ID, hashes []transport.InfoHash) *scaleClient {
+	t.Helper()
+	cfg := webrtc.Config{LoopbackOnly: true}
+	if os.Getenv("SCALE_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	w := webrtc.New(cfg)
+	c, err := announcer.NewClient(announcer.Config{PeerID: pid, Transports: map[string]transport.Transport{"ws": w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		c.Close()
+		w.Close()
+		wg.Wait()
+	})
+	sc := &scaleClient{conns: make([]chan io.ReadWriteCloser, len(hashes))}
+	for i, h := range hashes {
+		sc.conns[i] = make(chan io.ReadWriteCloser, 1)
+		s := startLeecher(t, c, h, u, 100)
+		wg.Go(func() {
+			for ev := range s.Events() {
+				if ue, ok := ev.(announcer.UpdateEvent); ok && os.Getenv("SCALE_DEBUG") != "" {
+					fmt.Fprintf(os.Stderr, "SCALE %x torrent %d: offers %d of %d\n", pid[:2], i, ue.Offers, ue.OffersWanted)
+				}
+				pe, ok := ev.(announcer.PeerEvent)
+				if !ok || pe.Protocol != announcer.ProtocolWebRTC {
+					continue
+				}
+				for _, p := range pe.Peers {
+					select {
+					case sc.conns[i] <- p.Conn:
+					default:
+						p.Conn.Close() // one channel per torrent is enough here
+					}
+				}
+			}
+		})
+	}
+	return sc
+}
+
+// first returns torrent i's first data channel, waiting up to patience.
+func (sc *scaleClient) first(i int) (io.ReadWriteCloser, bool) {
+	select {
+	case c := <-sc.conns[i]:
+		return c, true
+	case <-time.After(scaleWait):
+		return nil, false
+	}
+}
+
+// bothWays sends fromA over a and reads it on b, and fromB the other way,
+// at the same time.
+func bothWays(a, b io.ReadWriter, fromA, fromB []byte) error {
+	errs := make(chan error, 4)
+	send := func(w io.Writer, p []byte) {
+		_, err := w.Write(p)
+		errs <- err
+	}
+	recv := func(r io.Reader, want []byte) {
+		got := make([]byte, len(want))
+		_, err := io.ReadFull(r, got)
+		if err == nil && !bytes.Equal(got, want) {
+			err = fmt.Errorf("read %q, want %q", got, want)
+		}
+		errs <- err
+	}
+	go send(a, fromA)
+	go recv(b, fromA)
+	go send(b, fromB)
+	go recv(a, fromB)
+	var first error
+	for range 4 {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

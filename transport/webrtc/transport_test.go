@@ -41,13 +41,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestReconnectReannounces(t *testing.T) {
 	tr, u := startTracker(t, mocktracker.Config{})
-	a, b := webrtc.New(testConfig()), webrtc.New(testConfig())
-	defer a.Close()
-	defer b.Close()
+	a, gotA := subscribed(t, u)
+	b, gotB := subscribed(t, u)
 	idA, idB := id(1), id(100)
-	gotA, gotB := make(chan peer.Peer, 10), make(chan peer.Peer, 10)
-	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
-	defer b.Subscribe(u, hash, func(p peer.Peer) { gotB <- p })()
 	announce(t, a, u, idA, transport.EventStarted)
 	announce(t, b, u, idB, transport.EventStarted)
 	// Both ends first, then close (closing one end at once could abort the
@@ -299,11 +295,9 @@ var netipZero = netip.AddrPort{}
 
 func TestNoSubscriberDoesNotAnswer(t *testing.T) {
 	_, u := startTracker(t, mocktracker.Config{})
-	a, b := webrtc.New(testConfig()), webrtc.New(testConfig())
-	defer a.Close()
+	a, gotA := subscribed(t, u)
+	b := webrtc.New(testConfig())
 	defer b.Close()
-	gotA := make(chan peer.Peer, 10)
-	defer a.Subscribe(u, hash, func(p peer.Peer) { gotA <- p })()
 	announce(t, b, u, id(2), transport.EventStarted) // b wants no peers
 	announce(t, a, u, id(1), transport.EventStarted) // a's offers reach b
 	eventually(t, "b to handle a's relayed offer", func() bool { return b.RelayedOffersRefused()+b.RelayedOffersAnswered() > 0 })
