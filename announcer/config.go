@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -230,54 +231,24 @@ func (c *Config) populate() {
 	if c.PeerID.IsZero() {
 		c.PeerID = newPeerID(rand.Reader)
 	}
-	if c.Port == 0 {
-		c.Port = DefaultPort
-	}
-	if c.NumWant == 0 {
-		c.NumWant = DefaultNumWant
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = DefaultUserAgent
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.IntervalFloor <= 0 {
-		c.IntervalFloor = DefaultIntervalFloor
-	}
+	defaults.Unset(&c.Port, DefaultPort)
+	defaults.Unset(&c.NumWant, DefaultNumWant)
+	defaults.Unset(&c.UserAgent, DefaultUserAgent)
+	defaults.Unset(&c.Logger, defaults.Discard)
+	defaults.Positive(&c.IntervalFloor, DefaultIntervalFloor)
 	c.IntervalFloor = max(c.IntervalFloor, MinIntervalFloor)
-	if c.UDPAttemptTimeout <= 0 {
-		c.UDPAttemptTimeout = DefaultUDPAttemptTimeout
-	}
-	if c.AttemptTimeout <= 0 {
-		c.AttemptTimeout = DefaultAttemptTimeout
-	}
-	if c.FailoverAfter <= 0 {
-		c.FailoverAfter = DefaultFailoverAfter
-	}
-	if c.IntervalCap <= 0 {
-		c.IntervalCap = DefaultIntervalCap
-	}
+	defaults.Positive(&c.UDPAttemptTimeout, DefaultUDPAttemptTimeout)
+	defaults.Positive(&c.AttemptTimeout, DefaultAttemptTimeout)
+	defaults.Positive(&c.FailoverAfter, DefaultFailoverAfter)
+	defaults.Positive(&c.IntervalCap, DefaultIntervalCap)
 	c.IntervalCap = max(c.IntervalCap, c.IntervalFloor)
-	if c.RetryMin <= 0 {
-		c.RetryMin = DefaultRetryMin
-	}
-	if c.RetryMax <= 0 {
-		c.RetryMax = DefaultRetryMax
-	}
+	defaults.Positive(&c.RetryMin, DefaultRetryMin)
+	defaults.Positive(&c.RetryMax, DefaultRetryMax)
 	c.RetryMax = max(min(c.RetryMax, c.IntervalCap), c.RetryMin)
-	if c.StopTimeout <= 0 {
-		c.StopTimeout = DefaultStopTimeout
-	}
-	if c.MaxAnnouncesPerTracker == 0 {
-		c.MaxAnnouncesPerTracker = DefaultMaxPerTracker
-	}
-	if c.EventBuffer <= 0 {
-		c.EventBuffer = DefaultEventBuffer
-	}
-	if c.EventLinger <= 0 {
-		c.EventLinger = DefaultEventLinger
-	}
+	defaults.Positive(&c.StopTimeout, DefaultStopTimeout)
+	defaults.Unset(&c.MaxAnnouncesPerTracker, DefaultMaxPerTracker)
+	defaults.Positive(&c.EventBuffer, DefaultEventBuffer)
+	defaults.Positive(&c.EventLinger, DefaultEventLinger)
 }
 
 // newPeerID returns PeerIDPrefix followed by 12 random bytes.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -91,15 +92,11 @@ func (c *Client) NewSession(t Torrent, opts SessionOptions) (*Session, error) {
 		reported:    Stats{Left: LeftUnknown},
 		done:        make(chan struct{}),
 	}
-	if s.peerID.IsZero() {
-		s.peerID = c.cfg.PeerID
-	}
+	defaults.Unset(&s.peerID, c.cfg.PeerID)
 	if s.key == 0 {
 		s.key = rand.Uint32()
 	}
-	if opts.Port == 0 {
-		opts.Port = c.cfg.Port
-	}
+	defaults.Unset(&opts.Port, c.cfg.Port)
 	s.port.Store(uint32(opts.Port))
 	s.numWant = resolveNumWant(opts.NumWant, c.cfg.NumWant)
 	if s.scrapeEvery > 0 {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -65,16 +66,10 @@ type Scraper struct {
 
 // New returns a Scraper for cfg.
 func New(cfg Config) *Scraper {
-	if cfg.BatchSize < 1 {
-		cfg.BatchSize = DefaultBatchSize
-	}
-	if cfg.Concurrency < 1 {
-		cfg.Concurrency = DefaultConcurrency
-	}
+	defaults.Positive(&cfg.BatchSize, DefaultBatchSize)
+	defaults.Positive(&cfg.Concurrency, DefaultConcurrency)
 	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	defaults.Unset(&log, defaults.Discard)
 	return &Scraper{cfg: cfg, log: log, owned: make(map[string]transport.Transport)}
 }
 

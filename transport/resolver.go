@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -93,18 +94,10 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 	if cfg.Lookup == nil {
 		cfg.Lookup = LookupWith(nil)
 	}
-	if cfg.TTL <= 0 {
-		cfg.TTL = DefaultDNSTTL
-	}
-	if cfg.NegativeTTL <= 0 {
-		cfg.NegativeTTL = DefaultDNSNegativeTTL
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultDNSTimeout
-	}
-	if cfg.MaxEntries <= 0 {
-		cfg.MaxEntries = DefaultDNSMaxEntries
-	}
+	defaults.Positive(&cfg.TTL, DefaultDNSTTL)
+	defaults.Positive(&cfg.NegativeTTL, DefaultDNSNegativeTTL)
+	defaults.Positive(&cfg.Timeout, DefaultDNSTimeout)
+	defaults.Positive(&cfg.MaxEntries, DefaultDNSMaxEntries)
 	r := &Resolver{cfg: cfg, entries: make(map[string]dnsEntry)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r

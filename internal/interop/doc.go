@@ -14,8 +14,9 @@
 //     and send bytes, small and over 16 KiB, in both directions.
 //   - TestMixedSwarm: a JS client and a Session see each other over HTTP and
 //     over UDP.
-//   - quirks_test.go: what the JS server does that BEPs do not (UTF-8 HTTP
-//     scrape keys, 6-byte peer records over UDP/IPv6), which trackerkit reads.
+//   - TestHTTPScrapeHighBytes, TestUDP6ReplyWithIPv4Peers (in wire_test.go):
+//     what the JS server does that BEPs do not (UTF-8 HTTP scrape keys,
+//     6-byte peer records over UDP/IPv6), which trackerkit reads.
 //   - TestHarness, TestHarnessWebRTC: the harness and the JS side alone.
 //
 // Limits of the JS side, found here: its UDP server answers with IPv4 peers

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -143,3 +144,6 @@ func newInfoHash() transport.InfoHash {
 	randomFill(h[:])
 	return h
 }
+
+// randomFill fills b with random bytes (crypto/rand never fails).
+func randomFill(b []byte) { _, _ = rand.Read(b) }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -51,18 +52,10 @@ type Config struct {
 }
 
 func (c *Config) populate() {
-	if c.Interval <= 0 {
-		c.Interval = 30 * time.Minute
-	}
-	if c.PeerTTL <= 0 {
-		c.PeerTTL = 2*c.Interval + time.Minute
-	}
-	if c.DefaultNumWant <= 0 {
-		c.DefaultNumWant = 50
-	}
-	if c.MaxNumWant <= 0 {
-		c.MaxNumWant = 200
-	}
+	defaults.Positive(&c.Interval, 30*time.Minute)
+	defaults.Positive(&c.PeerTTL, 2*c.Interval+time.Minute)
+	defaults.Positive(&c.DefaultNumWant, 50)
+	defaults.Positive(&c.MaxNumWant, 200)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

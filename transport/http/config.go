@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/internal/httpsafe"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -115,29 +116,12 @@ type Config struct {
 }
 
 func (c *Config) populate() (ownClient bool) {
-	if c.UserAgent == "" {
-		c.UserAgent = DefaultUserAgent
-	}
-	if c.MaxReplyBytes <= 0 {
-		c.MaxReplyBytes = DefaultMaxReplyBytes
-	}
-	switch {
-	case c.MaxRedirects == 0:
-		c.MaxRedirects = DefaultMaxRedirects
-	case c.MaxRedirects < 0:
-		c.MaxRedirects = 0
-	case c.MaxRedirects > DefaultMaxRedirects:
-		c.MaxRedirects = DefaultMaxRedirects
-	}
-	switch {
-	case c.Timeout == 0:
-		c.Timeout = DefaultTimeout
-	case c.Timeout < 0:
-		c.Timeout = 0
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Unset(&c.UserAgent, DefaultUserAgent)
+	defaults.Positive(&c.MaxReplyBytes, DefaultMaxReplyBytes)
+	defaults.OffBelowZero(&c.MaxRedirects, DefaultMaxRedirects)
+	c.MaxRedirects = min(c.MaxRedirects, DefaultMaxRedirects)
+	defaults.OffBelowZero(&c.Timeout, DefaultTimeout)
+	defaults.Unset(&c.Logger, defaults.Discard)
 	if c.Client == nil {
 		c.Client = &nethttp.Client{Transport: newHTTPTransport(c.ConnsPerHost)}
 		return true
@@ -149,12 +133,7 @@ func (c *Config) populate() (ownClient bool) {
 // connections per host (Config.ConnsPerHost: 0 the default, negative no
 // limit).
 func newHTTPTransport(conns int) *nethttp.Transport {
-	switch {
-	case conns == 0:
-		conns = DefaultConnsPerHost
-	case conns < 0:
-		conns = 0 // net/http: no limit
-	}
+	defaults.OffBelowZero(&conns, DefaultConnsPerHost) // net/http: 0 is no limit
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &nethttp.Transport{
 		Proxy:             nethttp.ProxyFromEnvironment,

@@ -2,7 +2,6 @@ package udp
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -132,38 +132,16 @@ const (
 
 // populated returns cfg with its defaults filled in.
 func (cfg Config) populated() Config {
-	if cfg.ConnectionIDTTL <= 0 {
-		cfg.ConnectionIDTTL = DefaultConnectionIDTTL
-	}
-	if cfg.RetransmitBase <= 0 {
-		cfg.RetransmitBase = DefaultRetransmitBase
-	}
-	switch {
-	case cfg.MaxRetransmits == 0:
-		cfg.MaxRetransmits = DefaultMaxRetransmits
-	case cfg.MaxRetransmits < 0:
-		cfg.MaxRetransmits = 0
-	case cfg.MaxRetransmits > 30:
-		cfg.MaxRetransmits = 30 // 15 s * 2^30 is 500 years already (waits saturate)
-	}
-	if cfg.DNSCacheTTL <= 0 {
-		cfg.DNSCacheTTL = DefaultDNSCacheTTL
-	}
-	if cfg.DNSNegativeTTL <= 0 {
-		cfg.DNSNegativeTTL = DefaultDNSNegativeTTL
-	}
-	if cfg.DNSTimeout <= 0 {
-		cfg.DNSTimeout = DefaultDNSTimeout
-	}
-	if cfg.FamilyFallback <= 0 {
-		cfg.FamilyFallback = DefaultFamilyFallback
-	}
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = DefaultMaxInFlight
-	}
-	if cfg.ReadBufferSize <= 0 {
-		cfg.ReadBufferSize = DefaultReadBufferSize
-	}
+	defaults.Positive(&cfg.ConnectionIDTTL, DefaultConnectionIDTTL)
+	defaults.Positive(&cfg.RetransmitBase, DefaultRetransmitBase)
+	defaults.OffBelowZero(&cfg.MaxRetransmits, DefaultMaxRetransmits)
+	cfg.MaxRetransmits = min(cfg.MaxRetransmits, 30) // 15 s * 2^30 is 500 years already (waits saturate)
+	defaults.Positive(&cfg.DNSCacheTTL, DefaultDNSCacheTTL)
+	defaults.Positive(&cfg.DNSNegativeTTL, DefaultDNSNegativeTTL)
+	defaults.Positive(&cfg.DNSTimeout, DefaultDNSTimeout)
+	defaults.Positive(&cfg.FamilyFallback, DefaultFamilyFallback)
+	defaults.Positive(&cfg.MaxInFlight, DefaultMaxInFlight)
+	defaults.Positive(&cfg.ReadBufferSize, DefaultReadBufferSize)
 	if cfg.ListenPacket == nil {
 		cfg.ListenPacket = net.ListenPacket
 	}
@@ -173,9 +151,7 @@ func (cfg Config) populated() Config {
 	if cfg.IsStaleConnectionID == nil {
 		cfg.IsStaleConnectionID = isStaleConnectionID
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	defaults.Unset(&cfg.Logger, defaults.Discard)
 	return cfg
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 
 	pion "github.com/pion/webrtc/v4"
+	"github.com/trackerkit/trackerkit/internal/defaults"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -146,47 +147,22 @@ type Config struct {
 
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
-	if c.NumOffers <= 0 {
-		c.NumOffers = DefaultNumOffers
-	}
+	defaults.Positive(&c.NumOffers, DefaultNumOffers)
 	c.NumOffers = min(c.NumOffers, MaxNumOffers)
-	if c.MaxPendingConns <= 0 {
-		c.MaxPendingConns = DefaultMaxPendingConns
-	}
-	if c.OfferTimeout <= 0 {
-		c.OfferTimeout = DefaultOfferTimeout
-	}
-	if c.ReconnectMin <= 0 {
-		c.ReconnectMin = DefaultReconnectMin
-	}
-	if c.ReconnectMax <= 0 {
-		c.ReconnectMax = DefaultReconnectMax
-	}
+	defaults.Positive(&c.MaxPendingConns, DefaultMaxPendingConns)
+	defaults.Positive(&c.OfferTimeout, DefaultOfferTimeout)
+	defaults.Positive(&c.ReconnectMin, DefaultReconnectMin)
+	defaults.Positive(&c.ReconnectMax, DefaultReconnectMax)
 	c.ReconnectMax = max(c.ReconnectMax, c.ReconnectMin)
-	switch {
-	case c.ReconnectJitter == 0:
-		c.ReconnectJitter = DefaultReconnectJitter
-	case c.ReconnectJitter < 0:
-		c.ReconnectJitter = 0
-	}
+	defaults.OffBelowZero(&c.ReconnectJitter, DefaultReconnectJitter)
 	if c.KeepAlive < 0 {
 		c.KeepAlive = 0
 	}
-	if c.AnnounceTimeout <= 0 {
-		c.AnnounceTimeout = DefaultAnnounceTimeout
-	}
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = DefaultDialTimeout
-	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = transport.DefaultUserAgent
-	}
+	defaults.Positive(&c.AnnounceTimeout, DefaultAnnounceTimeout)
+	defaults.Positive(&c.DialTimeout, DefaultDialTimeout)
+	defaults.Positive(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	defaults.Unset(&c.Logger, defaults.Discard)
+	defaults.Unset(&c.UserAgent, transport.DefaultUserAgent)
 	if c.randFloat == nil {
 		c.randFloat = rand.Float64
 	}
