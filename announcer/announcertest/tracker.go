@@ -194,7 +194,8 @@ func (t *Tracker) AllAnnounces() []Announce {
 }
 
 // appendClones appends to dst a copy (see Announce.clone) of each announce
-// of src that keep accepts (keep nil: every one); t.mu is held.
+// of src that keep accepts (keep nil: every one). The caller holds the
+// Tracker's lock.
 func appendClones(dst, src []Announce, keep func(*Announce) bool) []Announce {
 	for i := range src {
 		if keep == nil || keep(&src[i]) {
