@@ -58,39 +58,16 @@ func (n *Network) DisableIPv6() {
 // (127.0.0.1 or ::1; "udp" with an empty host means IPv4). Port 0 allocates
 // a free port.
 func (n *Network) ListenPacket(network, address string) (net.PacketConn, error) {
-	opErr := func(err error) error {
-		return &net.OpError{Op: "listen", Net: network, Err: err}
-	}
-	switch network {
-	case "udp", "udp4", "udp6":
-	default:
-		return nil, opErr(net.UnknownNetworkError(network))
-	}
-	ip, port, err := listenAddr(network, address)
-	if err != nil {
-		return nil, opErr(err)
-	}
-	v6 := ip.Is6()
-
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if v6 && n.noIPv6 {
-		return nil, opErr(syscall.EAFNOSUPPORT)
-	}
-	if port == 0 {
-		port = n.freePortLocked(ip, func(ap netip.AddrPort) bool { _, used := n.conns[ap]; return used })
-		if port == 0 {
-			return nil, opErr(syscall.EADDRINUSE)
-		}
-	}
-	ap := netip.AddrPortFrom(ip, port)
-	if _, used := n.conns[ap]; used {
-		return nil, opErr(syscall.EADDRINUSE)
+	ap, err := bindLocked(n, "udp", network, address, n.conns)
+	if err != nil {
+		return nil, err
 	}
 	c := &conn{
 		net:       n,
 		network:   network,
-		v6:        v6,
+		v6:        ap.Addr().Is6(),
 		ap:        ap,
 		local:     net.UDPAddrFromAddrPort(ap),
 		queue:     make(chan datagram, QueueLen),
@@ -309,18 +286,41 @@ func listenAddr(network, address string) (netip.Addr, uint16, error) {
 	return loopback4, uint16(port), nil
 }
 
-// freePortLocked returns the next port from n.nextPort that used does not
-// report as taken on ip, 0 if every port is. Packet and stream ports are
-// separate tables; used says which one.
-func (n *Network) freePortLocked(ip netip.Addr, used func(netip.AddrPort) bool) uint16 {
+// bindLocked returns the address a new socket of network (proto, proto+"4"
+// or proto+"6") on address gets among bound, the sockets of its kind
+// (packet and stream ports are separate tables, as UDP's and TCP's are):
+// port 0 is the next free one from n.nextPort. IPv6 is refused when
+// disabled. Errors are *net.OpError, as net.Listen's. n.mu is held.
+func bindLocked[S any](n *Network, proto, network, address string, bound map[netip.AddrPort]S) (netip.AddrPort, error) {
+	fail := func(err error) (netip.AddrPort, error) {
+		return netip.AddrPort{}, &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	if network != proto && network != proto+"4" && network != proto+"6" {
+		return fail(net.UnknownNetworkError(network))
+	}
+	ip, port, err := listenAddr(network, address)
+	if err != nil {
+		return fail(err)
+	}
+	if ip.Is6() && n.noIPv6 {
+		return fail(syscall.EAFNOSUPPORT)
+	}
+	if port != 0 {
+		ap := netip.AddrPortFrom(ip, port)
+		if _, used := bound[ap]; used {
+			return fail(syscall.EADDRINUSE)
+		}
+		return ap, nil
+	}
 	for range 1 << 16 {
 		n.nextPort++
 		if n.nextPort < 1024 {
 			n.nextPort = 20000
 		}
-		if !used(netip.AddrPortFrom(ip, n.nextPort)) {
-			return n.nextPort
+		ap := netip.AddrPortFrom(ip, n.nextPort)
+		if _, used := bound[ap]; !used {
+			return ap, nil
 		}
 	}
-	return 0
+	return fail(syscall.EADDRINUSE)
 }

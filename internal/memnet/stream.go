@@ -25,33 +25,14 @@ import (
 // 0 for a free one). Stream and packet ports are separate, as TCP's and
 // UDP's are.
 func (n *Network) Listen(network, address string) (net.Listener, error) {
-	opErr := func(err error) error { return &net.OpError{Op: "listen", Net: network, Err: err} }
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-	default:
-		return nil, opErr(net.UnknownNetworkError(network))
-	}
-	ip, port, err := listenAddr(network, address)
-	if err != nil {
-		return nil, opErr(err)
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if ip.Is6() && n.noIPv6 {
-		return nil, opErr(syscall.EAFNOSUPPORT)
+	ap, err := bindLocked(n, "tcp", network, address, n.listeners)
+	if err != nil {
+		return nil, err
 	}
 	if n.listeners == nil {
 		n.listeners = make(map[netip.AddrPort]*listener)
-	}
-	if port == 0 {
-		port = n.freePortLocked(ip, func(ap netip.AddrPort) bool { _, used := n.listeners[ap]; return used })
-		if port == 0 {
-			return nil, opErr(syscall.EADDRINUSE)
-		}
-	}
-	ap := netip.AddrPortFrom(ip, port)
-	if _, used := n.listeners[ap]; used {
-		return nil, opErr(syscall.EADDRINUSE)
 	}
 	l := &listener{net: n, ap: ap, addr: net.TCPAddrFromAddrPort(ap), conns: make(chan net.Conn), closed: make(chan struct{})}
 	n.listeners[ap] = l

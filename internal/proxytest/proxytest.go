@@ -287,21 +287,13 @@ func (p *Proxy) associate(c net.Conn) {
 	var client netip.AddrPort
 	var cmu sync.Mutex
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // client -> target
-		defer wg.Done()
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := relay.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
+	wg.Go(func() { // client -> target
+		readDatagrams(relay, func(b []byte, from netip.AddrPort) {
 			cmu.Lock()
 			client = from
 			cmu.Unlock()
-			b := buf[:n]
 			if len(b) < 10 || b[2] != 0 {
-				continue
+				return
 			}
 			var dst netip.AddrPort
 			switch b[3] {
@@ -310,25 +302,19 @@ func (p *Proxy) associate(c net.Conn) {
 				b = b[10:]
 			case 4:
 				if len(b) < 22 {
-					continue
+					return
 				}
 				dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[4:20])), binary.BigEndian.Uint16(b[20:22]))
 				b = b[22:]
 			default:
-				continue
+				return
 			}
 			p.record("udp " + dst.String())
 			egress.WriteToUDPAddrPort(b, dst)
-		}
-	}()
-	go func() { // target -> client
-		defer wg.Done()
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := egress.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
+		})
+	})
+	wg.Go(func() { // target -> client
+		readDatagrams(egress, func(b []byte, from netip.AddrPort) {
 			cmu.Lock()
 			to := client
 			cmu.Unlock()
@@ -342,13 +328,26 @@ func (p *Proxy) associate(c net.Conn) {
 				h = append([]byte{0, 0, 0, 4}, v[:]...)
 			}
 			h = binary.BigEndian.AppendUint16(h, from.Port())
-			relay.WriteToUDPAddrPort(append(h, buf[:n]...), to)
-		}
-	}()
+			relay.WriteToUDPAddrPort(append(h, b...), to)
+		})
+	})
 	io.Copy(io.Discard, c) // the association lives as long as the control connection
 	relay.Close()
 	egress.Close()
 	wg.Wait()
+}
+
+// readDatagrams hands each datagram read from c to handle, until c is
+// closed. b is valid only during the call.
+func readDatagrams(c *net.UDPConn, handle func(b []byte, from netip.AddrPort)) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		handle(buf[:n], from)
+	}
 }
 
 func contains(b []byte, x byte) bool {

@@ -57,9 +57,7 @@ func TestErrorReplies(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newMemEnv(t, Config{}, "udp4")
 				if tt.expireFirst {
-					if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
-						t.Fatal(err)
-					}
+					e.mustAnnounce(t, testRequest(1))
 				}
 				e.tracker.SetUDPFaults(tt.faults)
 				_, err := e.tr.Announce(context.Background(), e.url, testRequest(1))
@@ -118,9 +116,7 @@ func TestReplyFaults(t *testing.T) {
 				req := testRequest(1)
 				addPeers(e.tracker, req.InfoHash, 2, false)
 				// Connect first, then misbehave on the announce only.
-				if _, err := e.tr.Announce(context.Background(), e.url, req); err != nil {
-					t.Fatal(err)
-				}
+				e.mustAnnounce(t, req)
 				start := time.Now()
 				e.tracker.SetUDPFaults(tt.faults(t, e))
 				go func() {

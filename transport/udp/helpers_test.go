@@ -3,7 +3,6 @@ package udp
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"net/url"
 	"testing"
@@ -48,6 +47,14 @@ func newMemEnv(t *testing.T, cfg Config, family string) *memEnv {
 	e.tr = New(cfg)
 	t.Cleanup(func() { e.tr.Close() })
 	return e
+}
+
+// mustAnnounce announces req to the tracker and fails the test on an error.
+func (e *memEnv) mustAnnounce(t *testing.T, req *transport.AnnounceRequest) {
+	t.Helper()
+	if _, err := e.tr.Announce(context.Background(), e.url, req); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // since returns the virtual time elapsed since the environment was made.
@@ -122,8 +129,6 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-var _ net.PacketConn
 
 type netipAddr = netip.Addr
 

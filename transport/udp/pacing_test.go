@@ -108,15 +108,11 @@ func TestPacingTailProbe(t *testing.T) {
 				e := newMemEnv(t, Config{}, "udp4")
 				e.tracker.SetUDPFaults(mocktracker.UDPFaults{Delay: time.Second})
 				if tt.answered {
-					if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
-						t.Fatal(err)
-					}
+					e.mustAnnounce(t, testRequest(1))
 				}
 				e.tracker.SetUDPFaults(mocktracker.UDPFaults{Delay: time.Second, DropFirst: 1, DropActions: []uint32{actionAnnounce}})
 				t0 := time.Now()
-				if _, err := e.tr.Announce(context.Background(), e.url, testRequest(2)); err != nil {
-					t.Fatal(err)
-				}
+				e.mustAnnounce(t, testRequest(2))
 				if d := time.Since(t0); d < tt.min || d > tt.max {
 					t.Errorf("the dropped announce took %v, want %v..%v", d, tt.min, tt.max)
 				}
@@ -130,9 +126,7 @@ func TestPacingTailProbe(t *testing.T) {
 func TestPacingSilentTracker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newMemEnv(t, Config{MaxRetransmits: 1}, "udp4")
-		if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
-			t.Fatal(err)
-		}
+		e.mustAnnounce(t, testRequest(1))
 		before := len(e.times(actionAnnounce))
 		e.tracker.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1, DropActions: []uint32{actionAnnounce}})
 		if _, err := e.tr.Announce(context.Background(), e.url, testRequest(2)); !errors.Is(err, transport.ErrTimeout) {

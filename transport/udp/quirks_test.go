@@ -96,9 +96,7 @@ func TestTruncatedReply(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newMemEnv(t, Config{}, "udp4")
 				if tt.connect {
-					if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
-						t.Fatal(err)
-					}
+					e.mustAnnounce(t, testRequest(1))
 				}
 				e.tracker.SetUDPFaults(mocktracker.UDPFaults{Truncate: tt.truncate})
 				start := time.Now()

@@ -59,9 +59,7 @@ func TestReadErrors(t *testing.T) {
 					t.Fatalf("err = %v", err)
 				}
 				synctest.Wait()
-				if _, err := e.tr.Announce(context.Background(), e.url, testRequest(1)); err != nil {
-					t.Fatal(err)
-				}
+				e.mustAnnounce(t, testRequest(1))
 				if opens != tt.wantOpens {
 					t.Fatalf("%d sockets opened, want %d", opens, tt.wantOpens)
 				}
