@@ -83,15 +83,11 @@ func TestSessionOptions(t *testing.T) {
 
 func TestTransportFor(t *testing.T) {
 	fake := newFake(nil)
-	c, err := NewClient(Config{Transports: map[string]transport.Transport{"HTTP": fake, "udp": nil}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newClient(t, Config{Transports: map[string]transport.Transport{"HTTP": fake, "udp": nil}})
 	if tr, err := c.TransportFor(&url.URL{Scheme: "http", Host: "x"}); err != nil || tr != fake {
 		t.Fatalf("http: %v %v", tr, err)
 	}
-	_, err = c.TransportFor(&url.URL{Scheme: "gopher", Host: "x", Path: "/s3cret/announce"})
+	_, err := c.TransportFor(&url.URL{Scheme: "gopher", Host: "x", Path: "/s3cret/announce"})
 	var se *SchemeError
 	if !errors.As(err, &se) || !errors.Is(err, transport.ErrUnsupported) || se.Scheme != "gopher" || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("gopher: %v", err)
@@ -116,4 +112,27 @@ func TestLogsRedacted(t *testing.T) {
 			t.Fatalf("log:\n%s", buf.String())
 		}
 	})
+}
+
+func TestStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{StateIdle.String(), "idle"},
+		{StateAnnouncing.String(), "announcing"},
+		{StateOK.String(), "ok"},
+		{StateBackingOff.String(), "backing off"},
+		{StateSkipped.String(), "skipped"},
+		{StateGaveUp.String(), "gave up"},
+		{StateStopping.String(), "stopping"},
+		{StateStopped.String(), "stopped"},
+		{State(99).String(), "unknown"},
+		{TiersParallel.String(), "parallel"},
+		{TiersStrict.String(), "strict"},
+		{TiersAll.String(), "all"},
+		{TierMode(9).String(), "unknown"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
 }

@@ -68,11 +68,7 @@ func TestDualStack(t *testing.T) {
 			mt, udpURL := dualUDP(t)
 			cfg := tt.cfg
 			cfg.LookupHost, cfg.StopTimeout = dualLookup, patience
-			c, err := NewClient(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := newClient(t, cfg)
 			s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{httpURL}, {udpURL}}}, SessionOptions{})
 			s.Start(context.Background())
 			type row struct {

@@ -2,16 +2,19 @@ package announcer
 
 import (
 	"context"
+	"io"
 	"net/netip"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/memnet"
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 	trackerhttp "github.com/trackerkit/trackerkit/transport/http"
+	"github.com/trackerkit/trackerkit/transport/udp"
 )
 
 // fakeTransport is an in-process transport.Transport that calls a
@@ -215,15 +218,25 @@ func newEnv(t *testing.T, mcfg mocktracker.Config, cfg Config) *env {
 		cfg.Transports = map[string]transport.Transport{"http": fake, "https": fake, "udp": fake,
 			"ws": peerSourceFake{fake}, "wss": peerSourceFake{fake}}
 	}
+	c := newClient(t, cfg, mt)
+	return &env{t: t, mt: mt, fake: fake, c: c}
+}
+
+// newClient is NewClient(cfg), or the end of the test; when the test ends,
+// the Client is closed, then each of closers in order.
+func newClient(tb testing.TB, cfg Config, closers ...io.Closer) *Client {
+	tb.Helper()
 	c, err := NewClient(cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		c.Close()
-		mt.Close()
+		for _, cl := range closers {
+			cl.Close()
+		}
 	})
-	return &env{t: t, mt: mt, fake: fake, c: c}
+	return c
 }
 
 var testHash = transport.InfoHash{0xaa, 0xbb, 1, 2, 3}
@@ -290,4 +303,54 @@ func announces(calls []call) []call {
 		}
 	}
 	return out
+}
+
+// udpTrackers starts n mock UDP trackers on a new in-memory network and a
+// Client using the real UDP transport over it, with cfg.
+func udpTrackers(t *testing.T, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
+	t.Helper()
+	return udpTrackersOn(t, memnet.New(), n, cfg)
+}
+
+// udpTrackersOn is udpTrackers on the in-memory network net.
+func udpTrackersOn(t *testing.T, net *memnet.Network, n int, cfg Config) ([]*mocktracker.Tracker, []string, *Client) {
+	t.Helper()
+	var mts []*mocktracker.Tracker
+	var urls []string
+	for range n {
+		mt := mocktracker.New(mocktracker.Config{})
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mt.ServeUDP(pc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { mt.Close() })
+		mts = append(mts, mt)
+		urls = append(urls, "udp://"+pc.LocalAddr().String()+"/announce")
+	}
+	tr := udp.New(udp.Config{ListenPacket: net.ListenPacket})
+	cfg.Transports = map[string]transport.Transport{"udp": tr}
+	c := newClient(t, cfg, tr)
+	return mts, urls, c
+}
+
+func hashN(i int) transport.InfoHash {
+	h := testHash
+	h[18], h[19] = byte(i>>8), byte(i)
+	return h
+}
+
+func (c *Client) mustSession(t *testing.T, tor Torrent, opts SessionOptions) *Session {
+	t.Helper()
+	s, err := c.NewSession(tor, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range s.Events() {
+		}
+	}()
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -303,4 +304,234 @@ func TestEndWithoutRunning(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Issue 11 item 2: a tracker with an announce in flight at Stop is owed
+// "stopped": Stop lets the announce finish, then sends it, within the
+// deadline; if it never finishes, "stopped" goes half-way through the
+// deadline. The same when Start's context ends (Ctrl-C, -duration, -once).
+func TestStopWaitsForAnnounceInFlight(t *testing.T) {
+	tests := []struct {
+		name        string
+		first       fault         // the started's fate
+		viaContext  bool          // end Start's context instead of calling Stop
+		wantStopped time.Duration // after Stop began
+		wantErr     bool
+	}{
+		{"started answered 2s into Stop", fault{delay: 3 * time.Second}, false, 2 * time.Second, false},
+		{"started never answered", fault{hang: true}, false, DefaultStopTimeout / 2, false},
+		{"started answered, Start's context ended", fault{delay: 3 * time.Second}, true, 2 * time.Second, false},
+		{"started never answered, Start's context ended", fault{hang: true}, true, DefaultStopTimeout / 2, false},
+		{"started refused: nothing owed", fault{err: &transport.FailureError{Reason: "unregistered torrent"}, delay: 3 * time.Second}, false, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				e.fake.setFaults("a.test", tt.first, fault{})
+				s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+				col := collect(s)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				s.Start(ctx)
+				time.Sleep(time.Second)
+				t0 := time.Now()
+				var err error
+				if tt.viaContext {
+					cancel()
+					<-s.Done()
+				} else {
+					err = s.Stop(context.Background())
+				}
+				if err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+				<-col.done
+				calls := e.fake.Calls("a.test")
+				if tt.wantStopped < 0 {
+					if len(calls) != 1 {
+						t.Fatalf("calls %v, want only the refused started", events(calls))
+					}
+					return
+				}
+				if len(calls) != 2 || calls[1].Event != transport.EventStopped || calls[1].NumWant != 0 {
+					t.Fatalf("calls %v, want started then stopped", events(calls))
+				}
+				if d := calls[1].Time.Sub(t0); d != tt.wantStopped {
+					t.Fatalf("stopped sent %v into Stop, want %v", d, tt.wantStopped)
+				}
+				if d := time.Since(t0); d > DefaultStopTimeout {
+					t.Fatalf("Stop took %v", d)
+				}
+				if ups := ofType[UpdateEvent](col.all()); ups[len(ups)-1].Event != transport.EventStopped {
+					t.Fatalf("updates %+v", ups)
+				}
+			})
+		})
+	}
+}
+
+// Issue 11 item 2 over the real UDP transport: Ctrl-C one second into a
+// started the tracker answers after 3 s: the tracker ends with us
+// unregistered.
+func TestStopWaitsForAnnounceInFlightUDP(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mts, urls, c := udpTrackers(t, 1, Config{})
+		mt := mts[0]
+		mt.SetUDPFaults(mocktracker.UDPFaults{Delay: 3 * time.Second})
+		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		s.Start(ctx)
+		time.Sleep(time.Second)
+		cancel()
+		<-s.Done()
+		var announces int
+		for _, p := range mt.UDPPackets() {
+			if p.Action == 1 {
+				announces++
+			}
+		}
+		if announces < 2 || len(mt.Peers(testHash)) != 0 { // the delayed stopped may be sent twice
+			t.Fatalf("%d announces, %d peers left: want started and stopped, nobody left", announces, len(mt.Peers(testHash)))
+		}
+	})
+}
+
+// A started that timed out (unanswered: the tracker may have registered
+// us, the last UDP resend going out at the attempt's bound) leaves the
+// tracker owed a stopped: Stop sends it even though no reply came.
+func TestStoppedAfterUnansweredStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("a.test:1", fault{hang: true})
+		s := e.session([][]string{{"udp://a.test:1"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(DefaultUDPAttemptTimeout + time.Millisecond) // the started timed out; its retry waits
+		e.fake.setFaults("a.test:1")
+		s.Stop(context.Background())
+		got := events(e.fake.Calls("a.test:1"))
+		if len(got) != 2 || got[0] != transport.EventStarted || got[1] != transport.EventStopped {
+			t.Fatalf("calls %v, want the started, then a stopped", got)
+		}
+	})
+}
+
+// Issue 11 item 4: Complete sends "completed" at once to every tracker that
+// acknowledged "started" (the one in use of each tier, and a standby that
+// answered late), whatever their min interval; Announce still waits for it.
+// Stop while completed is in flight or pending sends completed first, then
+// stopped, within the deadline.
+func TestCompleteAtOnce(t *testing.T) {
+	leech := func(left *atomic.Int64) SessionOptions {
+		return SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }}
+	}
+	t.Run("every tracker that knows us, at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newEnv(t, mocktracker.Config{MinInterval: 10 * time.Minute}, Config{})
+			e.fake.setFaults("slow.test", fault{delay: 20 * time.Second}, fault{})
+			var left atomic.Int64
+			left.Store(100)
+			s := e.session([][]string{{"http://slow.test/announce", "http://fast.test/announce"}, {"udp://b.test:1"}}, leech(&left))
+			s.Start(context.Background())
+			time.Sleep(time.Minute)
+			left.Store(0)
+			t0 := time.Now()
+			s.Complete()
+			s.Announce() // a plain forced announce waits for the 10-minute min interval
+			time.Sleep(20 * time.Minute)
+			for _, h := range []string{"slow.test", "fast.test", "b.test:1"} {
+				var completed []call
+				for _, c := range e.fake.Calls(h) {
+					if c.Event == transport.EventCompleted {
+						completed = append(completed, c)
+					}
+				}
+				if len(completed) != 1 || !completed[0].Time.Equal(t0) {
+					t.Errorf("%s: completed %+v, want once, at Complete", h, completed)
+				}
+			}
+			for _, c := range e.fake.Calls("b.test:1") {
+				if c.Event == transport.EventNone && c.Time.Sub(t0) < 9*time.Minute {
+					t.Errorf("plain announce %v after Complete: before min interval", c.Time.Sub(t0))
+				}
+			}
+			s.Stop(context.Background())
+		})
+	})
+	for _, tt := range []struct {
+		name      string
+		completed []fault // the completed's fate(s) at Complete
+	}{
+		{"in flight", []fault{{delay: 2 * time.Second}}},
+		{"pending after a failure", []fault{{err: &transport.StatusError{Code: 503}}}},
+		{"in flight, never answered", []fault{{hang: true}}},
+	} {
+		t.Run("Stop 1s after Complete, completed "+tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				var left atomic.Int64
+				left.Store(100)
+				s := e.session([][]string{{"http://a.test/announce"}}, leech(&left))
+				s.Start(context.Background())
+				synctest.Wait()
+				left.Store(0)
+				e.fake.setFaults("a.test", append(tt.completed, fault{})...)
+				s.Complete()
+				time.Sleep(time.Second)
+				t0 := time.Now()
+				if err := s.Stop(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(t0); d > DefaultStopTimeout {
+					t.Fatalf("Stop took %v", d)
+				}
+				calls := e.fake.Calls("a.test")
+				got := events(calls)
+				if got[len(got)-1] != transport.EventStopped || got[len(got)-2] != transport.EventCompleted {
+					t.Fatalf("events %v, want completed, then stopped", got)
+				}
+				if last := calls[len(calls)-1]; last.Time.Sub(t0) >= DefaultStopTimeout {
+					t.Fatalf("stopped %v into Stop", last.Time.Sub(t0))
+				}
+			})
+		})
+	}
+}
+
+// An announce already on its way when the download finishes (its Stats
+// read Left 0, Complete comes while it is on the wire) carries
+// "completed": a plain left=0 announce would make the tracker count us a
+// seeder that never downloaded, and the completed after it would not be
+// counted (mocktracker counts a download as real trackers do).
+func TestCompletedNotLostToAnnounceInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{Interval: 5 * time.Minute, MinInterval: time.Minute}, Config{})
+		var left atomic.Int64
+		left.Store(100)
+		// started answers at once; the regular re-announce is slow.
+		e.fake.setFaults("a.test:1", fault{}, fault{delay: 10 * time.Second}, fault{})
+		s := e.session([][]string{{"udp://a.test:1"}}, SessionOptions{Stats: func() Stats { return Stats{Left: left.Load()} }})
+		s.Start(context.Background())
+		time.Sleep(5*time.Minute - time.Second)
+		left.Store(0) // finished just before the re-announce reads the stats
+		time.Sleep(5 * time.Second)
+		s.Complete() // the re-announce is on the wire
+		time.Sleep(time.Minute)
+		var completed int
+		for _, c := range announces(e.fake.Calls("a.test:1")) {
+			if c.Left == 0 && c.Event == transport.EventNone {
+				t.Errorf("announce with left=0 and no event at %v: the tracker takes us for a seeder", c.Time)
+			}
+			if c.Event == transport.EventCompleted {
+				completed++
+			}
+		}
+		if completed != 1 {
+			t.Errorf("%d completeds, want 1 (calls %v)", completed, events(e.fake.Calls("a.test:1")))
+		}
+		if st, _ := e.mt.Scrape(testHash); st.Downloaded != 1 {
+			t.Errorf("tracker counted %d downloads, want 1", st.Downloaded)
+		}
+		s.Stop(context.Background())
+	})
 }

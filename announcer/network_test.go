@@ -78,11 +78,7 @@ func TestProxyAllTraffic(t *testing.T) {
 			mts, urls := networkTrackers(t)
 			px := tt.start(t, proxytest.Config{Egress: egress, User: "u", Password: "secretpw"})
 			proxy, _ := url.Parse(tt.scheme + "://u:secretpw@" + px.Addr())
-			c, err := NewClient(Config{Proxy: proxy, StopTimeout: patience})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := newClient(t, Config{Proxy: proxy, StopTimeout: patience})
 			s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}, {urls[1]}, {urls[2]}}}, SessionOptions{})
 			s.Start(context.Background())
 			got := eventsUntil(t, s, 3)

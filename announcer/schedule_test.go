@@ -312,3 +312,95 @@ func TestCompleteDuringStarted(t *testing.T) {
 		}
 	})
 }
+
+// Issue 11 item 1: a single-tracker torrent still gets the whole BEP 15
+// retransmit ladder, over successive attempts with backoff between them:
+// attempt k (k consecutive failures before it) is bounded by
+// UDPAttemptTimeout·2^k, so it makes 2, 3, 4... sends 15 s, 30 s, 60 s...
+// apart, up to the 9 sends of the full ladder (2 h 08 min) from the eighth
+// failure on.
+func TestUDPAttemptsClimbTheLadder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mts, urls, c := udpTrackers(t, 1, Config{})
+		mt := mts[0]
+		mt.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
+		s, _ := c.NewSession(Torrent{InfoHash: testHash, Tiers: [][]string{{urls[0]}}}, SessionOptions{})
+		go func() {
+			for range s.Events() {
+			}
+		}()
+		t0 := time.Now()
+		s.Start(context.Background())
+		time.Sleep(30 * time.Hour)
+		s.Close()
+		// Split the sends into attempts: inside one, each wait is twice
+		// the one before, from 15 s.
+		var attempts [][]time.Duration
+		for _, p := range mt.UDPPackets() {
+			at := p.Time.Sub(t0)
+			if n := len(attempts); n > 0 {
+				cur := attempts[n-1]
+				if at-cur[len(cur)-1] == 15*time.Second<<(len(cur)-1) {
+					attempts[n-1] = append(cur, at)
+					continue
+				}
+			}
+			attempts = append(attempts, []time.Duration{at})
+		}
+		t.Logf("%d attempts, sends in each: %v", len(attempts), func() (n []int) {
+			for _, a := range attempts {
+				n = append(n, len(a))
+			}
+			return n
+		}())
+		if len(attempts) < 10 {
+			t.Fatalf("%d attempts in 30 h", len(attempts))
+		}
+		attempts = attempts[:len(attempts)-1] // the last one may be cut short by Close
+		for k, a := range attempts {
+			want := min(k+2, 9)
+			if k == 0 && len(a) == 3 { // the third send and the 45 s bound fall on the same instant
+				want = 3
+			}
+			if len(a) != want {
+				t.Fatalf("attempt %d at %v: %d sends, want %d (attempts %v)", k, a[0], len(a), want, attempts)
+			}
+			if k == 0 {
+				continue
+			}
+			prev := attempts[k-1]
+			end := prev[0] + min(DefaultUDPAttemptTimeout<<(k-1), 15*time.Second*511)
+			// The backoff: RetryMin (15 s) doubling, ±50%, at most RetryMax (1 h).
+			step := min(DefaultRetryMin<<(k-1), DefaultRetryMax)
+			if gap := a[0] - end; gap < step/2 || gap > min(step*3/2, DefaultRetryMax) {
+				t.Fatalf("attempt %d: %v after the previous one's end, want the backoff around %v", k, gap, step)
+			}
+		}
+	})
+}
+
+// Issue 11 item 8: Config.IntervalFloor is at least 1 s: a tracker
+// answering "interval 0" to a Client configured with a 1 ms floor is
+// announced to once a second, not thousands of times.
+func TestIntervalFloorClamped(t *testing.T) {
+	for _, floor := range []time.Duration{time.Nanosecond, time.Millisecond, 999 * time.Millisecond} {
+		cfg := Config{IntervalFloor: floor}
+		cfg.populate()
+		if cfg.IntervalFloor != MinIntervalFloor {
+			t.Errorf("IntervalFloor %v became %v, want %v", floor, cfg.IntervalFloor, MinIntervalFloor)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{IntervalFloor: time.Millisecond})
+		e.fake.mu.Lock()
+		e.fake.interval["a.test"] = 0 // "interval 0"
+		e.fake.mu.Unlock()
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(3*time.Second + time.Millisecond)
+		s.Close()
+		if n := len(e.fake.Calls("a.test")); n != 4 {
+			t.Fatalf("%d announces in 3 s, want 4 (at 0, 1, 2, 3 s)", n)
+		}
+	})
+}

@@ -182,6 +182,30 @@ func TestBuildTrackers(t *testing.T) {
 	})
 }
 
+// A port out of range makes the URL unusable: given up at once, never
+// retried (udp://host:99999 was retried forever, issue 12).
+func TestPortOutOfRangeGivenUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"udp://b.test:99999"}, {"http://c.test:0/announce"}, {"udp://d.test:1"}}, SessionOptions{TierMode: TiersAll})
+		col := collect(s)
+		st := s.Trackers()
+		for _, x := range st[:2] {
+			var ue *URLError
+			if x.State != StateGaveUp || !errors.As(x.LastError, &ue) || !errors.Is(x.LastError, transport.ErrUnsupported) {
+				t.Errorf("%s: state %v, error %v", x.URL, x.State, x.LastError)
+			}
+		}
+		s.Start(context.Background())
+		synctest.Wait()
+		if got := hosts(e.fake.Calls("")); len(got) != 1 {
+			t.Errorf("calls %v, want only the usable URL", got)
+		}
+		s.Close()
+		<-col.done
+	})
+}
+
 // Each tier is shuffled once unless KeepOrder.
 func TestTierShuffle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -209,38 +233,171 @@ func TestTierShuffle(t *testing.T) {
 	})
 }
 
-// Requests to one tracker endpoint are limited; due workers queue for it
-// without goroutines of their own, and a Session closed while queued sends
-// nothing.
-func TestPerTrackerLimit(t *testing.T) {
+// Issue 11 item 1: with [dead, live] in one tier and default settings, the
+// live tracker's first reply reaches the Session 15 s in
+// (Config.FailoverAfter), while the dead one is still being tried; the dead
+// one's attempt ends at its bound (UDP 45 s, HTTP 30 s), the live one is
+// moved to the front, and at Stop only the live one (which registered us)
+// is sent "stopped".
+func TestFailoverDeadFirst(t *testing.T) {
+	t.Run("udp, 200 torrents", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			mts, urls, c := udpTrackers(t, 2, Config{})
+			dead, live := mts[0], mts[1]
+			dead.SetUDPFaults(mocktracker.UDPFaults{DropRate: 1})
+			t0 := time.Now()
+			var sessions []*Session
+			var cols []*collector
+			for i := range 200 {
+				s, err := c.NewSession(Torrent{InfoHash: hashN(i), Tiers: [][]string{{urls[0], urls[1]}}}, SessionOptions{KeepOrder: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols = append(cols, collect(s))
+				sessions = append(sessions, s)
+				s.Start(context.Background())
+			}
+			time.Sleep(time.Minute)
+			for i, s := range sessions {
+				st := s.Trackers() // in the torrent's order: dead, live
+				if st[1].State != StateOK || !st[1].Started {
+					t.Fatalf("session %d: live tracker not in use: %+v", i, st)
+				}
+				if front := s.workers[0].tiers[0][0]; front.url.redacted != transport.RedactString(urls[1]) {
+					t.Fatalf("session %d: %s first in the tier, want the live one", i, front.url.redacted)
+				}
+				st[0], st[1] = st[1], st[0]
+				if d := st[0].LastAnnounce.Sub(t0); d != DefaultFailoverAfter {
+					t.Fatalf("session %d: live tracker answered after %v, want %v", i, d, DefaultFailoverAfter)
+				}
+				// The dead one's attempt timed out, or (queued behind the
+				// first 64 for a slot of its host) is still on the wire.
+				if st[1].Started || st[1].LastError != nil && !errors.Is(st[1].LastError, transport.ErrTimeout) {
+					t.Fatalf("session %d: dead tracker %+v", i, st[1])
+				}
+			}
+			// Some dead attempts are still on the wire (queued behind the first
+			// 64): those are owed a stopped too, which the dead tracker never
+			// acknowledges, so Shutdown's error is not checked.
+			c.Shutdown(context.Background())
+			for i, col := range cols {
+				<-col.done
+				ups := ofType[UpdateEvent](col.all())
+				if len(ups) != 2 || ups[0].Event != transport.EventStarted || ups[1].Event != transport.EventStopped ||
+					ups[0].Time.Sub(t0) > 20*time.Second {
+					t.Fatalf("session %d: updates %+v", i, ups)
+				}
+				if n := len(live.Peers(hashN(i))); n != 0 {
+					t.Fatalf("session %d: still registered on the live tracker", i)
+				}
+			}
+			var deadAnnounces int
+			for _, p := range dead.UDPPackets() {
+				if p.Action == 1 {
+					deadAnnounces++
+				}
+			}
+			if deadAnnounces != 0 {
+				t.Fatalf("%d announces reached the dead tracker, which never gave a connection ID", deadAnnounces)
+			}
+		})
+	})
+	for _, tt := range []struct {
+		scheme string
+		bound  time.Duration
+	}{{"http", DefaultAttemptTimeout}, {"udp", DefaultUDPAttemptTimeout}} {
+		t.Run(tt.scheme+", fake", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				dead, live := tt.scheme+"://dead.test:1/announce", tt.scheme+"://live.test:1/announce"
+				e.fake.setFaults("dead.test:1", fault{hang: true})
+				s := e.session([][]string{{dead, live}}, SessionOptions{})
+				col := collect(s)
+				t0 := time.Now()
+				s.Start(context.Background())
+				time.Sleep(time.Hour)
+				calls := e.fake.Calls("live.test:1")
+				if len(calls) == 0 || calls[0].Time.Sub(t0) != DefaultFailoverAfter || calls[0].Event != transport.EventStarted {
+					t.Fatalf("live tracker calls %+v", calls)
+				}
+				// The hour's rounds go to the live tracker, now first.
+				if d := e.fake.Calls("dead.test:1"); len(d) != 1 {
+					t.Fatalf("dead tracker asked %d times, want once", len(d))
+				}
+				stopAt := time.Now()
+				s.Stop(context.Background())
+				<-col.done
+				errs := ofType[ErrorEvent](col.all())
+				if len(errs) == 0 || !errors.Is(errs[0].Err, transport.ErrTimeout) || errs[0].Time.Sub(t0) != tt.bound {
+					t.Fatalf("errors %+v, want the dead tracker's timeout at %v", errs, tt.bound)
+				}
+				for _, ev := range errs[1:] {
+					if ev.Time.Before(stopAt) {
+						t.Fatalf("errors %+v, want only the timeout before Stop", errs)
+					}
+				}
+				// Its started was sent and never answered: it may have
+				// registered us, so Stop sends it a stopped too.
+				if d := events(e.fake.Calls("dead.test:1")); len(d) < 2 || d[0] != transport.EventStarted || d[1] != transport.EventStopped {
+					t.Fatalf("dead tracker calls %v, want started, then stopped at Stop", d)
+				}
+			})
+		})
+	}
+}
+
+// Issue 11 item 1: a slow first tracker that answers after the next one won
+// becomes a standby that knows us: it is sent "stopped" too (no ghost
+// "started").
+func TestFailoverLateAnswer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, mocktracker.Config{}, Config{MaxAnnouncesPerTracker: 2})
-		e.fake.setFaults("a.test", fault{delay: 10 * time.Second})
-		var sessions []*Session
-		for i := range 7 {
-			s := e.session([][]string{{"http://a.test/announce?pk=" + string(rune('a'+i))}}, SessionOptions{})
-			sessions = append(sessions, s)
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("slow.test", fault{delay: 20 * time.Second}, fault{})
+		s := e.session([][]string{{"http://slow.test/announce", "http://fast.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(30 * time.Second)
+		st := s.Trackers() // slow, fast
+		if st[1].State != StateOK {
+			t.Fatalf("fast tracker %+v, want in use", st[1])
 		}
-		t0 := time.Now()
-		for _, s := range sessions {
-			s.Start(context.Background())
+		if st[0].State != StateIdle || !st[0].Started {
+			t.Fatalf("late tracker %+v, want a standby that acknowledged started", st[0])
 		}
-		other := e.session([][]string{{"udp://b.test:1"}}, SessionOptions{})
-		other.Start(context.Background()) // another endpoint is not held up
-		synctest.Wait()
-		if c := e.fake.Calls("b.test:1"); len(c) != 1 || !c[0].Time.Equal(t0) {
-			t.Fatalf("calls to another tracker: %+v", c)
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
 		}
-		sessions[6].Close() // queued: never announces
-		time.Sleep(time.Minute)
-		calls := e.fake.Calls("a.test")
-		if len(calls) != 6 || e.fake.maxInflight["a.test"] != 2 {
-			t.Fatalf("%d calls, %d at most in flight", len(calls), e.fake.maxInflight["a.test"])
-		}
-		for i, c := range calls {
-			if want := time.Duration(i/2) * 10 * time.Second; c.Time.Sub(t0) != want {
-				t.Errorf("call %d at %v, want %v", i, c.Time.Sub(t0), want)
+		for _, h := range []string{"slow.test", "fast.test"} {
+			if got := events(e.fake.Calls(h)); !slices.Equal(got, []transport.Event{transport.EventStarted, transport.EventStopped}) {
+				t.Errorf("%s: %v, want started, stopped", h, got)
 			}
 		}
+	})
+}
+
+// Failover honours the min interval of a standby that answered: a tracker
+// whose late answer came 55 s before the one in use fails is not asked
+// again (a plain announce) before its min interval has passed since.
+func TestFailoverHonoursStandbyMinInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{Interval: 10 * time.Minute, MinInterval: 5 * time.Minute}, Config{})
+		e.fake.mu.Lock()
+		e.fake.interval["b.test"] = time.Minute
+		e.fake.mu.Unlock()
+		// a answers its started late (after the failover to b, which wins);
+		// b fails its next announce.
+		e.fake.setFaults("a.test", fault{delay: 20 * time.Second}, fault{})
+		e.fake.setFaults("b.test", fault{}, fault{err: &transport.StatusError{Code: 503}})
+		s := e.session([][]string{{"http://a.test/announce", "http://b.test/announce"}}, SessionOptions{})
+		s.Start(context.Background())
+		time.Sleep(10 * time.Minute)
+		calls := announces(e.fake.Calls("a.test"))
+		if len(calls) < 2 {
+			t.Fatalf("a: %d announces, want the started and a later one", len(calls))
+		}
+		answered := calls[0].Time.Add(20 * time.Second)
+		if d := calls[1].Time.Sub(answered); d < 5*time.Minute {
+			t.Errorf("a asked again %v after it answered, before its 5m min interval (events %v)", d, events(calls))
+		}
+		s.Close()
 	})
 }

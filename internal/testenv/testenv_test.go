@@ -31,3 +31,14 @@ func TestGoCommand(t *testing.T) {
 		t.Errorf("GoCommand = %s: %v", goBin, err)
 	}
 }
+
+// TestProcessCPU checks that the process's CPU time never goes back (it
+// is 0 where it is not measured).
+func TestProcessCPU(t *testing.T) {
+	before := ProcessCPU()
+	for i := 0; ProcessCPU() == before && i < 1e7; i++ {
+	}
+	if after := ProcessCPU(); after < before {
+		t.Errorf("CPU time went from %v back to %v", before, after)
+	}
+}

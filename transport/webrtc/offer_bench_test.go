@@ -4,21 +4,12 @@ import (
 	"context"
 	"net/url"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/trackerkit/trackerkit/internal/testenv"
 	"github.com/trackerkit/trackerkit/transport"
 )
-
-// processCPU returns the CPU time (user + system) the process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkPendingOffer measures what one of our offers costs while it
 // waits for its answer: the CPU to make it (gathering included), and, for a
@@ -56,13 +47,13 @@ func BenchmarkPendingOffer(b *testing.B) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	g1 := runtime.NumGoroutine()
-	cpu0 := processCPU()
+	cpu0 := testenv.ProcessCPU()
 	time.Sleep(time.Second)
-	idle := processCPU() - cpu0
+	idle := testenv.ProcessCPU() - cpu0
 	closeAll(batch)
 
 	b.ResetTimer()
-	cpu0 = processCPU()
+	cpu0 = testenv.ProcessCPU()
 	batch = batch[:0]
 	for b.Loop() {
 		reserve()
@@ -76,7 +67,7 @@ func BenchmarkPendingOffer(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testenv.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	// Reported after the loop: ResetTimer deletes metrics reported before.
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/pendingBatch, "heapB/pending")
 	b.ReportMetric(float64(g1-g0)/pendingBatch, "goroutines/pending")

@@ -1,14 +1,14 @@
 //go:build unix
 
-package announcer
+package testenv
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user + system) the process used so far.
-func processCPU() time.Duration {
+// ProcessCPU returns the CPU time (user + system) the process used so far.
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
