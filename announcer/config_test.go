@@ -6,12 +6,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -135,4 +138,158 @@ func TestStrings(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
+}
+
+// NumWant: 0 is the default, NumWantNone asks for no peers, negative leaves
+// the number to the tracker; stopped always asks for 0.
+func TestNumWant(t *testing.T) {
+	tests := []struct {
+		name            string
+		client, session int
+		want            int32
+	}{
+		{"defaults", 0, 0, DefaultNumWant},
+		{"client none", NumWantNone, 0, 0},
+		{"session none", 0, NumWantNone, 0},
+		{"session none over client", 30, NumWantNone, 0},
+		{"session over client none", NumWantNone, 7, 7},
+		{"tracker's default", NumWantTracker, 0, transport.NumWantDefault},
+		{"any negative is the tracker's", -5, 0, transport.NumWantDefault},
+		{"capped", 0, 1 << 30, 1 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{NumWant: tt.client})
+				s := e.session([][]string{{"udp://t.test:1"}}, SessionOptions{NumWant: tt.session})
+				s.Start(context.Background())
+				synctest.Wait()
+				s.Stop(context.Background())
+				calls := e.fake.Calls("t.test:1")
+				if len(calls) != 2 || calls[0].NumWant != tt.want || calls[1].NumWant != 0 {
+					t.Fatalf("calls %+v, want numwant %d then 0", calls, tt.want)
+				}
+			})
+		})
+	}
+}
+
+// A Session told nothing about its stats is a leecher of unknown size, so
+// the tracker does not count it as a seeder, and it owes completed.
+func TestZeroSessionIsLeecherOfUnknownSize(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     SessionOptions
+		update   *Stats
+		wantLeft int64
+		leecher  bool
+	}{
+		{"no stats", SessionOptions{}, nil, LeftUnknown, true},
+		{"magnet without metadata", SessionOptions{Stats: func() Stats { return Stats{Left: LeftUnknown} }}, nil, LeftUnknown, true},
+		{"explicit seeder", SessionOptions{Stats: func() Stats { return Stats{} }}, nil, 0, false},
+		{"update before start", SessionOptions{}, &Stats{Left: 100}, 100, true},
+		{"update seeder", SessionOptions{}, &Stats{Left: 0}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{})
+				s := e.session([][]string{{"http://a.test/announce"}}, tt.opts)
+				if tt.update != nil {
+					s.Update(*tt.update)
+				}
+				s.Start(context.Background())
+				synctest.Wait()
+				st := s.Trackers()[0]
+				if tt.leecher != (st.Leechers == 1) || tt.leecher == (st.Seeders == 1) {
+					t.Errorf("tracker counts seeders %d leechers %d, want leecher %v", st.Seeders, st.Leechers, tt.leecher)
+				}
+				s.Complete()
+				time.Sleep(time.Hour)
+				s.Stop(context.Background())
+				calls := e.fake.Calls("a.test")
+				if calls[0].Left != tt.wantLeft {
+					t.Errorf("left %d, want %d", calls[0].Left, tt.wantLeft)
+				}
+				if got := slices.Contains(events(calls), transport.EventCompleted); got != tt.leecher {
+					t.Errorf("completed sent %v, want %v (events %v)", got, tt.leecher, events(calls))
+				}
+			})
+		})
+	}
+}
+
+// SessionOptions.PeerID is sent instead of the Client's, including in the
+// stopped announce; without it the Client's is.
+func TestSessionPeerID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clientID := peer.ID{'c', 'l', 'i'}
+		own := peer.ID{'o', 'w', 'n'}
+		e := newEnv(t, mocktracker.Config{}, Config{PeerID: clientID})
+		s1 := e.session([][]string{{"udp://one.test:1"}}, SessionOptions{PeerID: own})
+		s2 := e.session([][]string{{"udp://two.test:1"}}, SessionOptions{})
+		for _, s := range []*Session{s1, s2} {
+			s.Start(context.Background())
+		}
+		synctest.Wait()
+		for _, s := range []*Session{s1, s2} {
+			s.Stop(context.Background())
+		}
+		for host, want := range map[string]peer.ID{"one.test:1": own, "two.test:1": clientID} {
+			calls := e.fake.Calls(host)
+			if len(calls) != 2 {
+				t.Fatalf("%s: calls %+v", host, calls)
+			}
+			for _, c := range calls {
+				if c.PeerID != want {
+					t.Errorf("%s %v: peer ID %q, want %q", host, c.Event, c.PeerID[:3], want[:3])
+				}
+			}
+		}
+	})
+}
+
+// Custom parameters: static ones on every announce, ParamsFunc called at
+// each announce and replacing static values name by name.
+func TestCustomParams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		var n atomic.Int32
+		static := url.Values{"a": {"1"}, "b": {"static"}}
+		s1 := e.session([][]string{{"http://one.test/announce"}}, SessionOptions{Params: static})
+		s2 := e.session([][]string{{"http://two.test/announce"}}, SessionOptions{Params: static,
+			ParamsFunc: func() url.Values { return url.Values{"b": {string(rune('0' + n.Add(1)))}} }})
+		s3 := e.session([][]string{{"http://three.test/announce"}}, SessionOptions{})
+		for _, s := range []*Session{s1, s2, s3} {
+			s.Start(context.Background())
+		}
+		synctest.Wait()
+		time.Sleep(31 * time.Minute)
+		for _, s := range []*Session{s1, s2, s3} {
+			s.Stop(context.Background())
+		}
+		for _, c := range e.fake.Calls("one.test") {
+			if c.Params.Get("a") != "1" || c.Params.Get("b") != "static" {
+				t.Errorf("static: %v %v", c.Event, c.Params)
+			}
+		}
+		var got []string
+		for _, c := range e.fake.Calls("two.test") {
+			if c.Params.Get("a") != "1" {
+				t.Errorf("func merged: %v", c.Params)
+			}
+			got = append(got, c.Params.Get("b"))
+		}
+		if want := []string{"1", "2", "3"}; !slices.Equal(got, want) {
+			t.Errorf("ParamsFunc values %v, want %v (one call per announce)", got, want)
+		}
+		if static.Get("b") != "static" {
+			t.Error("the caller's Params were modified")
+		}
+		for _, c := range e.fake.Calls("three.test") {
+			if c.Params != nil {
+				t.Errorf("no params: %v", c.Params)
+			}
+		}
+	})
 }

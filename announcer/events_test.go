@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -301,51 +303,214 @@ func TestScrape(t *testing.T) {
 	})
 }
 
-// Client.Close does not wait for the consumer of a Session that ended
-// earlier: what the channel buffers stays readable, then it is closed.
-func TestClientCloseAbandonsEvents(t *testing.T) {
+// Client.Close abandons what a Session's consumer has not read. Of a
+// Session that ended earlier it does not wait for the consumer: what the
+// channel buffers stays readable, then it is closed. The forwarder of a
+// Session whose consumer lags (a backlog of WebRTC peers) is abandoned: the
+// backlog is discarded, its connections closed, the channel closed.
+func TestClientCloseAbandons(t *testing.T) {
+	tests := []struct {
+		name      string
+		tracker   string
+		backlog   int // WebRTC peers delivered before Close
+		maxEvents int // still readable after Client.Close
+	}{
+		{"events", "http://a.test/announce", 0, 1},
+		{"backlog", "ws://w.test", 3 * eventChanCap, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
+				s := e.session([][]string{{tt.tracker}}, SessionOptions{})
+				s.Start(context.Background())
+				synctest.Wait()
+				ps := peerSourceFake{e.fake}
+				var closed atomic.Int32
+				for i := range tt.backlog {
+					ps.deliver("w.test", peer.Peer{ID: peer.ID{byte(i + 1)}, Conn: countingConn{&closed}})
+				}
+				s.Close()
+				t0 := time.Now()
+				e.c.Close()
+				if d := time.Since(t0); d != 0 {
+					t.Fatalf("Client.Close waited %v for an unread event", d)
+				}
+				n := 0
+				for range s.Events() {
+					n++
+				}
+				if n > tt.maxEvents || closed.Load() != int32(tt.backlog) {
+					t.Fatalf("%d events read after Client.Close (want at most %d), %d connections closed", n, tt.maxEvents, closed.Load())
+				}
+			})
+		})
+	}
+}
+
+// BEP 24: the external IP reaches UpdateEvent and the snapshot, and the
+// snapshot keeps it when a later reply does not say.
+func TestExternalIP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		ip := netip.MustParseAddr("203.0.113.7")
+		e.fake.extIP = ip
 		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		col := collect(s)
 		s.Start(context.Background())
 		synctest.Wait()
+		if got := s.Trackers()[0].ExternalIP; got != ip {
+			t.Errorf("snapshot external IP %v", got)
+		}
+		e.fake.mu.Lock()
+		e.fake.extIP = netip.Addr{}
+		e.fake.mu.Unlock()
+		time.Sleep(31 * time.Minute)
+		if got := s.Trackers()[0].ExternalIP; got != ip {
+			t.Errorf("snapshot external IP after a reply without one: %v", got)
+		}
 		s.Close()
-		t0 := time.Now()
-		e.c.Close()
-		if d := time.Since(t0); d != 0 {
-			t.Fatalf("Client.Close waited %v for an unread event", d)
-		}
-		n := 0
-		for range s.Events() {
-			n++
-		}
-		if n > 1 {
-			t.Fatalf("%d events after Client.Close, want at most the update", n)
+		<-col.done
+		up := ofType[UpdateEvent](col.all())
+		if len(up) != 2 || up[0].ExternalIP != ip || up[1].ExternalIP.IsValid() {
+			t.Fatalf("updates %+v", up)
 		}
 	})
 }
 
-// The forwarder of a Session whose consumer lags is abandoned at
-// Client.Close: the backlog is discarded, the channel closed.
-func TestClientCloseAbandonsBacklog(t *testing.T) {
+// Session.Scrape says which trackers it passed over and why: no scrape URL
+// (BEP 48, as the transport says), or given up (an unusable URL, a 410).
+func TestScrapeSkipped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
-		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{})
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}, {"http://noscrape.test/x"}, {"gopher://g.test/announce"},
+			{"http://gone.test/announce"}}, SessionOptions{})
+		e.fake.setFaults("gone.test", fault{err: &transport.StatusError{Code: 410}})
+		col := collect(s)
 		s.Start(context.Background())
 		synctest.Wait()
-		ps := peerSourceFake{e.fake}
-		var closed atomic.Int32
-		for i := range 3 * eventChanCap {
-			ps.deliver("w.test", peer.Peer{ID: peer.ID{byte(i + 1)}, Conn: countingConn{&closed}})
+		if err := s.Scrape(context.Background()); err != nil {
+			t.Fatalf("Scrape: %v", err)
 		}
 		s.Close()
-		e.c.Close()
-		n := 0
-		for range s.Events() {
-			n++
+		<-col.done
+		got := map[string]SkipReason{}
+		for _, ev := range ofType[ScrapeSkippedEvent](col.all()) {
+			got[ev.Tracker] = ev.Reason
+			if ev.Err == nil {
+				t.Errorf("%s: no cause", ev.Tracker)
+			}
+			if ev.Reason == SkipNoScrape && !errors.Is(ev.Err, transport.ErrUnsupported) {
+				t.Errorf("%s: cause %v", ev.Tracker, ev.Err)
+			}
 		}
-		if n != 0 || closed.Load() != 3*eventChanCap {
-			t.Fatalf("%d events read after Client.Close, %d connections closed", n, closed.Load())
+		want := map[string]SkipReason{transport.RedactString("http://noscrape.test/x"): SkipNoScrape, "gopher://g.test/announce": SkipGaveUp,
+			"http://gone.test/announce": SkipGaveUp}
+		if !maps.Equal(got, want) {
+			t.Errorf("skipped %v, want %v", got, want)
+		}
+		if n := len(ofType[ScrapeEvent](col.all())); n != 1 {
+			t.Errorf("%d scrape events, want 1", n)
+		}
+		if SkipNoScrape.String() != "no scrape URL" || SkipGaveUp.String() != "gave up" || SkipReason(0).String() != "unknown" {
+			t.Error("SkipReason strings")
+		}
+	})
+}
+
+// With StateEvents, each change of a tracker's state is an event carrying
+// its snapshot, in order; RTT and SmoothedRTT follow the announces.
+func TestStateEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("ok.test", fault{delay: 2 * time.Second}, fault{delay: 4 * time.Second}, fault{})
+		e.fake.setFaults("bad.test", fault{err: &transport.StatusError{Code: 500}})
+		e.fake.setFaults("gone.test", fault{err: &transport.StatusError{Code: 410}})
+		s := e.session([][]string{{"http://ok.test/announce"}, {"http://bad.test/announce"}, {"http://gone.test/announce"}},
+			SessionOptions{StateEvents: true, TierMode: TiersAll})
+		col := collect(s)
+		s.Start(context.Background())
+		time.Sleep(40 * time.Minute) // two announces to ok.test
+		s.Stop(context.Background())
+		<-col.done
+		byTracker := map[string][]StateEvent{}
+		for _, ev := range ofType[StateEvent](col.all()) {
+			if ev.Tracker != ev.Status.URL || ev.From == ev.Status.State {
+				t.Errorf("event %+v", ev)
+			}
+			if n := len(byTracker[ev.Tracker]); n > 0 && byTracker[ev.Tracker][n-1].Status.State != ev.From {
+				t.Errorf("%s: from %v after %v", ev.Tracker, ev.From, byTracker[ev.Tracker][n-1].Status.State)
+			}
+			byTracker[ev.Tracker] = append(byTracker[ev.Tracker], ev)
+		}
+		states := func(url string) []State {
+			var out []State
+			for _, ev := range byTracker[url] {
+				out = append(out, ev.Status.State)
+			}
+			return out
+		}
+		if got, want := states("http://ok.test/announce"), []State{StateAnnouncing, StateOK, StateAnnouncing, StateOK, StateStopping, StateStopped}; !slices.Equal(got, want) {
+			t.Errorf("ok.test states %v, want %v", got, want)
+		}
+		if got := states("http://gone.test/announce"); !slices.Equal(got, []State{StateAnnouncing, StateGaveUp}) {
+			t.Errorf("gone.test states %v", got)
+		}
+		bad := states("http://bad.test/announce")
+		if len(bad) < 4 || bad[0] != StateAnnouncing || bad[1] != StateBackingOff || bad[len(bad)-1] != StateStopped {
+			t.Errorf("bad.test states %v", bad)
+		}
+		okEvents := byTracker["http://ok.test/announce"]
+		if first := okEvents[1].Status; first.RTT != 2*time.Second || first.SmoothedRTT != 2*time.Second || first.Seeders != 0 || first.Leechers != 1 {
+			t.Errorf("after the first announce: %+v", first)
+		}
+		if second := okEvents[3].Status; second.RTT != 4*time.Second || second.SmoothedRTT != 2250*time.Millisecond {
+			t.Errorf("after the second announce: RTT %v, smoothed %v; want 4s, 2.25s", second.RTT, second.SmoothedRTT)
+		}
+		if bo := byTracker["http://bad.test/announce"][1].Status; bo.Failures != 1 || bo.NextAnnounce.IsZero() || bo.LastError == nil {
+			t.Errorf("backing off snapshot %+v", bo)
+		}
+	})
+}
+
+// Without StateEvents (the default), no StateEvent is emitted.
+func TestNoStateEventsByDefault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
+		col := collect(s)
+		s.Start(context.Background())
+		synctest.Wait()
+		s.Stop(context.Background())
+		<-col.done
+		if n := len(ofType[StateEvent](col.all())); n != 0 {
+			t.Fatalf("%d state events", n)
+		}
+		if st := s.Trackers()[0]; st.RTT != 0 || st.State != StateStopped {
+			t.Fatalf("status %+v", st)
+		}
+	})
+}
+
+// A WebSocket tracker whose connection is being re-established shows as
+// "reconnecting" in a StateEvent, not as failing.
+func TestStateEventReconnecting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		e.fake.setFaults("w.test", fault{err: &transport.ReconnectingError{At: time.Now().Add(10 * time.Second)}}, fault{})
+		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{StateEvents: true})
+		col := collect(s)
+		s.Start(context.Background())
+		time.Sleep(11 * time.Second)
+		s.Close()
+		<-col.done
+		var got []State
+		for _, ev := range ofType[StateEvent](col.all()) {
+			got = append(got, ev.Status.State)
+		}
+		want := []State{StateAnnouncing, StateReconnecting, StateAnnouncing, StateOK, StateStopped}
+		if !slices.Equal(got, want) {
+			t.Errorf("states %v, want %v", got, want)
 		}
 	})
 }

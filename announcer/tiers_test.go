@@ -3,6 +3,7 @@ package announcer
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/mocktracker"
+	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -400,4 +402,101 @@ func TestFailoverHonoursStandbyMinInterval(t *testing.T) {
 		}
 		s.Close()
 	})
+}
+
+// BEP 52: a hybrid torrent is announced under its v1 hash and its truncated
+// v2 hash, each with its own schedule and status row; a peer in both swarms
+// reaches the Session once per round. A v2-only torrent announces its
+// truncated v2 hash.
+func TestHybridTorrent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, mocktracker.Config{}, Config{})
+		var v2 transport.InfoHashV2
+		for i := range v2 {
+			v2[i] = byte(0xc0 + i)
+		}
+		short := v2.Truncated()
+		p := func(i int) netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 6881)
+		}
+		e.mt.AddPeer(testHash, peer.ID{1}, p(1), 0)
+		e.mt.AddPeer(testHash, peer.ID{2}, p(2), 0)
+		e.mt.AddPeer(short, peer.ID{2}, p(2), 0)
+		e.mt.AddPeer(short, peer.ID{3}, p(3), 0)
+		s, err := e.c.NewSession(Torrent{InfoHash: testHash, InfoHashV2: v2, Tiers: [][]string{{"udp://t.test:1"}}}, SessionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.InfoHash() != testHash {
+			t.Errorf("InfoHash %v", s.InfoHash())
+		}
+		col := collect(s)
+		s.Start(context.Background())
+		synctest.Wait()
+		rows := s.Trackers()
+		if len(rows) != 2 || rows[0].InfoHash != testHash || rows[1].InfoHash != short || rows[0].URL != rows[1].URL ||
+			rows[0].State != StateOK || rows[1].State != StateOK {
+			t.Fatalf("rows %+v", rows)
+		}
+		time.Sleep(31 * time.Minute)
+		s.Stop(context.Background())
+		<-col.done
+		byHash := map[transport.InfoHash][]transport.Event{}
+		for _, c := range e.fake.Calls("t.test:1") {
+			byHash[c.Hash] = append(byHash[c.Hash], c.Event)
+		}
+		want := []transport.Event{transport.EventStarted, transport.EventNone, transport.EventStopped}
+		if !slices.Equal(byHash[testHash], want) || !slices.Equal(byHash[short], want) || len(byHash) != 2 {
+			t.Errorf("announces by hash %v", byHash)
+		}
+		var peers []string
+		for _, ev := range ofType[PeerEvent](col.all()) {
+			for _, pp := range ev.Peers {
+				peers = append(peers, pp.Addr.String())
+			}
+		}
+		slices.Sort(peers)
+		wantPeers := []string{"10.0.0.1:6881", "10.0.0.1:6881", "10.0.0.2:6881", "10.0.0.2:6881", "10.0.0.3:6881", "10.0.0.3:6881"}
+		if !slices.Equal(peers, wantPeers) {
+			t.Errorf("peers %v, want each once per round (two rounds)", peers)
+		}
+		updates := map[transport.InfoHash]int{}
+		for _, u := range ofType[UpdateEvent](col.all()) {
+			updates[u.InfoHash]++
+		}
+		if updates[testHash] != 3 || updates[short] != 3 {
+			t.Errorf("updates by hash %v", updates)
+		}
+
+		v2only, err := e.c.NewSession(Torrent{InfoHashV2: v2, Tiers: [][]string{{"udp://v2.test:1"}}}, SessionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v2only.InfoHash() != short {
+			t.Errorf("v2-only InfoHash %v, want %v", v2only.InfoHash(), short)
+		}
+		v2only.Start(context.Background())
+		synctest.Wait()
+		v2only.Stop(context.Background())
+		for _, c := range e.fake.Calls("v2.test:1") {
+			if c.Hash != short {
+				t.Errorf("v2-only announced %v", c.Hash)
+			}
+		}
+		if rows := v2only.Trackers(); len(rows) != 1 {
+			t.Errorf("v2-only rows %+v", rows)
+		}
+	})
+}
+
+func TestInfoHashV2(t *testing.T) {
+	h, err := transport.ParseInfoHashV2("c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf")
+	if err != nil || h[0] != 0xc0 || h[31] != 0xdf || h.IsZero() || h.Truncated()[19] != 0xd3 || len(h.String()) != 64 {
+		t.Fatalf("%v %v", h, err)
+	}
+	for _, bad := range []string{"", "c0", strings.Repeat("zz", 32), strings.Repeat("ab", 20)} {
+		if _, err := transport.ParseInfoHashV2(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
 }

@@ -14,13 +14,19 @@ func BenchmarkScrape10k(b *testing.B) {
 	hs := hashes(10000)
 	tr := seed(hs, func(i int) bool { return i%2 == 0 })
 	defer tr.Close()
-	s := New(with(fakeUDP{&fake{tracker: tr}}, Config{}))
+	benchScrape(b, fakeUDP{&fake{tracker: tr}}, hs, Known, 5000)
+}
+
+// benchScrape scrapes hs through a Scraper on t once an iteration, and
+// fails unless want of them have status st.
+func benchScrape(b *testing.B, t transport.Transport, hs []transport.InfoHash, st Status, want int) {
+	s := New(with(t, Config{}))
 	defer s.Close()
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := s.Scrape(b.Context(), "udp://t.test:1", hs)
-		if err != nil || res.Count(Known) != 5000 {
-			b.Fatal(err, res.Count(Known))
+		if err != nil || res.Count(st) != want {
+			b.Fatal(err, res.Count(st))
 		}
 	}
 }
@@ -34,14 +40,5 @@ func (nullTransport) Scrape(context.Context, *url.URL, *transport.ScrapeRequest)
 }
 
 func BenchmarkScrape10kOverhead(b *testing.B) {
-	hs := hashes(10000)
-	s := New(with(nullTransport{}, Config{}))
-	defer s.Close()
-	b.ReportAllocs()
-	for b.Loop() {
-		res, err := s.Scrape(b.Context(), "udp://t.test:1", hs)
-		if err != nil || res.Count(Unknown) != 10000 {
-			b.Fatal(err, res.Count(Unknown))
-		}
-	}
+	benchScrape(b, nullTransport{}, hashes(10000), Unknown, 10000)
 }

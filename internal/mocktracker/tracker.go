@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/defaults"
+	"github.com/trackerkit/trackerkit/internal/goroutines"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -71,9 +72,8 @@ type Tracker struct {
 
 	mu      sync.Mutex
 	swarms  map[transport.InfoHash]*swarm
-	closed  bool
-	closers []func() // front ends' stop functions, run by Close in reverse
-	wg      sync.WaitGroup
+	closers []func()         // front ends' stop functions, run by Close in reverse
+	group   goroutines.Group // the front ends' goroutines; guarded by mu
 
 	// Each protocol front end keeps its faults and counters here, created on
 	// first use by that protocol's files; they stay readable after Close.
@@ -295,7 +295,7 @@ func (s *swarm) countsLocked() (complete, incomplete int) {
 func (t *Tracker) onClose(stop func()) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.group.Closed() {
 		return ErrClosed
 	}
 	t.closers = append(t.closers, stop)
@@ -303,20 +303,11 @@ func (t *Tracker) onClose(stop func()) error {
 }
 
 // goroutine runs fn on a goroutine that Close waits for. After Close has
-// begun it runs nothing and reports false: the WaitGroup is only added to
-// under t.mu while the tracker is open, so Add never races Close's Wait.
+// begun it runs nothing and reports false (see goroutines.Group).
 func (t *Tracker) goroutine(fn func()) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		fn()
-	}()
-	return true
+	return t.group.Go(fn)
 }
 
 // Close stops every front end and waits for all their goroutines. It is safe
@@ -324,12 +315,13 @@ func (t *Tracker) goroutine(fn func()) bool {
 func (t *Tracker) Close() error {
 	t.mu.Lock()
 	closers := t.closers
-	t.closers, t.closed = nil, true
+	t.closers = nil
+	t.group.Close()
 	t.mu.Unlock()
 	for i := len(closers) - 1; i >= 0; i-- {
 		closers[i]()
 	}
-	t.wg.Wait()
+	t.group.Wait()
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/trackerkit/trackerkit/internal/goroutines"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 )
@@ -37,11 +38,10 @@ type Transport struct {
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
-	closed  bool
+	group   goroutines.Group   // every goroutine this Transport started; closed by Close
 	sockets map[string]*socket // by URL
 	subs    map[subKey]map[uint64]func(peer.Peer)
-	wg      sync.WaitGroup // every goroutine this Transport started
-	subID   uint64         // last subscription id
+	subID   uint64 // last subscription id
 
 	counters counters // what happened, for tests to wait on
 }
@@ -80,16 +80,15 @@ func New(cfg Config) *Transport {
 // it. Close is idempotent.
 func (t *Transport) Close() error {
 	t.mu.Lock()
-	if t.closed {
+	if first := t.group.Close(); !first {
 		t.mu.Unlock()
-		t.wg.Wait()
+		t.group.Wait()
 		return nil
 	}
-	t.closed = true
 	t.cancel()
 	t.mu.Unlock()
 	closeAll(t.offers.close())
-	t.wg.Wait()
+	t.group.Wait()
 	t.closeNetwork()
 	return nil
 }
@@ -99,15 +98,7 @@ func (t *Transport) Close() error {
 func (t *Transport) goroutine(fn func()) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		fn()
-	}()
-	return true
+	return t.group.Go(fn)
 }
 
 // acquire returns the socket of u, creating (and starting) it when needed,
@@ -119,18 +110,14 @@ func (t *Transport) acquire(u *url.URL, use func(s *socket)) *socket {
 	key := u.String()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.group.Closed() {
 		return nil
 	}
 	s := t.sockets[key]
 	if s == nil {
 		s = newSocket(t, u)
 		t.sockets[key] = s
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			s.run()
-		}()
+		t.group.Go(s.run) // open: checked under t.mu
 	}
 	s.mu.Lock()
 	use(s)
@@ -145,7 +132,7 @@ func (t *Transport) retire(s *socket) bool {
 	defer t.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.idleLocked() && !t.closed {
+	if !s.idleLocked() && !t.group.Closed() {
 		return false
 	}
 	s.retired = true
@@ -209,7 +196,7 @@ func (t *Transport) Subscribe(u *url.URL, infoHash transport.InfoHash, fn func(p
 	key := subKey{u.String(), infoHash}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.group.Closed() {
 		return func() {}
 	}
 	t.subID++
