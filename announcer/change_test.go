@@ -35,9 +35,7 @@ func TestSetTrackers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
 		a, b, c := "http://a.test/announce", "http://b.test/announce", "http://c.test/announce"
-		s := e.session([][]string{{a}, {b}}, SessionOptions{TierMode: TiersAll})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{a}, {b}}, SessionOptions{TierMode: TiersAll})
 		time.Sleep(10 * time.Minute)
 		if err := s.SetTrackers([][]string{{"HTTP://A.TEST/announce"}, {c}}); err != nil {
 			t.Fatal(err)
@@ -149,9 +147,7 @@ func TestSetTrackersHybrid(t *testing.T) {
 func TestSetPort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{Port: 6000})
-		s := e.session([][]string{{"udp://a.test:1"}, {"udp://b.test:1"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"udp://a.test:1"}, {"udp://b.test:1"}}, SessionOptions{})
 		time.Sleep(5 * time.Second) // well inside the min interval
 		s.SetPort(7000)
 		s.SetPort(7000) // the same port: nothing more
@@ -255,9 +251,7 @@ func TestSetTrackersKeepsDualStack(t *testing.T) {
 		fake := newFake(mt)
 		e := newEnv(t, mocktracker.Config{}, Config{Transports: map[string]transport.Transport{"udp": familiesFake{fake}}})
 		e.fake = fake
-		s := e.session([][]string{{"udp://dual.test:1"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"udp://dual.test:1"}}, SessionOptions{})
 		if n := len(s.Trackers()); n != 2 {
 			t.Fatalf("%d rows before, want one per family", n)
 		}

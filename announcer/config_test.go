@@ -67,9 +67,7 @@ func TestSessionOptions(t *testing.T) {
 		s.Update(Stats{Left: 5, Uploaded: 1}) // before Start: recorded, no announce
 		s.Start(context.Background())
 		synctest.Wait()
-		s2 := e.session([][]string{{"http://b.test/announce"}}, SessionOptions{Stats: func() Stats { return Stats{Left: 9} }})
-		s2.Start(context.Background())
-		synctest.Wait()
+		s2 := e.started([][]string{{"http://b.test/announce"}}, SessionOptions{Stats: func() Stats { return Stats{Left: 9} }})
 		s2.Update(Stats{Left: 1})
 		time.Sleep(time.Minute)
 		synctest.Wait()
@@ -161,9 +159,7 @@ func TestNumWant(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, mocktracker.Config{}, Config{NumWant: tt.client})
-				s := e.session([][]string{{"udp://t.test:1"}}, SessionOptions{NumWant: tt.session})
-				s.Start(context.Background())
-				synctest.Wait()
+				s := e.started([][]string{{"udp://t.test:1"}}, SessionOptions{NumWant: tt.session})
 				s.Stop(context.Background())
 				calls := e.fake.Calls("t.test:1")
 				if len(calls) != 2 || calls[0].NumWant != tt.want || calls[1].NumWant != 0 {

@@ -76,9 +76,7 @@ func (c countingConn) Close() error              { c.closed.Add(1); return nil }
 func TestConsumerNeverReads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{EventBuffer: 4})
-		s := e.session([][]string{{"wss://w.test"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"wss://w.test"}}, SessionOptions{})
 		var closed atomic.Int32
 		ps := peerSourceFake{e.fake}
 		for i := range 10 {
@@ -111,9 +109,7 @@ func TestConsumerNeverReads(t *testing.T) {
 func TestDroppedEvent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{EventBuffer: 3})
-		s := e.session([][]string{{"ws://w.test"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"ws://w.test"}}, SessionOptions{})
 		<-s.Events() // the update; the forwarder is idle again
 		ps := peerSourceFake{e.fake}
 		for i := range 8 {
@@ -245,9 +241,7 @@ func BenchmarkDistinctPeers50(b *testing.B) {
 func TestEventsAfterStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"http://a.test/announce"}, {"udp://b.test:1"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce"}, {"udp://b.test:1"}}, SessionOptions{})
 		if err := s.Stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -322,9 +316,7 @@ func TestClientCloseAbandons(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newEnv(t, mocktracker.Config{}, Config{EventLinger: time.Hour})
-				s := e.session([][]string{{tt.tracker}}, SessionOptions{})
-				s.Start(context.Background())
-				synctest.Wait()
+				s := e.started([][]string{{tt.tracker}}, SessionOptions{})
 				ps := peerSourceFake{e.fake}
 				var closed atomic.Int32
 				for i := range tt.backlog {

@@ -13,6 +13,16 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
+// started is session, started, once everything in the test's bubble is
+// idle again: the announces due at Start have been made and answered.
+func (e *env) started(tiers [][]string, opts SessionOptions) *Session {
+	e.t.Helper()
+	s := e.session(tiers, opts)
+	s.Start(context.Background())
+	synctest.Wait()
+	return s
+}
+
 // The whole life of a leeching session: started, a scheduled announce after
 // the 30-minute interval, completed, stopped; in virtual time.
 func TestLifecycle(t *testing.T) {
@@ -112,9 +122,7 @@ func TestCompletedOnlyWhenDownloaded(t *testing.T) {
 func TestCloseSendsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"http://t1.test/announce"}, {"udp://t2.test:1"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://t1.test/announce"}, {"udp://t2.test:1"}}, SessionOptions{})
 		n := len(e.fake.Calls(""))
 		s.Close()
 		s.Close()
@@ -176,9 +184,7 @@ func TestStopDeadTrackers(t *testing.T) {
 func TestCloseAbortsStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce"}}, SessionOptions{})
 		e.fake.setFaults("a.test", fault{hang: true})
 		stopped := make(chan error)
 		go func() { stopped <- s.Stop(context.Background()) }()
@@ -224,9 +230,7 @@ func TestNeverStartedAndClientClose(t *testing.T) {
 		if _, ok := <-s.Events(); ok {
 			t.Fatal("event from a session never started")
 		}
-		s2 := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
-		s2.Start(context.Background())
-		synctest.Wait()
+		s2 := e.started([][]string{{"http://a.test/announce"}}, SessionOptions{})
 		e.c.Close()
 		<-s2.Done()
 		if _, err := e.c.NewSession(Torrent{Tiers: [][]string{{"http://a.test/announce"}}}, SessionOptions{}); !errors.Is(err, ErrClosed) {
@@ -471,9 +475,7 @@ func TestCompleteAtOnce(t *testing.T) {
 				e := newEnv(t, mocktracker.Config{}, Config{})
 				var left atomic.Int64
 				left.Store(100)
-				s := e.session([][]string{{"http://a.test/announce"}}, leech(&left))
-				s.Start(context.Background())
-				synctest.Wait()
+				s := e.started([][]string{{"http://a.test/announce"}}, leech(&left))
 				left.Store(0)
 				e.fake.setFaults("a.test", append(tt.completed, fault{})...)
 				s.Complete()

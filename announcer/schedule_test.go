@@ -58,9 +58,7 @@ func TestForcedAnnounceHonoursMinInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{MinInterval: 5 * time.Minute}, Config{})
 		var st Stats
-		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce"}}, SessionOptions{})
 		time.Sleep(time.Minute)
 		st.Uploaded = 42
 		s.Update(st)
@@ -243,9 +241,7 @@ func TestPendingCompletedSurvivesFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
 		left := int64(10)
-		s := e.session([][]string{{"http://a.test/announce"}}, SessionOptions{Stats: func() Stats { return Stats{Left: left} }})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce"}}, SessionOptions{Stats: func() Stats { return Stats{Left: left} }})
 		fail := fault{err: &transport.StatusError{Code: 502}}
 		e.fake.setFaults("a.test", fail, fail, fault{})
 		left = 0

@@ -84,9 +84,7 @@ func TestTiersParallel(t *testing.T) {
 func TestTiersStrict(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{RetryMin: time.Minute})
-		s := e.session([][]string{{"http://a.test/announce"}, {"http://b.test/announce"}}, SessionOptions{TierMode: TiersStrict})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce"}, {"http://b.test/announce"}}, SessionOptions{TierMode: TiersStrict})
 		if got := hosts(e.fake.Calls("")); !slices.Equal(got, []string{"a.test"}) {
 			t.Fatalf("calls %v", got)
 		}
@@ -112,9 +110,7 @@ func TestTiersStrict(t *testing.T) {
 func TestTiersAll(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, mocktracker.Config{}, Config{})
-		s := e.session([][]string{{"http://a.test/announce", "udp://b.test:1"}, {"http://c.test/announce"}}, SessionOptions{TierMode: TiersAll})
-		s.Start(context.Background())
-		synctest.Wait()
+		s := e.started([][]string{{"http://a.test/announce", "udp://b.test:1"}, {"http://c.test/announce"}}, SessionOptions{TierMode: TiersAll})
 		got := hosts(e.fake.Calls(""))
 		slices.Sort(got)
 		if !slices.Equal(got, []string{"a.test", "b.test:1", "c.test"}) {

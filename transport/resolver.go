@@ -114,15 +114,11 @@ func (r *Resolver) Lookup(ctx context.Context, host string) ([]netip.Addr, error
 	}
 	host = strings.ToLower(host)
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return nil, ErrClosed
-	}
-	if e, ok := r.entries[host]; ok && time.Now().Before(e.expires) {
-		r.mu.Unlock()
+	e, ok := r.answerLocked(host)
+	r.mu.Unlock()
+	if ok {
 		return e.addrs, e.err
 	}
-	r.mu.Unlock()
 	ch := r.group.DoChan(host, func() (any, error) { return r.lookup(host) })
 	select {
 	case res := <-ch:
@@ -141,15 +137,11 @@ func (r *Resolver) Lookup(ctx context.Context, host string) ([]netip.Addr, error
 // caches its outcome.
 func (r *Resolver) lookup(host string) ([]netip.Addr, error) {
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return nil, ErrClosed
-	}
 	// A caller that missed the cache just before another flight for host
 	// filled it, and came here after that flight ended, finds the answer
 	// now: one lookup per TTL, however the callers interleave (a loaded
 	// machine widens that window).
-	if e, ok := r.entries[host]; ok && time.Now().Before(e.expires) {
+	if e, ok := r.answerLocked(host); ok {
 		r.mu.Unlock()
 		return e.addrs, e.err
 	}
@@ -182,6 +174,17 @@ func (r *Resolver) lookup(host string) ([]netip.Addr, error) {
 	r.entries[host] = dnsEntry{addrs: addrs, err: err, expires: now.Add(ttl)}
 	r.mu.Unlock()
 	return addrs, err
+}
+
+// answerLocked returns what the Resolver answers for host without a
+// lookup: ErrClosed once it is closed, else the cache entry if it has not
+// expired. ok is false when a lookup is needed.
+func (r *Resolver) answerLocked(host string) (e dnsEntry, ok bool) {
+	if r.closed {
+		return dnsEntry{err: ErrClosed}, true
+	}
+	e, ok = r.entries[host]
+	return e, ok && time.Now().Before(e.expires)
 }
 
 // sweepLocked drops expired entries, and every entry if none had expired.

@@ -19,13 +19,20 @@ func (h InfoHash) String() string { return hex.EncodeToString(h[:]) }
 // ParseInfoHash parses 40 hexadecimal characters.
 func ParseInfoHash(s string) (InfoHash, error) {
 	var h InfoHash
-	if len(s) != 2*len(h) {
-		return h, errors.New("transport: info hash must be 40 hex characters")
+	err := decodeHex(h[:], s, "transport: info hash must be 40 hex characters")
+	return h, err
+}
+
+// decodeHex decodes s, exactly 2*len(dst) hexadecimal characters, into
+// dst; anything else is the error msg.
+func decodeHex(dst []byte, s, msg string) error {
+	if len(s) != 2*len(dst) {
+		return errors.New(msg)
 	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, errors.New("transport: info hash must be 40 hex characters")
+	if _, err := hex.Decode(dst, []byte(s)); err != nil {
+		return errors.New(msg)
 	}
-	return h, nil
+	return nil
 }
 
 // InfoHashV2 is the 32-byte SHA-256 of a BitTorrent v2 torrent's info
@@ -45,13 +52,8 @@ func (h InfoHashV2) Truncated() InfoHash { return InfoHash(h[:20]) }
 // ParseInfoHashV2 parses 64 hexadecimal characters.
 func ParseInfoHashV2(s string) (InfoHashV2, error) {
 	var h InfoHashV2
-	if len(s) != 2*len(h) {
-		return h, errors.New("transport: v2 info hash must be 64 hex characters")
-	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, errors.New("transport: v2 info hash must be 64 hex characters")
-	}
-	return h, nil
+	err := decodeHex(h[:], s, "transport: v2 info hash must be 64 hex characters")
+	return h, err
 }
 
 // Event is the announce event. The values are those of BEP 15 on the wire.

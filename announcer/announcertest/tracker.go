@@ -182,13 +182,7 @@ func (t *Tracker) Stats(h transport.InfoHash) (stats transport.ScrapeStats, ok b
 func (t *Tracker) Announces(h transport.InfoHash) []Announce {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []Announce
-	for _, a := range t.announces {
-		if a.InfoHash == h {
-			out = append(out, a.clone())
-		}
-	}
-	return out
+	return appendClones(nil, t.announces, func(a *Announce) bool { return a.InfoHash == h })
 }
 
 // AllAnnounces returns every announce received, oldest first (at most the
@@ -196,11 +190,18 @@ func (t *Tracker) Announces(h transport.InfoHash) []Announce {
 func (t *Tracker) AllAnnounces() []Announce {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]Announce, len(t.announces))
-	for i, a := range t.announces {
-		out[i] = a.clone()
+	return appendClones(make([]Announce, 0, len(t.announces)), t.announces, nil)
+}
+
+// appendClones appends to dst a copy (see Announce.clone) of each announce
+// of src that keep accepts (keep nil: every one); t.mu is held.
+func appendClones(dst, src []Announce, keep func(*Announce) bool) []Announce {
+	for i := range src {
+		if keep == nil || keep(&src[i]) {
+			dst = append(dst, src[i].clone())
+		}
 	}
-	return out
+	return dst
 }
 
 // Scrapes returns the scrape requests received, oldest first (at most the
@@ -223,10 +224,7 @@ func (t *Tracker) WaitAnnounce(ctx context.Context, match func(Announce) bool) (
 	seen := 0
 	for {
 		t.mu.Lock()
-		fresh := make([]Announce, 0, len(t.announces)-seen)
-		for _, a := range t.announces[seen:] {
-			fresh = append(fresh, a.clone())
-		}
+		fresh := appendClones(make([]Announce, 0, len(t.announces)-seen), t.announces[seen:], nil)
 		seen = len(t.announces)
 		changed := t.changed
 		t.mu.Unlock()

@@ -153,33 +153,34 @@ func (t *Transport) retire(s *socket) bool {
 // The reply carries the interval, min interval, counts, tracker id and
 // warning; Peers is always empty (WebRTC peers arrive through Subscribe).
 func (t *Transport) Announce(ctx context.Context, u *url.URL, req *transport.AnnounceRequest) (*transport.AnnounceResponse, error) {
-	if err := checkURL(u); err != nil {
-		return nil, transport.Wrap("announce", transport.Redact(u), err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
-	defer cancel()
-	s := t.acquire(u, func(s *socket) { s.calls++ })
-	if s == nil {
-		return nil, transport.Wrap("announce", transport.Redact(u), ErrClosed)
-	}
-	defer s.end()
-	return s.announce(ctx, *req)
+	return onSocket(ctx, t, "announce", u, func(ctx context.Context, s *socket) (*transport.AnnounceResponse, error) {
+		return s.announce(ctx, *req)
+	})
 }
 
 // Scrape asks the tracker at u for the statistics of req.InfoHashes over its
 // WebSocket.
 func (t *Transport) Scrape(ctx context.Context, u *url.URL, req *transport.ScrapeRequest) (*transport.ScrapeResponse, error) {
+	return onSocket(ctx, t, "scrape", u, func(ctx context.Context, s *socket) (*transport.ScrapeResponse, error) {
+		return s.scrape(ctx, req.InfoHashes)
+	})
+}
+
+// onSocket runs call (operation op: "announce" or "scrape") on the socket
+// of u, as one of its calls (which keep it from retiring), within
+// Config.AnnounceTimeout.
+func onSocket[R any](ctx context.Context, t *Transport, op string, u *url.URL, call func(context.Context, *socket) (*R, error)) (*R, error) {
 	if err := checkURL(u); err != nil {
-		return nil, transport.Wrap("scrape", transport.Redact(u), err)
+		return nil, transport.Wrap(op, transport.Redact(u), err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.AnnounceTimeout)
 	defer cancel()
 	s := t.acquire(u, func(s *socket) { s.calls++ })
 	if s == nil {
-		return nil, transport.Wrap("scrape", transport.Redact(u), ErrClosed)
+		return nil, transport.Wrap(op, transport.Redact(u), ErrClosed)
 	}
 	defer s.end()
-	return s.scrape(ctx, req.InfoHashes)
+	return call(ctx, s)
 }
 
 // Subscribe registers fn for the WebRTC peers found for infoHash through the
