@@ -3,8 +3,6 @@ package announcer
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"net"
 	"net/netip"
 	"net/url"
 	"runtime"
@@ -211,10 +209,6 @@ func BenchmarkSessionAnnounceUDP(b *testing.B) {
 // with prepared replies (interval 1800 s, peers IPv4 peers), allocating
 // nothing per datagram. It stops when b's cleanup runs.
 func startCannedUDPTracker(b *testing.B, peers int) netip.AddrPort {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
 	connect := make([]byte, 16)
 	binary.BigEndian.PutUint64(connect[8:], 0x5eed)
 	reply := make([]byte, 20+6*peers)
@@ -224,28 +218,18 @@ func startCannedUDPTracker(b *testing.B, peers int) netip.AddrPort {
 	for i := range peers {
 		copy(reply[20+6*i:], []byte{10, 0, 0, byte(i + 1), 0x1a, 0xe1})
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := conn.ReadFromUDPAddrPort(buf)
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if err != nil || n < 16 {
-				continue
-			}
-			switch binary.BigEndian.Uint32(buf[8:]) {
-			case 0:
-				copy(connect[4:8], buf[12:16])
-				conn.WriteToUDPAddrPort(connect, from)
-			case 1:
-				copy(reply[4:8], buf[12:16])
-				conn.WriteToUDPAddrPort(reply, from)
-			}
+	return testenv.ServeUDP(b, func(req []byte, _ netip.AddrPort) []byte {
+		if len(req) < 16 {
+			return nil
 		}
-	}()
-	b.Cleanup(func() { conn.Close(); <-done })
-	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		switch binary.BigEndian.Uint32(req[8:]) {
+		case 0:
+			copy(connect[4:8], req[12:16])
+			return connect
+		case 1:
+			copy(reply[4:8], req[12:16])
+			return reply
+		}
+		return nil
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/memnet"
@@ -249,16 +248,6 @@ func (e *env) session(tiers [][]string, opts SessionOptions) *Session {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return s
-}
-
-// started is session, started, once everything in the test's bubble is
-// idle again: the announces due at Start have been made and answered.
-func (e *env) started(tiers [][]string, opts SessionOptions) *Session {
-	e.t.Helper()
-	s := e.session(tiers, opts)
-	s.Start(context.Background())
-	synctest.Wait()
 	return s
 }
 

@@ -13,6 +13,16 @@ import (
 	"github.com/trackerkit/trackerkit/transport"
 )
 
+// started is session, started, once everything in the test's bubble is
+// idle again: the announces due at Start have been made and answered.
+func (e *env) started(tiers [][]string, opts SessionOptions) *Session {
+	e.t.Helper()
+	s := e.session(tiers, opts)
+	s.Start(context.Background())
+	synctest.Wait()
+	return s
+}
+
 // The whole life of a leeching session: started, a scheduled announce after
 // the 30-minute interval, completed, stopped; in virtual time.
 func TestLifecycle(t *testing.T) {

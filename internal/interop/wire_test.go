@@ -23,8 +23,6 @@ type wireCase struct {
 	url  func(*jsTracker) string
 	// newTransport builds the transport; the test closes it.
 	newTransport func(t *testing.T) transport.Transport
-	// loopback is the address the server sees us at.
-	loopback netip.Addr
 	// peersReturned is false where the server never returns the swarm's
 	// peers (see the udp6 case).
 	peersReturned bool
@@ -36,7 +34,6 @@ func wireCases() []wireCase {
 			name:          "http",
 			url:           (*jsTracker).httpURL,
 			newTransport:  newHTTP,
-			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
 		{
@@ -44,14 +41,12 @@ func wireCases() []wireCase {
 			name:          "http-passkey",
 			url:           func(tr *jsTracker) string { return tr.httpURL() + "?passkey=s3cr3t" },
 			newTransport:  newHTTP,
-			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
 		{
 			name:          "udp4",
 			url:           (*jsTracker).udp4URL,
 			newTransport:  newUDP,
-			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
 		{
@@ -60,7 +55,6 @@ func wireCases() []wireCase {
 			name:          "udp4-urldata",
 			url:           func(tr *jsTracker) string { return tr.udp4URL() + "/announce?passkey=s3cr3t" },
 			newTransport:  newUDP,
-			loopback:      netip.MustParseAddr("127.0.0.1"),
 			peersReturned: true,
 		},
 		{
@@ -70,7 +64,6 @@ func wireCases() []wireCase {
 			name:          "udp6",
 			url:           (*jsTracker).udp6URL,
 			newTransport:  newUDP,
-			loopback:      netip.MustParseAddr("::1"),
 			peersReturned: false,
 		},
 	}
@@ -107,14 +100,16 @@ func testWire(t *testing.T, tc wireCase) {
 	tr := startTracker(t, time.Minute)
 	tp := tc.newTransport(t)
 	u := parseURL(t, tc.url(tr))
+	// The server sees us at the loopback address of its URL's family.
+	loopback := netip.MustParseAddr(u.Hostname())
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 
 	ih := newInfoHash()
 	a := startedRequest(ih, 1)
 	b := startedRequest(ih, 2)
-	addrA := netip.AddrPortFrom(tc.loopback, a.Port)
-	addrB := netip.AddrPortFrom(tc.loopback, b.Port)
+	addrA := netip.AddrPortFrom(loopback, a.Port)
+	addrB := netip.AddrPortFrom(loopback, b.Port)
 
 	announce := func(what string, req *transport.AnnounceRequest, complete, incomplete int) *transport.AnnounceResponse {
 		t.Helper()
@@ -145,7 +140,7 @@ func testWire(t *testing.T, tc wireCase) {
 	resp := announce("b started", b, 0, 2)
 	checkPeers("b started", resp, addrA)
 	s := tr.waitPeers(t, 0, 2)
-	checkFamily(t, s, tc.loopback, 2)
+	checkFamily(t, s, loopback, 2)
 
 	a.Event = transport.EventNone
 	resp = announce("a regular", a, 0, 2)

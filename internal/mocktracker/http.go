@@ -225,10 +225,11 @@ func parseHTTPAnnounce(r *http.Request, q url.Values) (a Announce, failure strin
 	return a, ""
 }
 
-// replyFields returns what an HTTP or WebSocket announce reply says of the
-// swarm: the interval and min interval (a fault's, where it sets one (not
-// 0), else the tracker's; no min interval when 0), complete, incomplete and
-// the warning when there is one.
+// replyFields returns the fields that HTTP and WebSocket announce replies
+// share: "interval" and "min interval" (each a fault's where it sets one,
+// else the tracker's; "min interval" only when not 0), "complete",
+// "incomplete", and "warning message" when there is one. The front ends add
+// their own fields; bencode and JSON write the numbers alike.
 func (r AnnounceResult) replyFields(interval, minInterval time.Duration, warning string) bdict {
 	if interval == 0 {
 		interval = r.Interval

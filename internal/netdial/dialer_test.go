@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trackerkit/trackerkit/internal/proxytest"
+	"github.com/trackerkit/trackerkit/internal/testenv"
 	"github.com/trackerkit/trackerkit/transport"
 )
 
@@ -221,23 +222,9 @@ func TestDialThroughProxies(t *testing.T) {
 }
 
 func TestAssociate(t *testing.T) {
-	echo, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := echo.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			echo.WriteToUDPAddrPort(append([]byte(from.Addr().String()+" "), buf[:n]...), from)
-		}
-	}()
-	defer func() { echo.Close(); <-done }()
+	echo := testenv.ServeUDP(t, func(req []byte, from netip.AddrPort) []byte {
+		return append([]byte(from.Addr().String()+" "), req...)
+	})
 	egress := netip.MustParseAddr("127.0.0.3")
 	sp := proxytest.NewSOCKS5(t, proxytest.Config{Egress: egress, User: "u", Password: "pw"})
 	p, _ := url.Parse("socks5://u:pw@" + sp.Addr())
@@ -251,7 +238,7 @@ func TestAssociate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	dst := echo.LocalAddr().(*net.UDPAddr)
+	dst := net.UDPAddrFromAddrPort(echo)
 	if _, err := pc.WriteTo([]byte("ping"), dst); err != nil {
 		t.Fatal(err)
 	}

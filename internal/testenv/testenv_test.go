@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +42,30 @@ func TestProcessCPU(t *testing.T) {
 	}
 	if after := ProcessCPU(); after < before {
 		t.Errorf("CPU time went from %v back to %v", before, after)
+	}
+}
+
+// TestServeUDP sends datagrams to an echo server and a server that never
+// answers: the echo comes back from the server's address.
+func TestServeUDP(t *testing.T) {
+	echo := ServeUDP(t, func(req []byte, _ netip.AddrPort) []byte { return req })
+	silent := ServeUDP(t, func([]byte, netip.AddrPort) []byte { return nil })
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, msg := range []string{"one", "two"} {
+		if _, err := conn.WriteToUDPAddrPort([]byte(msg), silent); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.WriteToUDPAddrPort([]byte(msg), echo); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 16)
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil || from != echo || string(buf[:n]) != msg {
+			t.Fatalf("read %q from %v (%v), want %q from %v", buf[:n], from, err, msg, echo)
+		}
 	}
 }

@@ -153,15 +153,26 @@ func TestDispatchBareFailureGoesToOldest(t *testing.T) {
 	})
 }
 
+// TestDispatchAbandonedReplyIsAbsorbed: the late reply to an announce its
+// caller gave up on is taken for that announce, not for the next one of the
+// same torrent on the same connection. dh2, announced first, keeps the
+// socket in use: without it the socket may retire once the first announce
+// is withdrawn, and the second would go out on a new connection.
 func TestDispatchAbandonedReplyIsAbsorbed(t *testing.T) {
 	n := 0
 	scripted(t, func(msg map[string]any) (time.Duration, [][]byte) {
+		if h := hashOf(msg); h == dh2 {
+			return 0, [][]byte{reply(h, "interval", 60)}
+		}
 		n++
 		if n == 1 {
 			return 0, nil // slow: answered, in order, with the next one
 		}
 		return 0, [][]byte{reply(hashOf(msg), "interval", 1), reply(hashOf(msg), "interval", 2)}
 	}, func(t *testing.T, c *Transport, u *url.URL) {
+		if _, err := c.Announce(context.Background(), u, &transport.AnnounceRequest{InfoHash: dh2}); err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := c.Announce(ctx, u, &transport.AnnounceRequest{InfoHash: dh1}); !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"net/netip"
 	"testing"
 
+	"github.com/trackerkit/trackerkit/internal/testenv"
 	"github.com/trackerkit/trackerkit/peer"
 	"github.com/trackerkit/trackerkit/transport"
 	"go.uber.org/goleak"
@@ -19,37 +19,21 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // announce, so that each is answered only once the client sends it again,
 // and answers with peers peers of 6 zero bytes each.
 func forgetful(t *testing.T, peers int) netip.AddrPort {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { conn.Close(); <-done })
-	go func() {
-		defer close(done)
-		seen := map[uint32]bool{}
-		buf := make([]byte, 1500)
-		for {
-			m, from, err := conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			req := buf[:m]
-			reply := binary.BigEndian.AppendUint32(nil, binary.BigEndian.Uint32(req[8:])) // action
-			reply = append(reply, req[12:16]...)                                          // transaction ID
-			switch {
-			case m == 16: // connect
-				reply = binary.BigEndian.AppendUint64(reply, 42)
-			case m == 98 && !seen[binary.BigEndian.Uint32(req[12:])]:
-				seen[binary.BigEndian.Uint32(req[12:])] = true
-				continue
-			default: // announce, the second time: interval, leechers, seeders, peers
-				reply = append(reply, make([]byte, 12+6*peers)...)
-			}
-			conn.WriteToUDPAddrPort(reply, from)
+	seen := map[uint32]bool{}
+	return testenv.ServeUDP(t, func(req []byte, _ netip.AddrPort) []byte {
+		reply := binary.BigEndian.AppendUint32(nil, binary.BigEndian.Uint32(req[8:])) // action
+		reply = append(reply, req[12:16]...)                                          // transaction ID
+		switch {
+		case len(req) == 16: // connect
+			reply = binary.BigEndian.AppendUint64(reply, 42)
+		case len(req) == 98 && !seen[binary.BigEndian.Uint32(req[12:])]:
+			seen[binary.BigEndian.Uint32(req[12:])] = true
+			return nil
+		default: // announce, the second time: interval, leechers, seeders, peers
+			reply = append(reply, make([]byte, 12+6*peers)...)
 		}
-	}()
-	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		return reply
+	})
 }
 
 // TestAnnounce checks that every hash is answered, the unanswered ones
