@@ -29,7 +29,10 @@ import (
 //     torrents that want offers, at least one and at most what it asks
 //     (Config.NumOffers within NumWant). Free slots go first; then the
 //     oldest unanswered offers of torrents holding more than that share
-//     (they announced when fewer torrents wanted offers) give way.
+//     (they announced when fewer torrents wanted offers) give way, and
+//     for the announce's first offer those of any torrent holding two or
+//     more (it keeps one): answers hold slots too, and an announce that
+//     carries no offer cannot meet the peers already in the swarm.
 //
 // So with more torrents than slots, offers go round: those left out of one
 // round are served first in the next, and an announce never waits for a
@@ -90,15 +93,25 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*pe
 		// the one holding most first, and of its offers the last of its
 		// announce, which the tracker relays to a peer last (offer i goes
 		// to the i-th peer it picks), so the offers most likely being
-		// answered stay.
+		// answered stay. The first offer of an announce may also come from
+		// any torrent holding two or more: answers to relayed offers hold
+		// slots too, so the budget can be full while every torrent holds
+		// no more than its share, and an announce with no offer cannot meet
+		// a peer already in the swarm (the tracker relays offers only as
+		// they come, and that peer's went to nobody) until the next
+		// interval.
 		held := make(map[subKey]int)
 		for _, p := range m.offers {
 			held[p.key]++
 		}
 		for n < share {
+			limit := share
+			if n == 0 {
+				limit = 1
+			}
 			var p *peerConn
 			for _, o := range m.offers {
-				if o.key == k || held[o.key] <= share {
+				if o.key == k || held[o.key] <= limit {
 					continue
 				}
 				if p == nil || o.unrelayed && !p.unrelayed || o.unrelayed == p.unrelayed &&

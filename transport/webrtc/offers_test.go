@@ -127,6 +127,53 @@ func TestOfferManagerRebalances(t *testing.T) {
 	}
 }
 
+// TestOfferManagerFirstOfferWhileAnswersHoldSlots is TestScaleTwoClientsMeet's
+// lost torrents: answers to relayed offers fill what is left of the budget
+// while every torrent holds its share, and a torrent announcing then got no
+// offer; if its peer's offers had gone to nobody (it announced first), the
+// two met only at the next interval. Now a torrent holding two or more
+// gives its last one.
+func TestOfferManagerFirstOfferWhileAnswersHoldSlots(t *testing.T) {
+	m := newOfferManager(10)
+	for i := range 5 {
+		m.want(torrentKey(byte(i)))
+	}
+	for i := range 4 { // share 2 each
+		if n, _ := offers(t, m, torrentKey(byte(i)), 5, 0); n != 2 {
+			t.Fatalf("torrent %d got %d", i, n)
+		}
+	}
+	for range 2 {
+		if ok, d := m.reserveAnswer(torrentKey(9)); !ok || d != nil {
+			t.Fatalf("answer: ok %v, displaced %v", ok, d)
+		}
+	}
+	m.unrelayed([]*peerConn{firstOffer(m, torrentKey(2))}, 0)
+	n, displaced := offers(t, m, torrentKey(4), 5, 0)
+	if n != 1 || len(displaced) != 1 || displaced[0].key != torrentKey(2) {
+		t.Fatalf("got %d, displaced %v (the offer relayed to nobody should give way)", n, displaced)
+	}
+	if h := heldBy(m); h[torrentKey(2)] != 1 || h[torrentKey(4)] != 1 || m.pending != 10 {
+		t.Fatalf("held %v, pending %d", h, m.pending)
+	}
+	// Now one torrent holds one: the next taker is one holding two.
+	m.forget(torrentKey(4)) // leaves the offers; only the share changes
+	n, displaced = offers(t, m, torrentKey(5), 5, 0)
+	if n != 1 || len(displaced) != 1 || displaced[0].key == torrentKey(2) || displaced[0].key == torrentKey(4) {
+		t.Fatalf("got %d, displaced %v", n, displaced)
+	}
+	// Every torrent down to one: nothing more is taken.
+	m = newOfferManager(2)
+	m.want(torrentKey(1))
+	m.want(torrentKey(2))
+	offers(t, m, torrentKey(1), 5, 0)
+	offers(t, m, torrentKey(2), 5, 0)
+	m.want(torrentKey(3))
+	if n, d := offers(t, m, torrentKey(3), 5, 0); n != 0 || len(d) != 0 {
+		t.Fatalf("took %d from torrents holding one each", n)
+	}
+}
+
 func TestOfferManagerStarvedFirst(t *testing.T) {
 	m := newOfferManager(2)
 	x, y, z := torrentKey(1), torrentKey(2), torrentKey(3)

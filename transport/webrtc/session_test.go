@@ -113,13 +113,23 @@ func TestSessionsMeet(t *testing.T) {
 
 // TestScaleTwoClientsMeet is issue 18's meeting at scale: two announcer
 // Clients, each with a WebRTC Transport in its default configuration apart
-// from LoopbackOnly, share 50 torrents on one WebSocket tracker. The first
-// Client announces all 50 first (its offers fill its budget while the swarm
-// is empty), then the second joins. At least 45 torrents must open a data
+// from LoopbackOnly, share 50 torrents on one WebSocket tracker. Both start
+// their 50 Sessions at once, so for each torrent either Client may announce
+// first: the first one's offers go to nobody (the swarm is empty, and a
+// WebTorrent tracker relays offers only as an announce brings them), and
+// the torrent meets only if the second one's announce carries an offer.
+// Answers to the relayed offers hold slots of the second Client's budget
+// too, so that announce used to find the budget full while every torrent
+// held no more than its share, and carry none: in about 1 run of 5, 1 to 3
+// torrents then met only at the next interval (the fix:
+// TestOfferManagerFirstOfferWhileAnswersHoldSlots). At least 45 torrents
+// must open a data
 // channel that carries bytes both ways. Nothing is asserted against the
-// wall clock (the wait is bounded by patience only); the time the 45th
-// torrent took is logged, and docs/performance.md records it (the goal is
-// under 20 s).
+// wall clock: the wait is bounded by scaleWait only; once 45 have met, the
+// others get as long again (at least a second) before the wait ends, only
+// for the logged figure and the list of torrents that did not meet. The
+// time the 45th torrent took is logged, and docs/performance.md records it
+// (the goal is under 20 s).
 func TestScaleTwoClientsMeet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 sessions and their PeerConnections")
@@ -134,6 +144,10 @@ func TestScaleTwoClientsMeet(t *testing.T) {
 	a := startScaleClient(t, u.String(), id(3), hashes)
 	b := startScaleClient(t, u.String(), id(160), hashes)
 
+	// wait ends every torrent's wait for its data channels: cancelled once
+	// the outcome is decided, or after scaleWait.
+	wait, stop := context.WithTimeout(context.Background(), scaleWait)
+	defer stop()
 	type meeting struct {
 		i   int
 		at  time.Duration
@@ -142,9 +156,12 @@ func TestScaleTwoClientsMeet(t *testing.T) {
 	met := make(chan meeting, torrents)
 	for i := range torrents {
 		go func() {
-			pa, okA := a.first(i)
-			pb, okB := b.first(i)
+			pa, okA := a.first(wait, i)
+			pb, okB := b.first(wait, i)
 			if !okA || !okB {
+				if pa != nil {
+					pa.Close()
+				}
 				met <- meeting{i: i, err: fmt.Errorf("no data channel (a: %v, b: %v)", okA, okB)}
 				return
 			}
@@ -156,8 +173,16 @@ func TestScaleTwoClientsMeet(t *testing.T) {
 	}
 	var times []time.Duration
 	var failed []string
-	for range torrents {
-		m := <-met
+	var grace <-chan time.Time // set once enough have met
+	for reported := 0; reported < torrents; reported++ {
+		var m meeting
+		select {
+		case m = <-met:
+		case <-grace:
+			stop() // the others report at once now
+			grace = nil
+			m = <-met
+		}
 		if m.err != nil {
 			failed = append(failed, fmt.Sprintf("torrent %d: %v", m.i, m.err))
 			continue
@@ -165,9 +190,9 @@ func TestScaleTwoClientsMeet(t *testing.T) {
 		times = append(times, m.at)
 		if len(times) == enough {
 			t.Logf("%d of %d torrents carried bytes both ways after %v", enough, torrents, m.at.Round(time.Millisecond))
-		}
-		if len(times)+len(failed) == torrents {
-			break
+			if reported+1 < torrents {
+				grace = time.After(max(m.at, time.Second))
+			}
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
@@ -175,12 +200,16 @@ func TestScaleTwoClientsMeet(t *testing.T) {
 		t.Logf("met: %d of %d; first %v, last %v", len(times), torrents,
 			times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
 	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		t.Logf("did not meet:\n%v", failed)
+	}
 	if len(times) < enough {
-		t.Fatalf("only %d of %d torrents met:\n%v", len(times), torrents, failed)
+		t.Fatalf("only %d of %d torrents met", len(times), torrents)
 	}
 }
 
-// scaleWait bounds the wait for a torrent's data channel.
+// scaleWait bounds the wait for the torrents' data channels.
 var scaleWait = func() time.Duration {
 	if os.Getenv("SCALE_DEBUG") != "" {
 		return 10 * time.Second
@@ -205,20 +234,27 @@ func startScaleClient(t *testing.T, u string, pid peer.ID, hashes []transport.In
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc := &scaleClient{conns: make([]chan io.ReadWriteCloser, len(hashes))}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
 		c.Close()
 		w.Close()
 		wg.Wait()
+		for _, ch := range sc.conns { // channels that came after their wait ended
+			select {
+			case conn := <-ch:
+				conn.Close()
+			default:
+			}
+		}
 	})
-	sc := &scaleClient{conns: make([]chan io.ReadWriteCloser, len(hashes))}
 	for i, h := range hashes {
 		sc.conns[i] = make(chan io.ReadWriteCloser, 1)
 		s := startLeecher(t, c, h, u, 100)
 		wg.Go(func() {
 			for ev := range s.Events() {
 				if ue, ok := ev.(announcer.UpdateEvent); ok && os.Getenv("SCALE_DEBUG") != "" {
-					fmt.Fprintf(os.Stderr, "SCALE %x torrent %d: offers %d of %d\n", pid[:2], i, ue.Offers, ue.OffersWanted)
+					fmt.Fprintf(os.Stderr, "SCALE %x torrent %d: offers %d of %d, swarm %d\n", pid[:2], i, ue.Offers, ue.OffersWanted, ue.Complete+ue.Incomplete)
 				}
 				pe, ok := ev.(announcer.PeerEvent)
 				if !ok || pe.Protocol != announcer.ProtocolWebRTC {
@@ -237,12 +273,12 @@ func startScaleClient(t *testing.T, u string, pid peer.ID, hashes []transport.In
 	return sc
 }
 
-// first returns torrent i's first data channel, waiting up to patience.
-func (sc *scaleClient) first(i int) (io.ReadWriteCloser, bool) {
+// first returns torrent i's first data channel, waiting until ctx ends.
+func (sc *scaleClient) first(ctx context.Context, i int) (io.ReadWriteCloser, bool) {
 	select {
 	case c := <-sc.conns[i]:
 		return c, true
-	case <-time.After(scaleWait):
+	case <-ctx.Done():
 		return nil, false
 	}
 }
