@@ -120,16 +120,15 @@ func TestSessionsMeet(t *testing.T) {
 // the torrent meets only if the second one's announce carries an offer.
 // Answers to the relayed offers hold slots of the second Client's budget
 // too, so that announce used to find the budget full while every torrent
-// held no more than its share, and carry none: in about 1 run of 5, 1 to 3
+// held no more than its share, and carry none: in 1 run of 5 to 10, 1 to 3
 // torrents then met only at the next interval (the fix:
 // TestOfferManagerFirstOfferWhileAnswersHoldSlots). At least 45 torrents
-// must open a data
-// channel that carries bytes both ways. Nothing is asserted against the
-// wall clock: the wait is bounded by scaleWait only; once 45 have met, the
-// others get as long again (at least a second) before the wait ends, only
-// for the logged figure and the list of torrents that did not meet. The
-// time the 45th torrent took is logged, and docs/performance.md records it
-// (the goal is under 20 s).
+// must open a data channel that carries bytes both ways. Nothing is
+// asserted against the wall clock: the wait is bounded by scaleWait only;
+// once 45 have met, the others get as long again (at least a second)
+// before the wait ends, only for the logged figure and the list of
+// torrents that did not meet. The time the 45th torrent took is logged,
+// and docs/performance.md records it (the goal is under 20 s).
 func TestScaleTwoClientsMeet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 sessions and their PeerConnections")
