@@ -74,8 +74,8 @@ type Config struct {
 	// fairly: each announce gets the cap divided by the torrents that want
 	// peers (at least one, at most NumOffers), torrents holding more than
 	// that give way (and, for an announce's first offer, any torrent
-	// holding two or more), and a torrent whose announce got none is served
-	// first next time. An announce that carried fewer offers than NumOffers says
+	// holding two or more, offers still gathering included), and a torrent
+	// whose announce got none is served first next time. An announce that carried fewer offers than NumOffers says
 	// so in AnnounceResponse.Offers and OffersWanted.
 	// Default 200 (DefaultMaxPendingConns).
 	MaxPendingConns int

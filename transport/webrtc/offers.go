@@ -32,7 +32,9 @@ import (
 //     (they announced when fewer torrents wanted offers) give way, and
 //     for the announce's first offer those of any torrent holding two or
 //     more (it keeps one): answers hold slots too, and an announce that
-//     carries no offer cannot meet the peers already in the swarm.
+//     carries no offer cannot meet the peers already in the swarm. Offers
+//     still gathering ICE candidates count and give way like the others
+//     (their gathering stops, and their announce carries one fewer).
 //
 // So with more torrents than slots, offers go round: those left out of one
 // round are served first in the next, and an announce never waits for a
@@ -100,8 +102,19 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*pe
 		// a peer already in the swarm (the tracker relays offers only as
 		// they come, and that peer's went to nobody) until the next
 		// interval.
-		held := make(map[subKey]int)
+		// Offers still gathering count and may give way too: right after
+		// many torrents start, most slots are held by them.
+		var cands []*peerConn
 		for _, p := range m.offers {
+			cands = append(cands, p)
+		}
+		for p := range m.conns {
+			if p.gathering && p.counted {
+				cands = append(cands, p)
+			}
+		}
+		held := make(map[subKey]int)
+		for _, p := range cands {
 			held[p.key]++
 		}
 		for n < share {
@@ -110,8 +123,8 @@ func (m *offerManager) reserveOffers(k subKey, want int) (n int, displaced []*pe
 				limit = 1
 			}
 			var p *peerConn
-			for _, o := range m.offers {
-				if o.key == k || held[o.key] <= limit {
+			for _, o := range cands {
+				if !o.counted || o.key == k || held[o.key] <= limit {
 					continue
 				}
 				if p == nil || o.unrelayed && !p.unrelayed || o.unrelayed == p.unrelayed &&
@@ -224,7 +237,7 @@ func (m *offerManager) unrelayed(offers []*peerConn, others int) {
 // slot to the caller; p is then closed by the caller.
 func (m *offerManager) displaceLocked(p *peerConn) {
 	delete(m.offers, offerKey{p.key.url, p.offerID})
-	p.counted = false
+	p.counted, p.gathering = false, false
 }
 
 // add records p, made with a reserved slot, as live; it reports false (and
@@ -238,6 +251,7 @@ func (m *offerManager) add(p *peerConn) bool {
 	}
 	m.conns[p] = struct{}{}
 	p.counted = true
+	p.gathering = p.offering
 	return true
 }
 
@@ -246,6 +260,7 @@ func (m *offerManager) add(p *peerConn) bool {
 func (m *offerManager) register(p *peerConn) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	p.gathering = false
 	if _, live := m.conns[p]; !live || !p.counted {
 		return false
 	}

@@ -162,6 +162,38 @@ func TestOfferManagerFirstOfferWhileAnswersHoldSlots(t *testing.T) {
 	if n != 1 || len(displaced) != 1 || displaced[0].key == torrentKey(2) || displaced[0].key == torrentKey(4) {
 		t.Fatalf("got %d, displaced %v", n, displaced)
 	}
+	// Right after many torrents start, most slots are held by offers still
+	// gathering: they count, and give way, too.
+	m = newOfferManager(4)
+	for i := range 3 {
+		m.want(torrentKey(byte(i)))
+	}
+	m.want(torrentKey(1))
+	if n, _ := m.reserveOffers(torrentKey(1), 5); n != 1 {
+		t.Fatalf("share %d", n)
+	}
+	var gathering []*peerConn
+	for i := range 3 {
+		p := &peerConn{key: torrentKey(1), offering: true, index: i, created: time.Now()}
+		if i > 0 {
+			m.pending++ // reserved by an earlier announce of 1, when its share was larger
+		}
+		if !m.add(p) {
+			t.Fatal("not added")
+		}
+		gathering = append(gathering, p)
+	}
+	if ok, _ := m.reserveAnswer(torrentKey(9)); !ok {
+		t.Fatal("answer refused")
+	}
+	n, displaced = offers(t, m, torrentKey(2), 5, 0)
+	if n != 1 || len(displaced) != 1 || displaced[0] != gathering[2] {
+		t.Fatalf("got %d, displaced %v, want offer 2 of torrent 1, still gathering", n, displaced)
+	}
+	if m.register(gathering[2]) || !m.register(gathering[0]) {
+		t.Fatal("the offer that gave way was registered, or one that did not was not")
+	}
+
 	// Every torrent down to one: nothing more is taken.
 	m = newOfferManager(2)
 	m.want(torrentKey(1))

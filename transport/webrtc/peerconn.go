@@ -35,6 +35,9 @@ type peerConn struct {
 
 	counted   bool // holds a slot of the budget; guarded by offerManager.mu
 	unrelayed bool // the tracker relayed our offer to nobody; guarded by offerManager.mu
+	gathering bool // our offer, not registered yet (gathering); guarded by offerManager.mu
+
+	closing chan struct{} // closed when close starts: a gathering offer that gives way stops
 
 	mu       sync.Mutex
 	remote   peer.ID
@@ -59,7 +62,7 @@ func newPeerConn(s *socket, h transport.InfoHash, offering bool, id offerID, ind
 		return nil, err
 	}
 	p := &peerConn{s: s, key: subKey{s.key, h}, offering: offering, created: time.Now(), pc: pc,
-		offerID: id, index: index, remote: remote}
+		offerID: id, index: index, remote: remote, closing: make(chan struct{})}
 	p.timer = time.AfterFunc(t.cfg.OfferTimeout, func() {
 		p.mu.Lock()
 		opened := p.opened
@@ -95,6 +98,7 @@ func (p *peerConn) close() {
 		p.mu.Lock()
 		p.closed = true
 		p.mu.Unlock()
+		close(p.closing)
 		p.timer.Stop()
 		_ = p.pc.GracefulClose()
 		p.s.t.offers.remove(p)
@@ -108,11 +112,15 @@ func closeAll(ps []*peerConn) {
 }
 
 // gather waits for ICE gathering to finish, so that the SDP is complete:
-// WebTorrent trackers relay one offer or answer, there is no trickle.
+// WebTorrent trackers relay one offer or answer, there is no trickle. It
+// returns errGaveWay once p is closing (pion does not promise that closing
+// ends the gathering).
 func (p *peerConn) gather(ctx context.Context, done <-chan struct{}) error {
 	select {
 	case <-done:
 		return nil
+	case <-p.closing:
+		return errGaveWay
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-p.s.t.ctx.Done():

@@ -60,9 +60,12 @@ func (s *socket) makeOffers(ctx context.Context, h transport.InfoHash, want int)
 	}
 	wg.Wait()
 	var out []*peerConn
-	for _, p := range ps {
+	for i, p := range ps {
 		if p != nil {
 			out = append(out, p)
+		}
+		if errors.Is(errs[i], errGaveWay) {
+			errs[i] = nil // another torrent's announce took its slot: not a failure
 		}
 	}
 	return out, errors.Join(errs...)
@@ -110,7 +113,8 @@ func (s *socket) newOffer(ctx context.Context, h transport.InfoHash, i int) (*pe
 	return p, nil
 }
 
-// errGaveWay: an offer was closed while it was being made.
+// errGaveWay: an offer was closed while it was being made (it gave way to
+// another torrent's announce, or the Transport closed).
 var errGaveWay = errors.New("webrtc: offer closed while it was made")
 
 // onOffer answers an offer the tracker relayed from another peer, if a
